@@ -1,0 +1,122 @@
+import { createHash } from "node:crypto";
+
+/**
+ * Seeded pseudo-random numbers. Every random choice in a run flows from one seed through
+ * `Rng.fork(label)`, so adding a call or a vendor never changes another call's values.
+ */
+export class Rng {
+  private a: number;
+  private b: number;
+  private c: number;
+  private d: number;
+  readonly seedText: string;
+
+  constructor(seed: number | string) {
+    this.seedText = String(seed);
+    const h = createHash("sha256").update(this.seedText).digest();
+    this.a = h.readUInt32LE(0);
+    this.b = h.readUInt32LE(4);
+    this.c = h.readUInt32LE(8);
+    this.d = h.readUInt32LE(12) | 1;
+  }
+
+  /** sfc32: small, fast, and good enough for simulation. Returns [0, 1). */
+  next(): number {
+    this.a >>>= 0;
+    this.b >>>= 0;
+    this.c >>>= 0;
+    this.d >>>= 0;
+    let t = (this.a + this.b) | 0;
+    this.a = this.b ^ (this.b >>> 9);
+    this.b = (this.c + (this.c << 3)) | 0;
+    this.c = (this.c << 21) | (this.c >>> 11);
+    this.d = (this.d + 1) | 0;
+    t = (t + this.d) | 0;
+    this.c = (this.c + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+
+  /** An independent stream derived from this seed and a label. */
+  fork(label: string | number): Rng {
+    return new Rng(`${this.seedText}/${label}`);
+  }
+
+  int(min: number, max: number): number {
+    return min + Math.floor(this.next() * (max - min + 1));
+  }
+
+  float(min: number, max: number): number {
+    return min + this.next() * (max - min);
+  }
+
+  bool(p = 0.5): boolean {
+    return this.next() < p;
+  }
+
+  pick<T>(items: readonly T[]): T {
+    if (items.length === 0) throw new Error("pick from an empty list");
+    return items[Math.floor(this.next() * items.length)] as T;
+  }
+
+  weighted<T>(items: readonly { weight: number; value: T }[]): T {
+    const total = items.reduce((s, i) => s + i.weight, 0);
+    let r = this.next() * total;
+    for (const item of items) {
+      r -= item.weight;
+      if (r < 0) return item.value;
+    }
+    return items[items.length - 1]!.value;
+  }
+
+  shuffle<T>(items: readonly T[]): T[] {
+    const out = items.slice();
+    for (let i = out.length - 1; i > 0; i--) {
+      const j = Math.floor(this.next() * (i + 1));
+      [out[i], out[j]] = [out[j] as T, out[i] as T];
+    }
+    return out;
+  }
+
+  /** Standard normal variate (Box-Muller). */
+  gaussian(): number {
+    let u = 0;
+    while (u === 0) u = this.next();
+    const v = this.next();
+    return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
+  }
+
+  hex(length: number): string {
+    let s = "";
+    while (s.length < length) s += Math.floor(this.next() * 16).toString(16);
+    return s;
+  }
+
+  digits(length: number): string {
+    let s = "";
+    while (s.length < length) s += Math.floor(this.next() * 10).toString();
+    return s;
+  }
+
+  /** A random (version 4 layout) lowercase UUID. */
+  uuid(): string {
+    const h = this.hex(32).split("");
+    h[12] = "4";
+    h[16] = "89ab"[Math.floor(this.next() * 4)] as string;
+    const s = h.join("");
+    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+  }
+}
+
+/** A stable UUID for a name (version 5 layout over SHA-1), for directory entities. */
+export function nameUuid(namespace: string, name: string): string {
+  const h = createHash("sha1").update(`${namespace}\u0000${name}`).digest("hex").split("");
+  h[12] = "5";
+  h[16] = "89ab"[Number.parseInt(h[16] as string, 16) % 4] as string;
+  const s = h.join("").slice(0, 32);
+  return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+}
+
+/** A fresh random seed for runs started without --seed. */
+export function randomSeed(): number {
+  return Math.floor(Math.random() * 2 ** 31);
+}

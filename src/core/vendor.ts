@@ -1,0 +1,140 @@
+import type { z } from "zod";
+import type { Faker } from "@faker-js/faker";
+import type { Directory, FactKind, PhoneNumber, SimulatedCall } from "./model.js";
+import type { Rng } from "./random.js";
+
+/**
+ * The contract every vendor folder implements: what it can express, how it projects a
+ * simulated call into its own events, and how one event becomes one HTTP request.
+ */
+
+/** One vendor webhook event, before it becomes a request. */
+export interface VendorEvent {
+  /** Milliseconds after the call's start. */
+  at: number;
+  /** The vendor's own event name. */
+  name: string;
+  payload: Record<string, unknown>;
+  /** The entity a subscription may filter on (Enreach EntityId, ...). */
+  entityId?: string;
+}
+
+export interface EventDef {
+  name: string;
+  description: string;
+  schema: z.ZodType;
+  /** Vendor-specific grouping (entity type, resource, trigger family). */
+  group: string;
+}
+
+/** When a response counts as delivered. */
+export type SuccessRule =
+  | { kind: "exact"; statuses: number[] }
+  | { kind: "range"; min: number; max: number }
+  | { kind: "any" };
+
+export function isSuccess(rule: SuccessRule, status: number): boolean {
+  switch (rule.kind) {
+    case "exact":
+      return rule.statuses.includes(status);
+    case "range":
+      return status >= rule.min && status <= rule.max;
+    case "any":
+      return true;
+  }
+}
+
+export function describeSuccess(rule: SuccessRule): string {
+  switch (rule.kind) {
+    case "exact":
+      return `only ${rule.statuses.join("/")}`;
+    case "range":
+      return `${rule.min}-${rule.max}`;
+    case "any":
+      return "any status";
+  }
+}
+
+export type AuthSpec =
+  | { kind: "none" }
+  | { kind: "token"; header: string }
+  | { kind: "hmac-sha256"; header: string; prefix: string };
+
+/** How a vendor sends: data, not code paths. */
+export interface TransportSpec {
+  method: string;
+  contentType: string;
+  /** Headers every request carries besides content type and auth (lower-case names). */
+  auth: AuthSpec;
+  success: SuccessRule;
+  timeoutMs: number;
+  /** Waits before each retry; its length is the number of retries. */
+  retrySchedule: number[];
+  /** Where the vendor's real service refuses a target that pbxsim allows for testing. */
+  targetRule?: (url: URL) => string | undefined;
+}
+
+/** One HTTP request, exactly as it will be sent. */
+export interface EncodedRequest {
+  method: string;
+  /** Path and query appended to the target URL, if the vendor adds any. */
+  headers: Record<string, string>;
+  body: string;
+}
+
+export interface ProjectionContext {
+  rng: Rng;
+  directory: Directory;
+  profile: string;
+}
+
+export interface RegionSpec {
+  /** Caller numbers as this vendor's customers see them. */
+  callerNumber(faker: Faker, rng: Rng): PhoneNumber;
+  /** A remote party for outbound calls. */
+  remoteNumber(faker: Faker, rng: Rng): PhoneNumber;
+}
+
+export interface TargetSettings {
+  url: string;
+  secret?: string;
+  insecure?: boolean;
+  headers?: Record<string, string>;
+  /** Returns false for events the vendor's configuration would not send to this target. */
+  accepts?: (event: VendorEvent) => boolean;
+}
+
+export interface ValidationResult {
+  ok: boolean;
+  event?: string;
+  issues: string[];
+}
+
+export interface Vendor {
+  id: string;
+  displayName: string;
+  profiles: string[];
+  defaultProfile: string;
+  /** Which call facts this vendor's events express; facts not listed are unsupported. */
+  supports: Partial<Record<FactKind, "events" | "silent">>;
+  events: EventDef[];
+  directory(): Directory;
+  region: RegionSpec;
+  project(call: SimulatedCall, ctx: ProjectionContext): VendorEvent[];
+  /** One event with faked values, for `pbxsim send`. */
+  sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent;
+  transport(profile: string): TransportSpec;
+  encode(event: VendorEvent, profile: string, secret: string | undefined): EncodedRequest;
+  /** Targets file section → targets. */
+  parseTargets?(section: unknown, file: string): TargetSettings[];
+  /** Receiver side: does this request look like it came from this vendor? */
+  detect(headers: Record<string, string | string[] | undefined>): boolean;
+  /** Receiver side: the event name and the validation verdict for a parsed body. */
+  validate(body: unknown, headers: Record<string, string | string[] | undefined>): ValidationResult;
+  /** Receiver side: the answer the vendor wants for a valid delivery. */
+  okResponse: { status: number; body?: string };
+  /** Correlation id of the call an event belongs to, for grouping on the receiver. */
+  callIdOf?(body: unknown): string | undefined;
+  /** The key a receiver dedupes on. */
+  dedupeKeyOf?(body: unknown): string | undefined;
+}

@@ -1,0 +1,224 @@
+import { z } from "zod";
+import { DistributionSchema } from "../core/distribution.js";
+
+/**
+ * Scenario files describe stories, not HTTP: who calls, what happens, and when, with timing
+ * distributions and weighted branches. Each step is a one-key mapping: `- answer: {}`.
+ * Every step may carry `after:` (a delay before it happens).
+ */
+
+const After = { after: DistributionSchema.optional() };
+/** An agent reference: 1 = the first agent this call reaches, 2 = the second, ...; "next" = a new one. */
+const AgentRef = z.union([z.number().int().min(1).max(50), z.literal("next"), z.literal("current")]);
+
+export type StepInput = z.input<typeof StepSchema>;
+
+const Weighted = <T extends z.ZodType>(value: T) =>
+  z.union([
+    value.transform((v) => [{ weight: 1, value: v as z.output<T> }]),
+    z.array(z.strictObject({ weight: z.number().positive(), value })).min(1),
+  ]);
+
+const steps: Record<string, z.ZodType> = {
+  arrive: z.strictObject({ target: z.enum(["queue", "user"]).default("queue"), ...After }),
+  ivr: z.strictObject({
+    menu: z.string().default("Main menu"),
+    duration: DistributionSchema.optional(),
+    digits: z.string().regex(/^[0-9*#]+$/, "digits are 0-9, * and #").optional(),
+    ...After,
+  }),
+  enqueue: z.strictObject({ ...After }),
+  wait: DistributionSchema,
+  talk: DistributionSchema,
+  offer: z.strictObject({ agent: AgentRef.default("next"), ...After }),
+  answer: z.strictObject({ ...After }),
+  miss: z.strictObject({ reason: z.enum(["noanswer", "rejected"]).default("noanswer"), ...After }),
+  dial: z.strictObject({ agent: AgentRef.default("next"), ...After }),
+  ringing: z.strictObject({ ...After }),
+  connect: z.strictObject({ ...After }),
+  transfer: z.strictObject({
+    mode: z.enum(["blind", "attended"]),
+    to: z.union([AgentRef, z.literal("external")]).default("next"),
+    consult: DistributionSchema.optional(),
+    outcome: z.enum(["connected", "cancelled"]).default("connected"),
+    ...After,
+  }),
+  hangup: z.strictObject({
+    by: z.enum(["caller", "agent", "system"]),
+    cause: z.enum(["normal", "busy", "noanswer", "rejected", "cancel", "failed", "timeout"]).default("normal"),
+    ...After,
+  }),
+  overflow: z.strictObject({ to: z.enum(["callback", "voicemail", "number"]), ...After }),
+  wrapup: z.strictObject({
+    duration: DistributionSchema,
+    max: z.number().int().min(1).max(86_400).default(120),
+    end: z.enum(["timer", "manual"]).default("manual"),
+    ...After,
+  }),
+  record: z.strictObject({ ...After }),
+  callback: z.strictObject({
+    action: z.enum(["create", "assign", "attempt", "reschedule", "close", "expire"]),
+    type: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+    agent: AgentRef.optional(),
+    result: Weighted(z.enum(["success", "noanswer", "busy", "failed"])).optional(),
+    note: z.string().optional(),
+    notBefore: DistributionSchema.optional(),
+    due: DistributionSchema.optional(),
+    ...After,
+  }),
+  availability: z.strictObject({
+    agent: AgentRef.default("next"),
+    state: z.enum(["Available", "Busy", "DoNotDisturb", "OffWork"]),
+    note: z.string().optional(),
+    for: DistributionSchema.optional(),
+    ...After,
+  }),
+  disposition: z.strictObject({
+    value: Weighted(z.strictObject({ value: z.string().min(1), sub: z.string().optional() })),
+    ...After,
+  }),
+};
+
+export const STEP_NAMES = [...Object.keys(steps), "branch", "repeat"];
+
+export type Step =
+  | { type: "arrive"; target: "queue" | "user"; after?: Dist }
+  | { type: "ivr"; menu: string; duration?: Dist; digits?: string; after?: Dist }
+  | { type: "enqueue"; after?: Dist }
+  | { type: "wait"; duration: Dist }
+  | { type: "talk"; duration: Dist }
+  | { type: "offer"; agent: Ref; after?: Dist }
+  | { type: "answer"; after?: Dist }
+  | { type: "miss"; reason: "noanswer" | "rejected"; after?: Dist }
+  | { type: "dial"; agent: Ref; after?: Dist }
+  | { type: "ringing"; after?: Dist }
+  | { type: "connect"; after?: Dist }
+  | {
+      type: "transfer";
+      mode: "blind" | "attended";
+      to: Ref | "external";
+      consult?: Dist;
+      outcome: "connected" | "cancelled";
+      after?: Dist;
+    }
+  | {
+      type: "hangup";
+      by: "caller" | "agent" | "system";
+      cause: "normal" | "busy" | "noanswer" | "rejected" | "cancel" | "failed" | "timeout";
+      after?: Dist;
+    }
+  | { type: "overflow"; to: "callback" | "voicemail" | "number"; after?: Dist }
+  | { type: "wrapup"; duration: Dist; max: number; end: "timer" | "manual"; after?: Dist }
+  | { type: "record"; after?: Dist }
+  | {
+      type: "callback";
+      action: "create" | "assign" | "attempt" | "reschedule" | "close" | "expire";
+      type_?: 1 | 2 | 3;
+      agent?: Ref;
+      result?: { weight: number; value: "success" | "noanswer" | "busy" | "failed" }[];
+      note?: string;
+      notBefore?: Dist;
+      due?: Dist;
+      after?: Dist;
+    }
+  | {
+      type: "availability";
+      agent: Ref;
+      state: "Available" | "Busy" | "DoNotDisturb" | "OffWork";
+      note?: string;
+      for?: Dist;
+      after?: Dist;
+    }
+  | { type: "disposition"; value: { weight: number; value: { value: string; sub?: string } }[]; after?: Dist }
+  | { type: "branch"; options: { weight: number; steps: Step[] }[] }
+  | { type: "repeat"; times: [number, number]; steps: Step[] };
+
+type Dist = z.output<typeof DistributionSchema>;
+type Ref = number | "next" | "current";
+
+function toStep(name: string, value: unknown): Step {
+  if (name === "wait" || name === "talk") return { type: name, duration: value as Dist };
+  if (name === "callback") {
+    const { type, ...rest } = value as Record<string, unknown>;
+    return { type: "callback", type_: type, ...rest } as Step;
+  }
+  return { type: name, ...(value as object) } as Step;
+}
+
+export const StepSchema: z.ZodType<Step> = z.lazy(() =>
+  z.record(z.string(), z.unknown()).transform((obj, ctx): Step => {
+    const keys = Object.keys(obj);
+    if (keys.length !== 1) {
+      ctx.addIssue({
+        code: "custom",
+        message: `a step is a mapping with exactly one key (the step name); got ${keys.length ? keys.join(", ") : "none"}. Steps: ${STEP_NAMES.join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    const name = keys[0] as string;
+    const raw = obj[name];
+    if (name === "branch") {
+      const r = z
+        .array(z.strictObject({ weight: z.number().positive(), steps: z.array(StepSchema).min(1) }))
+        .min(1)
+        .safeParse(raw);
+      if (!r.success) return forward(ctx, r.error, name);
+      return { type: "branch", options: r.data };
+    }
+    if (name === "repeat") {
+      const r = z
+        .strictObject({
+          times: z.union([
+            z.number().int().min(0).max(100),
+            z.tuple([z.number().int().min(0).max(100), z.number().int().min(0).max(100)]),
+          ]),
+          steps: z.array(StepSchema).min(1),
+        })
+        .safeParse(raw);
+      if (!r.success) return forward(ctx, r.error, name);
+      const t = r.data.times;
+      return { type: "repeat", times: typeof t === "number" ? [t, t] : t, steps: r.data.steps };
+    }
+    const schema = steps[name];
+    if (!schema) {
+      ctx.addIssue({
+        code: "custom",
+        path: [name],
+        message: `unknown step "${name}"; the steps are: ${STEP_NAMES.join(", ")}`,
+      });
+      return z.NEVER;
+    }
+    const r = schema.safeParse(raw ?? {});
+    if (!r.success) return forward(ctx, r.error, name);
+    return toStep(name, r.data);
+  }),
+);
+
+function forward(ctx: z.RefinementCtx, error: z.ZodError, name: string): never {
+  for (const issue of error.issues) {
+    ctx.addIssue({ code: "custom", path: [name, ...issue.path] as PropertyKey[], message: issue.message });
+  }
+  return z.NEVER as never;
+}
+
+export const ScenarioFileSchema = z.strictObject({
+  vendor: z.string().min(1),
+  name: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]*$/, "names are lower-case words joined by hyphens, e.g. queue-answered"),
+  description: z.string().min(1),
+  /** Profiles this scenario is meant for; empty = every profile of the vendor. */
+  profiles: z.array(z.string()).optional(),
+  call: z
+    .strictObject({
+      direction: z.enum(["inbound", "outbound", "none"]).default("inbound"),
+      /** A queue name from the vendor's directory, or `any`. */
+      queue: z.string().default("any"),
+      /** Pause before the next call in the same slot. */
+      gap: DistributionSchema.optional(),
+    })
+    .default({ direction: "inbound", queue: "any" }),
+  steps: z.array(StepSchema).min(1),
+});
+
+export type ScenarioFile = z.output<typeof ScenarioFileSchema>;
