@@ -1,7 +1,7 @@
 import { Faker, base, en, fi } from "@faker-js/faker";
 import { sample } from "../core/distribution.js";
 import { ScenarioError } from "../core/errors.js";
-import type { CallSummary, Directory, Fact, SimulatedCall } from "../core/model.js";
+import type { CallSummary, Directory, Fact, PhoneNumber, SimulatedCall } from "../core/model.js";
 import type { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
 import type { Step } from "./schema.js";
@@ -44,6 +44,7 @@ interface State {
   disposition?: string;
   callbackItems: number;
   overflowed: boolean;
+  remote: PhoneNumber;
 }
 
 export interface SimulateOptions {
@@ -83,9 +84,10 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
     abandoned: false,
     callbackItems: 0,
     overflowed: false,
+    remote: vendor.region.remoteNumber(faker, rng),
   };
   const caller = vendor.region.callerNumber(faker, rng);
-  const remote = vendor.region.remoteNumber(faker, rng);
+  const remote = st.remote;
   runSteps(scenario.steps, ["steps"], st, rng, scenario);
 
   const direction = scenario.call.direction;
@@ -271,7 +273,7 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       if (!from || !st.connected) fail(scenario, p, "transfer needs a connected agent: put an answer step before it");
       const to =
         step.to === "external"
-          ? { number: rngNumber(rng) }
+          ? { number: st.remote }
           : { agent: agentFor(step.to === "current" ? "next" : step.to, st, scenario, p) };
       emit(st, scenario, p, { kind: "transfer-start", at, mode: step.mode, from, to });
       if (step.consult) st.t += sample(step.consult, rng);
@@ -361,11 +363,6 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       return;
     }
   }
-}
-
-function rngNumber(rng: Rng): { e164: string; national: string } {
-  const digits = `40${rng.digits(7)}`;
-  return { e164: `+358${digits}`, national: `0${digits}` };
 }
 
 /** Runs a scenario once per seed to catch stories that fail for some branch, before anything is sent. */

@@ -1,4 +1,3 @@
-import { timingSafeEqual } from "node:crypto";
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
 import type { Rng } from "../../core/random.js";
@@ -302,17 +301,5 @@ export const enreach: Vendor = {
       : undefined;
   },
 };
-
-/** Constant-time comparison of a received token with the expected secret. */
-export function tokenMatches(received: string | undefined, expected: string): boolean {
-  if (received === undefined) return false;
-  const a = Buffer.from(received);
-  const b = Buffer.from(expected);
-  if (a.length !== b.length) {
-    timingSafeEqual(b, b);
-    return false;
-  }
-  return timingSafeEqual(a, b);
-}
 
 export { ORGANIZATION_ID };

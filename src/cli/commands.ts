@@ -1,0 +1,375 @@
+import { writeFileSync } from "node:fs";
+import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
+import { Rng, randomSeed } from "../core/random.js";
+import { redactHeaders } from "../core/redact.js";
+import { describeSuccess } from "../core/vendor.js";
+import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
+import type { DeliveryResult } from "../delivery/engine.js";
+import { dryRunLine, type PlannedRequest } from "../delivery/plan.js";
+import { buildTargets, deliverPlan, planFromOptions, SEEDED_START, secretsOf } from "../delivery/run.js";
+import { formatSummary } from "../delivery/summary.js";
+import { loadTargetsFile } from "../delivery/targets.js";
+import type { ReceivedRecord } from "../receiver/app.js";
+import { serve } from "../receiver/serve.js";
+import { builtinScenarioFiles, loadScenarioFile } from "../scenario/load.js";
+import { findVendor, getVendor, resolveProfile, VENDORS } from "../vendors/registry.js";
+import {
+  parseDurationFlag,
+  parseHeaders,
+  parsePositiveInt,
+  parseScheduleFlag,
+  parseSeed,
+  parseSet,
+  parseSpeed,
+  parseStart,
+  parseUrlFlag,
+} from "./options.js";
+import { bold, deliveryLine, dim, err, out, timeline } from "./print.js";
+
+/** Command implementations: validate every flag first, then act, then return the exit code. */
+
+export function listCommand(what: string, vendorId: string | undefined, json: boolean): number {
+  const vendors = vendorId ? [getVendor(vendorId)] : [...VENDORS];
+  if (what === "vendors") {
+    const rows = vendors.map((v) => {
+      const t = v.transport(v.defaultProfile);
+      return {
+        id: v.id,
+        name: v.displayName,
+        profiles: v.profiles,
+        events: v.events.length,
+        scenarios: builtinScenarioFiles().filter((s) => s.id.startsWith(`${v.id}/`)).length,
+        success: describeSuccess(t.success),
+        retries: t.retrySchedule.length,
+      };
+    });
+    if (json) out(JSON.stringify(rows, null, 2));
+    else for (const r of rows) out(`${bold(r.id.padEnd(10))} ${r.name}  profiles: ${r.profiles.join(", ")}  events: ${r.events}  scenarios: ${r.scenarios}  success: ${r.success}`);
+    return 0;
+  }
+  if (what === "events") {
+    const rows = vendors.flatMap((v) => v.events.map((e) => ({ vendor: v.id, event: e.name, group: e.group, description: e.description })));
+    if (json) out(JSON.stringify(rows, null, 2));
+    else for (const r of rows) out(`${r.vendor.padEnd(9)} ${r.event.padEnd(32)} ${dim(r.group.padEnd(9))} ${r.description}`);
+    return 0;
+  }
+  if (what === "scenarios") {
+    const rows = builtinScenarioFiles()
+      .filter((s) => vendors.some((v) => s.id.startsWith(`${v.id}/`)))
+      .map((s) => {
+        const sc = loadScenarioFile(s.file, findVendor);
+        return { id: s.id, vendor: sc.vendor, direction: sc.call.direction, description: sc.description };
+      });
+    if (json) out(JSON.stringify(rows, null, 2));
+    else for (const r of rows) out(`${bold(r.id.padEnd(34))} ${r.description}`);
+    return 0;
+  }
+  throw new UsageError(`list ${what}: list one of vendors, scenarios, events.`);
+}
+
+export interface SendArgs {
+  vendor: string;
+  event: string;
+  url?: string;
+  set?: string[];
+  token?: string;
+  header?: string[];
+  profile?: string;
+  seed?: number;
+  insecure?: boolean;
+  ca?: string;
+  timeout?: string;
+  retrySchedule?: string;
+  dryRun?: boolean;
+  json?: boolean;
+}
+
+export async function sendCommand(a: SendArgs): Promise<number> {
+  const vendor = getVendor(a.vendor);
+  const def = vendor.events.find((e) => e.name === a.event) ?? vendor.events.find((e) => e.name.toLowerCase() === a.event.toLowerCase());
+  if (!def) {
+    throw new PbxsimError("EVENT", `${vendor.id} has no event "${a.event}". Its events: ${vendor.events.map((e) => e.name).join(", ")}.`);
+  }
+  const profile = resolveProfile(vendor, a.profile);
+  const url = parseUrlFlag(a.url) ?? (a.dryRun ? `https://localhost/webhooks/${vendor.id}` : undefined);
+  if (!url) throw new UsageError("send needs --url URL (or --dry-run to print the request).");
+  const headers = parseHeaders(a.header);
+  const sets = parseSet(a.set);
+  const seed = parseSeed(a.seed) ?? randomSeed();
+  const timeoutMs = parseDurationFlag("--timeout", a.timeout);
+  const retrySchedule = parseScheduleFlag(a.retrySchedule);
+  const rng = new Rng(seed);
+  const event = vendor.sample(def.name, { rng, directory: vendor.directory(), profile }, a.seed !== undefined ? SEEDED_START : Date.now());
+  for (const [path, value] of sets) setPath(event.payload, path, value, def.name);
+  const check = def.schema.safeParse(event.payload);
+  if (!check.success) {
+    err(`note: with --set the ${def.name} payload no longer matches its schema: ${check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+  }
+  const enc = vendor.encode(event, profile, a.token);
+  const transport = vendor.transport(profile);
+  const request: PlannedRequest = {
+    seq: 0,
+    at: 0,
+    vendor: vendor.id,
+    profile,
+    scenario: "-",
+    call: "-",
+    event: def.name,
+    method: enc.method,
+    url,
+    headers: { ...enc.headers, ...headers },
+    body: enc.body,
+    transport,
+    insecure: false,
+  };
+  if (a.dryRun) {
+    out(dryRunLine(request));
+    return 0;
+  }
+  const refusal = transport.targetRule?.(new URL(url));
+  if (refusal) err(`note: ${refusal}; pbxsim sends it anyway for testing.`);
+  const { results } = await deliverPlan(
+    { calls: [], requests: [request], notices: [] },
+    { speed: 1, insecure: a.insecure, caFile: a.ca, timeoutMs, retrySchedule, token: a.token },
+  );
+  const r = results[0]!;
+  if (a.json) out(JSON.stringify(resultJson(r), null, 2));
+  else {
+    for (const at of r.attempts) err(dim(`attempt ${at.attempt}: ${at.status ?? at.error} in ${at.latencyMs.toFixed(1)}ms`));
+    out(deliveryLine(r));
+  }
+  return r.outcome === "delivered" ? 0 : EXIT_CODES.UNDELIVERED;
+}
+
+function setPath(obj: Record<string, unknown>, path: string, value: unknown, event: string): void {
+  const parts = path.split(".");
+  let cur: Record<string, unknown> = obj;
+  for (const [i, p] of parts.entries()) {
+    if (i === parts.length - 1) {
+      if (!(p in cur)) err(`note: --set ${path}: ${event} has no field "${p}"; it is added.`);
+      cur[p] = value;
+      return;
+    }
+    const next = cur[p];
+    if (!next || typeof next !== "object") throw new UsageError(`--set ${path}: "${p}" is not an object in ${event}.`);
+    cur = next as Record<string, unknown>;
+  }
+}
+
+function resultJson(r: DeliveryResult) {
+  return {
+    seq: r.request.seq,
+    call: r.request.call,
+    vendor: r.request.vendor,
+    scenario: r.request.scenario,
+    event: r.request.event,
+    outcome: r.outcome,
+    attempts: r.attempts.map((a) => ({ attempt: a.attempt, status: a.status ?? null, error: a.error ?? null, latencyMs: Math.round(a.latencyMs * 10) / 10 })),
+  };
+}
+
+export interface RunArgs {
+  scenarios: string[];
+  url?: string;
+  targets?: string;
+  speed?: string;
+  calls?: number;
+  concurrency?: number;
+  seed?: number;
+  start?: string;
+  profile?: string;
+  token?: string;
+  header?: string[];
+  insecure?: boolean;
+  ca?: string;
+  timeout?: string;
+  retrySchedule?: string;
+  deadLetter?: string;
+  dryRun?: boolean;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export async function runCommand(a: RunArgs): Promise<number> {
+  if (a.scenarios.length === 0) throw new UsageError("run needs at least one scenario (an id such as enreach/queue-answered, a glob such as 'enreach/*', or a .yaml path).");
+  if (a.url && a.targets) throw new UsageError("give --url or --targets, not both.");
+  const speed = parseSpeed(a.speed);
+  const seedGiven = parseSeed(a.seed);
+  const calls = parsePositiveInt("--calls", a.calls);
+  const concurrency = parsePositiveInt("--concurrency", a.concurrency);
+  const headers = parseHeaders(a.header);
+  const timeoutMs = parseDurationFlag("--timeout", a.timeout);
+  const retrySchedule = parseScheduleFlag(a.retrySchedule);
+  const start = parseStart(a.start);
+  const url = parseUrlFlag(a.url);
+  const targets = a.targets ? loadTargetsFile(a.targets) : undefined;
+  if (!url && !targets && !a.dryRun) throw new UsageError("run needs a target: --url URL, or --targets FILE (or --dry-run to print the requests).");
+  if (a.out) prepareOutput(a.out, "--out");
+
+  const { seed, plan } = planFromOptions({
+    scenarios: a.scenarios,
+    url: url ?? (targets ? undefined : "https://localhost/webhook"),
+    token: a.token,
+    targets,
+    seed: seedGiven,
+    start,
+    calls,
+    concurrency,
+    profile: a.profile,
+    headers,
+  });
+  if (seedGiven === undefined) err(dim(`seed ${seed} (repeat this run with --seed ${seed} --start ${new Date(plan.calls[0]?.start ?? Date.now()).toISOString()})`));
+  for (const n of plan.notices) err(`note: ${n}`);
+
+  if (a.dryRun) {
+    const lines = plan.requests.map(dryRunLine);
+    if (a.out) writeFileSync(a.out, lines.length ? `${lines.join("\n")}\n` : "");
+    else for (const l of lines) out(l);
+    return 0;
+  }
+
+  const controller = new AbortController();
+  const onSignal = () => {
+    err("interrupted: stopping; events not yet sent are cancelled");
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  try {
+    const { results, summary } = await deliverPlan(plan, {
+      speed,
+      insecure: a.insecure,
+      caFile: a.ca,
+      timeoutMs,
+      retrySchedule,
+      token: a.token,
+      deadLetterFile: a.deadLetter,
+      signal: controller.signal,
+      onResult: (r) => {
+        if (!a.quiet && !a.json) err(deliveryLine(r));
+      },
+    });
+    if (a.out) {
+      const secrets = secretsOf(plan.requests, a.token);
+      const report = {
+        seed,
+        summary,
+        results: results.map((r) => ({ ...resultJson(r), url: r.request.url, headers: redactHeaders(r.request.headers) })),
+      };
+      writeFileSync(a.out, `${JSON.stringify(report, (_k, v) => (typeof v === "string" && secrets.includes(v) ? "[redacted]" : v), 2)}\n`);
+    }
+    if (a.json) out(JSON.stringify({ seed, ...summary }, null, 2));
+    else out(formatSummary(summary));
+    if (controller.signal.aborted) return EXIT_CODES.INTERRUPTED;
+    if (summary.failed > 0 && a.deadLetter) err(`${summary.failed} event(s) failed; written to ${a.deadLetter}`);
+    return summary.delivered === summary.events ? 0 : EXIT_CODES.UNDELIVERED;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+export interface ReceiveArgs {
+  port?: number;
+  host?: string;
+  https?: boolean;
+  cert?: string;
+  key?: string;
+  vendor?: string;
+  token?: string;
+  failFirst?: number;
+  status?: number;
+  delay?: string;
+  failRate?: number;
+  record?: string;
+  quiet?: boolean;
+}
+
+export async function receiveCommand(a: ReceiveArgs): Promise<number> {
+  if (a.vendor) getVendor(a.vendor);
+  const port = a.port === undefined ? 4780 : parsePositiveInt("--port", a.port, 0);
+  if (port !== undefined && port > 65535) throw new UsageError(`--port ${port}: ports go up to 65535.`);
+  const failFirst = parsePositiveInt("--fail-first", a.failFirst, 0);
+  if (a.status !== undefined && (!Number.isInteger(a.status) || a.status < 100 || a.status > 599)) {
+    throw new UsageError(`--status ${a.status}: give an HTTP status code from 100 to 599.`);
+  }
+  if (a.failRate !== undefined && !(a.failRate >= 0 && a.failRate <= 1)) {
+    throw new UsageError(`--fail-rate ${a.failRate}: give a fraction from 0 to 1 (0.2 = one in five).`);
+  }
+  const delayMs = parseDurationFlag("--delay", a.delay);
+  if (a.record) prepareOutput(a.record, "--record");
+  const rx = await serve({
+    vendors: VENDORS,
+    vendor: a.vendor,
+    token: a.token,
+    port,
+    host: a.host,
+    https: a.https,
+    certFile: a.cert,
+    keyFile: a.key,
+    faults: { failFirst, status: a.status, delayMs, failRate: a.failRate },
+  });
+  rx.events.on("record", (r: ReceivedRecord) => {
+    if (a.record) appendLine(a.record, JSON.stringify(r));
+    if (!a.quiet) out(receiveLine(r));
+  });
+  err(`pbxsim receiver listening on ${rx.url}  (vendors: ${a.vendor ?? VENDORS.map((v) => v.id).join(", ")}${a.token ? ", token required" : ""})`);
+  if (rx.certPem && !a.cert) err(dim("self-signed certificate: senders need --insecure (or --ca with this certificate)"));
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once("SIGINT", stop);
+    process.once("SIGTERM", stop);
+  });
+  await rx.close();
+  err(`received ${rx.records.length} request(s)`);
+  return 0;
+}
+
+export function receiveLine(r: ReceivedRecord): string {
+  const verdict = r.valid ? "valid" : r.issues.length ? `invalid: ${r.issues.slice(0, 3).join("; ")}` : "-";
+  const auth = r.auth === "not-checked" ? "" : ` token=${r.auth}`;
+  return `${r.receivedAt} ${r.method} ${r.path} ${r.vendor ?? "?"} ${r.event ?? "?"} → ${r.status} ${verdict}${auth}${r.duplicate ? " duplicate" : ""}${r.fault ? ` (${r.fault})` : ""}`;
+}
+
+const DEMO_SCENARIOS = [
+  "enreach/queue-answered",
+  "enreach/queue-missed",
+  "enreach/queue-overflow-callback",
+  "enreach/user-direct-answered",
+  "enreach/outbound-answered",
+];
+
+export async function demoCommand(a: { seed?: number; json?: boolean }): Promise<number> {
+  const seed = parseSeed(a.seed) ?? randomSeed();
+  const token = new Rng(seed).fork("demo-token").hex(24);
+  const rx = await serve({ vendors: VENDORS, token, https: true, port: 0 });
+  try {
+    err(`receiver: ${rx.url} (HTTPS, self-signed certificate trusted with --ca; token required)`);
+    const { plan } = planFromOptions({ scenarios: DEMO_SCENARIOS, url: `${rx.url}/enreach`, token, seed, start: a.seed !== undefined ? SEEDED_START : Date.now() });
+    err(dim(`seed ${seed}: ${plan.calls.length} calls, ${plan.requests.length} webhooks, played at --speed max`));
+    const { writeFileSync: w, mkdtempSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const caFile = join(mkdtempSync(join(tmpdir(), "pbxsim-demo-")), "ca.pem");
+    w(caFile, rx.certPem ?? "");
+    const { results, summary } = await deliverPlan(plan, { speed: "max", caFile, token });
+    const byBody = new Map<string, ReceivedRecord[]>();
+    for (const r of rx.records) byBody.set(r.body, [...(byBody.get(r.body) ?? []), r]);
+    if (a.json) {
+      out(JSON.stringify({ seed, summary, valid: rx.records.filter((r) => r.valid).length, received: rx.records.length }, null, 2));
+    } else {
+      for (const call of plan.calls) {
+        out(timeline(call, results.filter((r) => r.request.call === call.key), byBody).join("\n"));
+        out("");
+      }
+      out(formatSummary(summary));
+      const invalid = rx.records.filter((r) => !r.valid).length;
+      out(`receiver: ${rx.records.length} received, ${rx.records.length - invalid} valid, ${invalid} invalid`);
+    }
+    const ok = summary.delivered === summary.events && rx.records.every((r) => r.valid);
+    return ok ? 0 : EXIT_CODES.UNDELIVERED;
+  } finally {
+    await rx.close();
+  }
+}

@@ -1,0 +1,148 @@
+import yargs, { type Argv } from "yargs";
+import { hideBin } from "yargs/helpers";
+import { EXIT_CODES, PbxsimError } from "../core/errors.js";
+import { demoCommand, listCommand, receiveCommand, runCommand, sendCommand } from "./commands.js";
+import { err } from "./print.js";
+
+/** The command line: yargs definitions only; each command calls into the library through commands.ts. */
+
+const transportFlags = (y: Argv) =>
+  y
+    .option("token", { type: "string", describe: "the vendor's shared secret (Enreach: X-Benemen-Token)" })
+    .option("header", { type: "string", array: true, describe: 'extra header, "Name: value" (repeatable)' })
+    .option("insecure", { type: "boolean", describe: "accept self-signed/untrusted certificates (Enreach's InsecureSSL)" })
+    .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
+    .option("timeout", { type: "string", describe: "attempt timeout (e.g. 10s); default: the vendor's" })
+    .option("retry-schedule", { type: "string", describe: "waits before each retry, e.g. 5s,30s,2m, or none" })
+    .option("profile", { type: "string", describe: "vendor profile (see pbxsim list vendors)" });
+
+let lastCode: number | undefined;
+
+/** Wraps a command so its exit code reaches main(). */
+function act<A>(fn: (a: A) => number | Promise<number>): (a: A) => Promise<void> {
+  return async (a) => {
+    lastCode = await fn(a);
+  };
+}
+
+export function buildCli(argv: string[]) {
+  return yargs(argv)
+    .scriptName("pbxsim")
+    .usage("$0 <command> [options]\n\nPBX webhook simulator: plays Enreach and other vendors' webhooks against your receiver.")
+    .command(
+      "list [what]",
+      "list vendors, scenarios or events",
+      (y) =>
+        y
+          .positional("what", { choices: ["vendors", "scenarios", "events"] as const, default: "vendors" as const })
+          .option("vendor", { type: "string", describe: "only this vendor" })
+          .option("json", { type: "boolean", default: false })
+          .example("$0 list scenarios --vendor enreach", "")
+          .example("$0 list events --vendor enreach --json", ""),
+      act((a) => listCommand(a.what, a.vendor, a.json)),
+    )
+    .command(
+      "send <vendor> <event>",
+      "send one event with faked fields",
+      (y) =>
+        transportFlags(
+          y
+            .positional("vendor", { type: "string", demandOption: true })
+            .positional("event", { type: "string", demandOption: true })
+            .option("url", { type: "string", describe: "receiver URL" })
+            .option("set", { type: "string", array: true, describe: "override a field: Field=value (repeatable)" })
+            .option("seed", { type: "number" })
+            .option("dry-run", { type: "boolean", describe: "print the request instead of sending it" })
+            .option("json", { type: "boolean" }),
+        ).example("$0 send enreach QueueCallInComing --url https://127.0.0.1:4780 --insecure --token s3cret --set CallerNumber=+358401234567", ""),
+      act((a) => sendCommand({ ...a, vendor: a.vendor as string, event: a.event as string })),
+    )
+    .command(
+      "run <scenarios..>",
+      "play scenarios against a receiver",
+      (y) =>
+        transportFlags(
+          y
+            .positional("scenarios", { type: "string", array: true, describe: "ids (enreach/queue-answered), globs ('enreach/*') or .yaml files" })
+            .option("url", { type: "string", describe: "send every event here" })
+            .option("targets", { type: "string", describe: "YAML file with each vendor's endpoint configuration" })
+            .option("speed", { type: "string", describe: 'divide real waiting by N, or "max" (default 1: real time)' })
+            .option("calls", { type: "number", describe: "calls per scenario (default 1)" })
+            .option("concurrency", { type: "number", describe: "calls in progress at once (default 1)" })
+            .option("seed", { type: "number", describe: "make the run repeatable, byte for byte" })
+            .option("start", { type: "string", describe: "virtual clock start (ISO time or now)" })
+            .option("dead-letter", { type: "string", describe: "NDJSON file for events that exhausted their retries" })
+            .option("dry-run", { type: "boolean", describe: "send nothing; print each request as NDJSON" })
+            .option("out", { type: "string", describe: "write the run report (JSON) or the dry run (NDJSON) here" })
+            .option("json", { type: "boolean", describe: "summary as JSON on stdout" })
+            .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" }),
+        )
+          .example("$0 run 'enreach/*' --dry-run --seed 7", "print every request, repeatably")
+          .example("$0 run enreach/queue-answered --url https://127.0.0.1:4780 --insecure --token s3cret --speed 50", ""),
+      act((a) => runCommand({ ...a, scenarios: (a.scenarios as string[]) ?? [] })),
+    )
+    .command(
+      "receive",
+      "run the built-in receiver",
+      (y) =>
+        y
+          .option("port", { type: "number", describe: "port (default 4780; 0 = any free port)" })
+          .option("host", { type: "string", describe: "address to bind (default 127.0.0.1)" })
+          .option("https", { type: "boolean", describe: "serve HTTPS (a self-signed certificate unless --cert/--key)" })
+          .option("cert", { type: "string", describe: "PEM certificate" })
+          .option("key", { type: "string", describe: "PEM private key" })
+          .option("vendor", { type: "string", describe: "accept only this vendor" })
+          .option("token", { type: "string", describe: "require this shared secret" })
+          .option("fail-first", { type: "number", describe: "fail the first N attempts of every event" })
+          .option("status", { type: "number", describe: "status for failures (default 500); alone: answer it always" })
+          .option("delay", { type: "string", describe: "delay every answer (e.g. 200ms)" })
+          .option("fail-rate", { type: "number", describe: "fail this fraction of deliveries (0..1)" })
+          .option("record", { type: "string", describe: "write every delivery to this NDJSON file" })
+          .option("quiet", { type: "boolean" })
+          .example("$0 receive --https --token s3cret", "")
+          .example("$0 receive --fail-first 2 --status 503", "watch retries happen"),
+      act((a) => receiveCommand(a)),
+    )
+    .command(
+      "demo",
+      "start a receiver and play a few Enreach calls against it",
+      (y) => y.option("seed", { type: "number" }).option("json", { type: "boolean" }),
+      act((a) => demoCommand(a)),
+    )
+    .demandCommand(1, "give a command: list, send, run, receive or demo (pbxsim --help)")
+    .strict()
+    .recommendCommands()
+    .help()
+    .alias("h", "help")
+    .version()
+    .wrap(Math.min(110, process.stdout.columns || 100));
+}
+
+export async function main(argv = hideBin(process.argv)): Promise<number> {
+  let code = 0;
+  try {
+    const parser = buildCli(argv)
+      .exitProcess(false)
+      .fail((msg, e) => {
+        throw e ?? new PbxsimError("USAGE", `${msg}. Run pbxsim --help for the commands and flags.`);
+      });
+    lastCode = undefined;
+    await parser.parseAsync();
+    code = lastCode ?? 0;
+  } catch (e) {
+    code = reportError(e);
+  }
+  return code;
+}
+
+export function reportError(e: unknown): number {
+  if (e instanceof PbxsimError) {
+    err(`pbxsim: ${e.message}`);
+    return EXIT_CODES[e.code];
+  }
+  const msg = e instanceof Error ? e.message : String(e);
+  err(`pbxsim: internal error: ${msg}`);
+  if (process.env.PBXSIM_DEBUG && e instanceof Error) err(e.stack ?? "");
+  else err("Run again with PBXSIM_DEBUG=1 for details, and report it with the command you ran.");
+  return EXIT_CODES.INTERNAL;
+}

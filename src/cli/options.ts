@@ -1,0 +1,97 @@
+import { PbxsimError, UsageError } from "../core/errors.js";
+import { parseDuration, parseSchedule } from "../core/duration.js";
+import { checkUrl } from "../delivery/targets.js";
+
+/** Flag parsers: each names the flag, the bad value and what is allowed. */
+
+export function parseSpeed(v: string | number | undefined): number | "max" {
+  if (v === undefined) return 1;
+  if (v === "max") return "max";
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) {
+    throw new UsageError(`--speed ${v}: give a positive number (10 = ten times faster than real time) or "max" (no waiting).`);
+  }
+  return n;
+}
+
+export function parseSeed(v: unknown): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new UsageError(`--seed ${String(v)}: give a whole number from 0 to ${Number.MAX_SAFE_INTEGER}.`);
+  }
+  return n;
+}
+
+export function parseDurationFlag(flag: string, v: string | number | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  const ms = parseDuration(v);
+  if (ms === undefined) throw new UsageError(`${flag} ${v}: not a duration; write e.g. 500ms, 10s, 2m.`);
+  return ms;
+}
+
+export function parseScheduleFlag(v: string | undefined): number[] | undefined {
+  if (v === undefined) return undefined;
+  const s = parseSchedule(v);
+  if (!s) {
+    throw new UsageError(`--retry-schedule ${v}: write the waits before each retry, comma-separated (e.g. 5s,30s,2m), or "none" for no retries.`);
+  }
+  return s;
+}
+
+export function parseHeaders(values: string[] | string | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const h of values === undefined ? [] : Array.isArray(values) ? values : [values]) {
+    const i = h.indexOf(":");
+    const name = i > 0 ? h.slice(0, i).trim() : "";
+    if (!name || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+      throw new UsageError(`--header "${h}": write "Name: value", e.g. --header "Authorization: Bearer abc".`);
+    }
+    out[name.toLowerCase()] = h.slice(i + 1).trim();
+  }
+  return out;
+}
+
+export function parseUrlFlag(v: string | undefined, flag = "--url"): string | undefined {
+  if (v === undefined) return undefined;
+  checkUrl(v, flag);
+  return v;
+}
+
+export function parsePositiveInt(flag: string, v: unknown, min = 1): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} ${String(v)}: give a whole number of at least ${min}.`);
+  return n;
+}
+
+export function parseStart(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (v === "now") return Date.now();
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) throw new UsageError(`--start ${v}: give an ISO 8601 time (2026-01-05T09:00:00Z) or "now".`);
+  return t;
+}
+
+export function parseSet(values: string[] | string | undefined): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const s of values === undefined ? [] : Array.isArray(values) ? values : [values]) {
+    const i = s.indexOf("=");
+    if (i <= 0) throw new UsageError(`--set "${s}": write Field=value, e.g. --set CallerNumber=+358401234567.`);
+    const raw = s.slice(i + 1);
+    let value: unknown = raw;
+    if (/^(null|true|false|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(raw)) {
+      try {
+        value = JSON.parse(raw);
+      } catch {
+        value = raw;
+      }
+    }
+    out.push([s.slice(0, i), value]);
+  }
+  return out;
+}
+
+export function asPbxsim(e: unknown): PbxsimError | undefined {
+  return e instanceof PbxsimError ? e : undefined;
+}

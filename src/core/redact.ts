@@ -1,0 +1,42 @@
+/** Header names whose values are secrets: vendor tokens, signatures, API keys, bearer tokens. */
+const SECRET_HEADER = /(token|secret|signature|authorization|api[-_]?key|password|cookie)/i;
+
+export const REDACTED = "[redacted]";
+
+export function isSecretHeader(name: string): boolean {
+  return SECRET_HEADER.test(name);
+}
+
+export function redactHeaders(headers: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(headers)) out[k] = isSecretHeader(k) ? REDACTED : v;
+  return out;
+}
+
+/** Removes secrets from a URL's query string (`?token=...`, `?key=...`). */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    let changed = false;
+    for (const k of [...u.searchParams.keys()]) {
+      if (SECRET_HEADER.test(k) || /^(key|sig|auth)$/i.test(k)) {
+        u.searchParams.set(k, REDACTED);
+        changed = true;
+      }
+    }
+    if (u.password) {
+      u.password = REDACTED;
+      changed = true;
+    }
+    return changed ? u.toString() : url;
+  } catch {
+    return url;
+  }
+}
+
+/** Replaces every occurrence of the given secret strings. */
+export function scrub(text: string, secrets: readonly string[]): string {
+  let out = text;
+  for (const s of secrets) if (s.length >= 3) out = out.split(s).join(REDACTED);
+  return out;
+}

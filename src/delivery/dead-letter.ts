@@ -1,0 +1,37 @@
+import { appendFileSync, writeFileSync } from "node:fs";
+import { PbxsimError } from "../core/errors.js";
+import { redactHeaders, redactUrl, scrub } from "../core/redact.js";
+import type { DeliveryResult } from "./engine.js";
+
+/** One dead-lettered event: the request (secrets redacted) and why it failed. */
+export function deadLetterLine(r: DeliveryResult, secrets: readonly string[]): string {
+  const last = r.attempts[r.attempts.length - 1];
+  return JSON.stringify({
+    seq: r.request.seq,
+    vendor: r.request.vendor,
+    profile: r.request.profile,
+    scenario: r.request.scenario,
+    call: r.request.call,
+    event: r.request.event,
+    method: r.request.method,
+    url: redactUrl(r.request.url),
+    headers: redactHeaders(r.request.headers),
+    body: scrub(r.request.body, secrets),
+    attempts: r.attempts.length,
+    lastStatus: last?.status ?? null,
+    lastError: last?.error ?? (last?.status !== undefined ? `status ${last.status} is not success for ${r.request.vendor}` : "never sent"),
+  });
+}
+
+/** Creates (truncates) an output file early, so an unwritable path fails before anything is sent. */
+export function prepareOutput(file: string, flag: string): void {
+  try {
+    writeFileSync(file, "");
+  } catch (e) {
+    throw new PbxsimError("IO", `${flag} ${file}: cannot write there (${(e as NodeJS.ErrnoException).code}); pick a writable path.`);
+  }
+}
+
+export function appendLine(file: string, line: string): void {
+  appendFileSync(file, `${line}\n`);
+}

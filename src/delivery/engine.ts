@@ -1,0 +1,257 @@
+import { readFileSync } from "node:fs";
+import { Agent, type Dispatcher, request } from "undici";
+import { PbxsimError } from "../core/errors.js";
+import { isSuccess } from "../core/vendor.js";
+import type { PlannedRequest } from "./plan.js";
+
+/**
+ * Plays planned requests at their due times (virtual time divided by --speed), judges each
+ * response by the vendor's success rule, and retries on the vendor's schedule. A retry never
+ * holds back later events of the same call. Every attempt is a result; nothing throws.
+ */
+
+export interface Attempt {
+  attempt: number;
+  /** ms since the run's real start. */
+  startedAt: number;
+  latencyMs: number;
+  status?: number;
+  ok: boolean;
+  error?: string;
+  /** First bytes of the response body. */
+  responseBody?: string;
+}
+
+export type Outcome = "delivered" | "failed" | "cancelled";
+
+export interface DeliveryResult {
+  request: PlannedRequest;
+  attempts: Attempt[];
+  outcome: Outcome;
+}
+
+export interface EngineOptions {
+  /** Divides real waiting between sends; "max" sends without waiting, keeping each call's order. */
+  speed: number | "max";
+  /** Accept self-signed and otherwise untrusted certificates for every target. */
+  insecure?: boolean;
+  /** PEM file of a private CA to trust. */
+  caFile?: string;
+  /** Overrides the vendor's attempt timeout. */
+  timeoutMs?: number;
+  /** Overrides the vendor's retry schedule. */
+  retrySchedule?: number[];
+  /** Cap on requests in flight at once. */
+  maxInflight?: number;
+  signal?: AbortSignal;
+  onAttempt?: (r: PlannedRequest, a: Attempt) => void;
+  onResult?: (r: DeliveryResult) => void;
+}
+
+export function loadCa(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, "utf8");
+  } catch (e) {
+    throw new PbxsimError("TLS", `--ca ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}). Give the path of a PEM certificate.`);
+  }
+  if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    throw new PbxsimError("TLS", `--ca ${file}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line). Convert it with \`openssl x509 -inform der -in ${file} -out ca.pem\`.`);
+  }
+  return pem;
+}
+
+/** Explains a transport error in words a user can act on. */
+export function describeError(e: unknown, timeoutMs: number): string {
+  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
+  const code = err.cause?.code ?? err.code ?? "";
+  const msg = err.cause?.message ?? err.message ?? String(e);
+  switch (code) {
+    case "DEPTH_ZERO_SELF_SIGNED_CERT":
+    case "SELF_SIGNED_CERT_IN_CHAIN":
+    case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
+    case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
+      return `TLS: the receiver's certificate is not trusted (${code}); pass --insecure to accept self-signed certificates (Enreach's InsecureSSL) or --ca FILE to trust its CA`;
+    case "ERR_TLS_CERT_ALTNAME_INVALID":
+      return `TLS: the certificate does not name this host (${code}); use the host name in the certificate, or --insecure`;
+    case "CERT_HAS_EXPIRED":
+      return `TLS: the receiver's certificate has expired (${code})`;
+    case "ECONNREFUSED":
+      return `connection refused (${code}): nothing listens at that address`;
+    case "ECONNRESET":
+    case "UND_ERR_SOCKET":
+      return `connection reset by the receiver (${code})`;
+    case "ENOTFOUND":
+    case "EAI_AGAIN":
+      return `host not found (${code})`;
+    case "UND_ERR_HEADERS_TIMEOUT":
+    case "UND_ERR_BODY_TIMEOUT":
+    case "UND_ERR_CONNECT_TIMEOUT":
+    case "ABORT_ERR":
+    case "TimeoutError":
+    case "UND_ERR_ABORTED":
+      return `timeout: no answer within ${timeoutMs}ms`;
+    case "EPROTO":
+    case "ERR_SSL_WRONG_VERSION_NUMBER":
+      return `TLS handshake failed (${code}): is the receiver speaking plain HTTP on an https:// URL?`;
+    default:
+      if (/timeout|aborted/i.test(msg)) return `timeout: no answer within ${timeoutMs}ms`;
+      return code ? `${msg} (${code})` : msg;
+  }
+}
+
+export class DeliveryEngine {
+  private readonly dispatchers = new Map<string, Dispatcher>();
+  private readonly ca?: string;
+  private inflight = 0;
+  private readonly waiters: (() => void)[] = [];
+  private t0 = 0;
+
+  constructor(private readonly opts: EngineOptions) {
+    if (opts.caFile) this.ca = loadCa(opts.caFile);
+  }
+
+  private dispatcher(insecure: boolean): Dispatcher {
+    const key = insecure ? "insecure" : "verify";
+    let d = this.dispatchers.get(key);
+    if (!d) {
+      d = new Agent({
+        keepAliveTimeout: 10_000,
+        connections: 64,
+        connect: { rejectUnauthorized: !insecure, ...(this.ca ? { ca: this.ca } : {}) },
+      });
+      this.dispatchers.set(key, d);
+    }
+    return d;
+  }
+
+  private async acquire(): Promise<void> {
+    const max = this.opts.maxInflight ?? 256;
+    if (this.inflight < max) {
+      this.inflight++;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiters.push(resolve));
+    this.inflight++;
+  }
+
+  private release(): void {
+    this.inflight--;
+    this.waiters.shift()?.();
+  }
+
+  private now(): number {
+    return performance.now() - this.t0;
+  }
+
+  private sleep(ms: number): Promise<void> {
+    if (ms <= 0) return Promise.resolve();
+    const signal = this.opts.signal;
+    return new Promise((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        signal?.removeEventListener("abort", done);
+        resolve();
+      }
+      signal?.addEventListener("abort", done, { once: true });
+    });
+  }
+
+  /** One attempt: never throws. */
+  async attempt(r: PlannedRequest, n: number): Promise<Attempt> {
+    const timeoutMs = this.opts.timeoutMs ?? r.transport.timeoutMs;
+    await this.acquire();
+    const startedAt = this.now();
+    const t = performance.now();
+    try {
+      const res = await request(r.url, {
+        method: r.method as Dispatcher.HttpMethod,
+        headers: r.headers,
+        body: r.body === "" ? undefined : r.body,
+        dispatcher: this.dispatcher(r.insecure || (this.opts.insecure ?? false)),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+      const text = await res.body.text();
+      const status = res.statusCode;
+      return {
+        attempt: n,
+        startedAt,
+        latencyMs: performance.now() - t,
+        status,
+        ok: isSuccess(r.transport.success, status),
+        responseBody: text.slice(0, 512),
+      };
+    } catch (e) {
+      return { attempt: n, startedAt, latencyMs: performance.now() - t, ok: false, error: describeError(e, timeoutMs) };
+    } finally {
+      this.release();
+    }
+  }
+
+  private async deliverOne(r: PlannedRequest, scale: number, onFirst?: () => void): Promise<DeliveryResult> {
+    const schedule = this.opts.retrySchedule ?? r.transport.retrySchedule;
+    const attempts: Attempt[] = [];
+    for (let n = 1; ; n++) {
+      if (this.opts.signal?.aborted) return { request: r, attempts, outcome: attempts.length ? "failed" : "cancelled" };
+      const a = await this.attempt(r, n);
+      attempts.push(a);
+      if (n === 1) onFirst?.();
+      this.opts.onAttempt?.(r, a);
+      if (a.ok) return { request: r, attempts, outcome: "delivered" };
+      const wait = schedule[n - 1];
+      if (wait === undefined) return { request: r, attempts, outcome: "failed" };
+      await this.sleep(wait * scale);
+    }
+  }
+
+  /** Plays every request; resolves when all are delivered, failed or cancelled. */
+  async run(requests: readonly PlannedRequest[]): Promise<DeliveryResult[]> {
+    this.t0 = performance.now();
+    const max = this.opts.speed === "max";
+    const scale = max ? 0 : 1 / (this.opts.speed as number);
+    const results: DeliveryResult[] = new Array(requests.length);
+    const pending: Promise<void>[] = [];
+    /** With --speed max, each call's events go one after another (first attempts), in order. */
+    const chains = new Map<string, Promise<unknown>>();
+    for (const r of requests) {
+      if (this.opts.signal?.aborted) {
+        results[r.seq] = { request: r, attempts: [], outcome: "cancelled" };
+        continue;
+      }
+      if (!max) {
+        const due = r.at * scale;
+        const wait = due - this.now();
+        if (wait > 1) await this.sleep(wait);
+        if (this.opts.signal?.aborted) {
+          results[r.seq] = { request: r, attempts: [], outcome: "cancelled" };
+          continue;
+        }
+      }
+      const prev = max ? chains.get(r.call) : undefined;
+      let firstAttemptDone!: () => void;
+      const first = new Promise<void>((resolve) => {
+        firstAttemptDone = resolve;
+      });
+      // with --speed max the next event of this call waits only for this one's first attempt
+      if (max) chains.set(r.call, first);
+      const p = (async () => {
+        if (prev) await prev;
+        const res = await this.deliverOne(r, scale, firstAttemptDone);
+        firstAttemptDone();
+        results[r.seq] = res;
+        this.opts.onResult?.(res);
+      })();
+      pending.push(p);
+      if (max && pending.length % 256 === 0) await new Promise((res) => setImmediate(res));
+    }
+    await Promise.all(pending);
+    return results;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.dispatchers.values()].map((d) => d.close().catch(() => undefined)));
+  }
+}

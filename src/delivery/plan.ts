@@ -1,0 +1,158 @@
+import { sample } from "../core/distribution.js";
+import { PbxsimError } from "../core/errors.js";
+import type { SimulatedCall } from "../core/model.js";
+import { Rng } from "../core/random.js";
+import type { TargetSettings, TransportSpec, Vendor, VendorEvent } from "../core/vendor.js";
+import type { Scenario } from "../scenario/load.js";
+import { preflight, simulateCall } from "../scenario/simulate.js";
+import { getVendor, resolveProfile } from "../vendors/registry.js";
+
+/** One request of a run, exactly as it will go on the wire, due `at` virtual ms after the run starts. */
+export interface PlannedRequest {
+  seq: number;
+  at: number;
+  vendor: string;
+  profile: string;
+  scenario: string;
+  call: string;
+  event: string;
+  method: string;
+  url: string;
+  headers: Record<string, string>;
+  body: string;
+  /** Settings the engine needs to send and judge it. */
+  transport: TransportSpec;
+  insecure: boolean;
+}
+
+export interface VendorTargets {
+  /** Targets by vendor id; a vendor without an entry gets `fallback`. */
+  byVendor: Map<string, TargetSettings[]>;
+  fallback?: TargetSettings;
+}
+
+export interface PlanOptions {
+  scenarios: Scenario[];
+  targets: VendorTargets;
+  seed: number;
+  /** Epoch ms of the virtual clock's start. */
+  start: number;
+  /** Calls per scenario. */
+  calls?: number;
+  /** Calls in progress at once. */
+  concurrency?: number;
+  profile?: string;
+  /** Extra headers on every request (lower-case names). */
+  headers?: Record<string, string>;
+}
+
+export interface Plan {
+  calls: SimulatedCall[];
+  requests: PlannedRequest[];
+  /** Targets a real vendor would refuse, with the reason (said once per target). */
+  notices: string[];
+}
+
+const DEFAULT_GAP = { kind: "uniform" as const, min: 1000, max: 5000 };
+
+/**
+ * Simulates every call of a run on the virtual clock and turns each vendor event into the
+ * request(s) its targets receive. Sends nothing: the dry run prints this, the engine plays it.
+ */
+export function planRun(opts: PlanOptions): Plan {
+  const root = new Rng(opts.seed);
+  const perScenario = opts.calls ?? 1;
+  const concurrency = Math.max(1, opts.concurrency ?? 1);
+  const slots = new Array<number>(concurrency).fill(0);
+  const calls: SimulatedCall[] = [];
+  const events: { call: SimulatedCall; event: VendorEvent; vendor: Vendor; profile: string; order: number }[] = [];
+  let key = 0;
+  let order = 0;
+  for (const scenario of opts.scenarios) {
+    const vendor = getVendor(scenario.vendor);
+    const profile = resolveProfile(vendor, opts.profile ?? pickProfile(vendor, scenario));
+    const directory = vendor.directory();
+    preflight(scenario, vendor, directory, root.fork(`preflight/${scenario.id}`));
+    for (let i = 0; i < perScenario; i++) {
+      key++;
+      const slot = slots.indexOf(Math.min(...slots));
+      const rng = root.fork(`call/${key}`);
+      const offset = slots[slot]!;
+      const call = simulateCall({
+        scenario,
+        vendor,
+        directory,
+        rng: rng.fork("story"),
+        key: String(key),
+        start: opts.start + offset,
+      });
+      const projected = vendor.project(call, { rng: rng.fork("ids"), directory, profile });
+      let end = 0;
+      for (const ev of projected) {
+        end = Math.max(end, ev.at);
+        events.push({ call, event: { ...ev, at: ev.at + offset }, vendor, profile, order: order++ });
+      }
+      end = Math.max(end, call.facts[call.facts.length - 1]?.at ?? 0);
+      slots[slot] = offset + end + sample(scenario.call.gap ?? DEFAULT_GAP, rng.fork("gap"));
+      calls.push(call);
+    }
+  }
+  events.sort((a, b) => a.event.at - b.event.at || a.order - b.order);
+
+  const notices = new Set<string>();
+  const requests: PlannedRequest[] = [];
+  for (const { call, event, vendor, profile } of events) {
+    const targets = opts.targets.byVendor.get(vendor.id) ?? (opts.targets.fallback ? [opts.targets.fallback] : []);
+    if (targets.length === 0) {
+      throw new PbxsimError(
+        "USAGE",
+        `no target for ${vendor.id}: give --url, or a --targets file with a "${vendor.id}" section.`,
+      );
+    }
+    const transport = vendor.transport(profile);
+    for (const target of targets) {
+      if (target.accepts && !target.accepts(event)) continue;
+      const enc = vendor.encode(event, profile, target.secret);
+      const url = target.url;
+      const refusal = transport.targetRule?.(new URL(url));
+      if (refusal) notices.add(`${vendor.id}: ${url}: ${refusal}; pbxsim sends it anyway for testing.`);
+      requests.push({
+        seq: requests.length,
+        at: event.at,
+        vendor: vendor.id,
+        profile,
+        scenario: call.scenario,
+        call: call.key,
+        event: event.name,
+        method: enc.method,
+        url,
+        headers: { ...enc.headers, ...(opts.headers ?? {}), ...(target.headers ?? {}) },
+        body: enc.body,
+        transport,
+        insecure: target.insecure ?? false,
+      });
+    }
+  }
+  return { calls, requests, notices: [...notices] };
+}
+
+function pickProfile(vendor: Vendor, scenario: Scenario): string {
+  return scenario.profiles?.[0] ?? vendor.defaultProfile;
+}
+
+/** The dry-run line for one request: the exact request, secrets included (that is its job). */
+export function dryRunLine(r: PlannedRequest): string {
+  return JSON.stringify({
+    seq: r.seq,
+    at: r.at,
+    vendor: r.vendor,
+    profile: r.profile,
+    scenario: r.scenario,
+    call: r.call,
+    event: r.event,
+    method: r.method,
+    url: r.url,
+    headers: r.headers,
+    body: r.body,
+  });
+}

@@ -1,0 +1,125 @@
+import { createServer, type RequestListener } from "node:http";
+import type { AddressInfo } from "node:net";
+import { PbxsimError } from "../core/errors.js";
+import type { SimulatedCall } from "../core/model.js";
+import { randomSeed } from "../core/random.js";
+import type { TargetSettings } from "../core/vendor.js";
+import { resolveScenarios, type Scenario } from "../scenario/load.js";
+import { findVendor } from "../vendors/registry.js";
+import { appendLine, deadLetterLine, prepareOutput } from "./dead-letter.js";
+import { type DeliveryResult, DeliveryEngine, type EngineOptions } from "./engine.js";
+import { type Plan, type PlannedRequest, planRun, type VendorTargets } from "./plan.js";
+import { type RunSummary, summarize } from "./summary.js";
+
+/** The virtual clock's start when a seed is given and no start: fixed, so a seeded run is byte-identical. */
+export const SEEDED_START = Date.UTC(2026, 0, 5, 7, 0, 0);
+
+export interface RunOptions extends Omit<EngineOptions, "speed"> {
+  /** Scenario ids, globs or file paths; or loaded scenarios. */
+  scenarios: (string | Scenario)[];
+  /** One URL for every vendor (with `token` as the secret), or per-vendor targets. */
+  url?: string;
+  token?: string;
+  targets?: VendorTargets;
+  seed?: number;
+  start?: number;
+  calls?: number;
+  concurrency?: number;
+  profile?: string;
+  headers?: Record<string, string>;
+  speed?: number | "max";
+  deadLetterFile?: string;
+}
+
+export interface RunResult {
+  seed: number;
+  plan: Plan;
+  results: DeliveryResult[];
+  summary: RunSummary;
+}
+
+export function buildTargets(opts: { url?: string; token?: string; targets?: VendorTargets }): VendorTargets {
+  if (opts.targets) return opts.targets;
+  if (!opts.url) throw new PbxsimError("USAGE", "no target: give --url URL (every event to one receiver) or --targets FILE.");
+  const fallback: TargetSettings = { url: opts.url, secret: opts.token };
+  return { byVendor: new Map(), fallback };
+}
+
+export function planFromOptions(opts: RunOptions): { seed: number; plan: Plan } {
+  const seed = opts.seed ?? randomSeed();
+  const scenarios = opts.scenarios.flatMap((s) => (typeof s === "string" ? resolveScenarios([s], findVendor) : [s]));
+  const plan = planRun({
+    scenarios,
+    targets: buildTargets(opts),
+    seed,
+    start: opts.start ?? (opts.seed !== undefined ? SEEDED_START : Date.now()),
+    calls: opts.calls,
+    concurrency: opts.concurrency,
+    profile: opts.profile,
+    headers: opts.headers,
+  });
+  return { seed, plan };
+}
+
+/** Plans and delivers scenarios; the library's one-call entry point. Never throws for delivery failures. */
+export async function runScenarios(opts: RunOptions): Promise<RunResult> {
+  const { seed, plan } = planFromOptions(opts);
+  return { seed, plan, ...(await deliverPlan(plan, opts)) };
+}
+
+export async function deliverPlan(
+  plan: Plan,
+  opts: Omit<RunOptions, "scenarios">,
+): Promise<{ results: DeliveryResult[]; summary: RunSummary }> {
+  if (opts.deadLetterFile) prepareOutput(opts.deadLetterFile, "--dead-letter");
+  const secrets = secretsOf(plan.requests, opts.token);
+  const engine = new DeliveryEngine({
+    ...opts,
+    speed: opts.speed ?? 1,
+    onResult: (r) => {
+      if (r.outcome === "failed" && opts.deadLetterFile) appendLine(opts.deadLetterFile, deadLetterLine(r, secrets));
+      opts.onResult?.(r);
+    },
+  });
+  try {
+    const results = await engine.run(plan.requests);
+    if (opts.deadLetterFile) {
+      for (const r of results) if (r.outcome === "cancelled") appendLine(opts.deadLetterFile, deadLetterLine(r, secrets));
+    }
+    return { results, summary: summarize(plan.calls.length, results) };
+  } finally {
+    await engine.close();
+  }
+}
+
+export function secretsOf(requests: readonly PlannedRequest[], token?: string): string[] {
+  const s = new Set<string>();
+  if (token) s.add(token);
+  for (const r of requests) {
+    for (const [k, v] of Object.entries(r.headers)) if (/token|secret|signature|authorization|key/i.test(k)) s.add(v);
+  }
+  return [...s];
+}
+
+/**
+ * Delivers scenarios straight into a request handler (an express app, a node:http listener)
+ * in the same process: a loopback server on a free port is opened and closed around the run,
+ * so a receiver's own test suite can assert on what the app stored.
+ */
+export async function deliverToApp(
+  app: RequestListener,
+  opts: Omit<RunOptions, "url"> & { path?: string },
+): Promise<RunResult & { calls: SimulatedCall[] }> {
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const { port } = server.address() as AddressInfo;
+  try {
+    const r = await runScenarios({ speed: "max", ...opts, url: `http://127.0.0.1:${port}${opts.path ?? "/"}` });
+    return { ...r, calls: r.plan.calls };
+  } finally {
+    await new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeAllConnections();
+    });
+  }
+}

@@ -1,0 +1,242 @@
+import { EventEmitter } from "node:events";
+import express, { type Express, type Request, type Response } from "express";
+import { Rng } from "../core/random.js";
+import type { Vendor } from "../core/vendor.js";
+import { redactHeaders } from "../core/redact.js";
+import { tokenMatches } from "./auth.js";
+
+/**
+ * The built-in receiver: an express app that recognises the vendor, checks its secret in
+ * constant time, validates the payload against the vendor's schema, records the delivery and
+ * answers the way the vendor wants. Fault knobs make it misbehave on purpose so retries show.
+ *
+ * Lifecycle of one request: parse the body → detect the vendor → authenticate → validate →
+ * fault injection → answer → record.
+ */
+
+export interface ReceiverFaults {
+  /** Fail the first N attempts of every event (keyed by the vendor's dedupe id). */
+  failFirst?: number;
+  /** The status answered instead of success (always, or only for failures chosen by failFirst/failRate). */
+  status?: number;
+  /** Delay every answer by this many ms. */
+  delayMs?: number;
+  /** Fail this fraction of deliveries (0..1), seeded. */
+  failRate?: number;
+}
+
+export interface ReceiverOptions {
+  vendors: readonly Vendor[];
+  /** Only accept this vendor (detection still runs, a mismatch is rejected). */
+  vendor?: string;
+  /** Shared secret the vendor sends as a token header (Enreach X-Benemen-Token). */
+  token?: string;
+  faults?: ReceiverFaults;
+  /** Request body size limit, e.g. "1mb". */
+  bodyLimit?: string;
+  seed?: number;
+}
+
+export type AuthVerdict = "ok" | "missing" | "bad" | "not-checked";
+
+export interface ReceivedRecord {
+  seq: number;
+  receivedAt: string;
+  vendor: string | null;
+  event: string | null;
+  method: string;
+  path: string;
+  headers: Record<string, string>;
+  /** The raw body as received (secrets only in headers, which are redacted). */
+  body: string;
+  callId?: string;
+  dedupeKey?: string;
+  duplicate: boolean;
+  auth: AuthVerdict;
+  valid: boolean;
+  issues: string[];
+  status: number;
+  fault?: string;
+}
+
+export interface Receiver {
+  app: Express;
+  records: ReceivedRecord[];
+  events: EventEmitter<{ record: [ReceivedRecord] }>;
+  reset(): void;
+}
+
+function flatHeaders(req: Request): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(req.headers)) {
+    if (v !== undefined) out[k] = Array.isArray(v) ? v.join(", ") : v;
+  }
+  return out;
+}
+
+export function parseBody(
+  raw: string,
+  contentType: string | undefined,
+): { ok: true; value: unknown } | { ok: false; reason: string } {
+  const ct = (contentType ?? "").toLowerCase();
+  if (raw === "") return { ok: true, value: undefined };
+  if (ct.includes("application/x-www-form-urlencoded")) {
+    return { ok: true, value: Object.fromEntries(new URLSearchParams(raw)) };
+  }
+  if (ct.includes("json") || ct === "" || raw.trimStart().startsWith("{")) {
+    try {
+      return { ok: true, value: JSON.parse(raw) };
+    } catch (e) {
+      return { ok: false, reason: `malformed JSON body: ${(e as Error).message}` };
+    }
+  }
+  return { ok: true, value: raw };
+}
+
+export function createReceiver(opts: ReceiverOptions): Receiver {
+  const app = express();
+  app.disable("x-powered-by");
+  app.set("etag", false);
+  const records: ReceivedRecord[] = [];
+  const events = new EventEmitter<{ record: [ReceivedRecord] }>();
+  const attemptsByKey = new Map<string, number>();
+  const seen = new Set<string>();
+  const rng = new Rng(opts.seed ?? 1);
+  const faults = opts.faults ?? {};
+  let seq = 0;
+
+  app.get("/health", (_req, res) => {
+    res.json({ ok: true, received: records.length });
+  });
+
+  app.use(express.raw({ type: () => true, limit: opts.bodyLimit ?? "1mb" }));
+
+  app.all("/{*path}", async (req: Request, res: Response) => {
+    const raw = Buffer.isBuffer(req.body) ? req.body.toString("utf8") : "";
+    const headers = flatHeaders(req);
+    const rec: ReceivedRecord = {
+      seq: seq++,
+      receivedAt: new Date().toISOString(),
+      vendor: null,
+      event: null,
+      method: req.method,
+      path: req.originalUrl,
+      headers: redactHeaders(headers),
+      body: raw,
+      duplicate: false,
+      auth: "not-checked",
+      valid: false,
+      issues: [],
+      status: 0,
+    };
+    const finish = (status: number, body?: unknown) => {
+      rec.status = status;
+      records.push(rec);
+      events.emit("record", rec);
+      if (body === undefined) res.status(status).end();
+      else res.status(status).json(body);
+    };
+
+    // 1. parse
+    const parsed = parseBody(raw, req.headers["content-type"]);
+    if (!parsed.ok) {
+      rec.issues = [parsed.reason];
+      return finish(400, { error: parsed.reason });
+    }
+    const body = parsed.value ?? (Object.keys(req.query).length ? req.query : undefined);
+
+    // 2. detect
+    const first = req.path.split("/")[1]?.toLowerCase();
+    const vendor =
+      opts.vendors.find((v) => v.id === first) ??
+      opts.vendors.find((v) => v.detect(req.headers)) ??
+      (opts.vendor ? opts.vendors.find((v) => v.id === opts.vendor) : undefined);
+    if (!vendor) {
+      rec.issues = ["cannot tell which vendor sent this: no vendor path (/enreach, ...) and no vendor header"];
+      return finish(404, { error: rec.issues[0] });
+    }
+    rec.vendor = vendor.id;
+    if (opts.vendor && vendor.id !== opts.vendor) {
+      rec.issues = [`this receiver accepts only ${opts.vendor}, not ${vendor.id}`];
+      return finish(404, { error: rec.issues[0] });
+    }
+
+    // 3. authenticate
+    const auth = vendor.transport(vendor.defaultProfile).auth;
+    if (opts.token !== undefined && auth.kind === "token") {
+      const got = req.headers[auth.header];
+      const value = Array.isArray(got) ? got[0] : got;
+      rec.auth = value === undefined ? "missing" : tokenMatches(value, opts.token) ? "ok" : "bad";
+    }
+
+    // 4. validate
+    const verdict = vendor.validate(body, req.headers);
+    rec.event = verdict.event ?? null;
+    rec.valid = verdict.ok;
+    rec.issues = verdict.issues;
+    rec.callId = vendor.callIdOf?.(body);
+    rec.dedupeKey = vendor.dedupeKeyOf?.(body);
+    if (rec.dedupeKey) {
+      const k = `${vendor.id}:${rec.dedupeKey}`;
+      rec.duplicate = seen.has(k);
+      seen.add(k);
+    }
+    if (rec.auth === "missing" || rec.auth === "bad") {
+      return finish(401, { error: `${auth.kind === "token" ? auth.header : "signature"} ${rec.auth}` });
+    }
+    if (!verdict.ok) return finish(422, { error: "payload does not match the vendor schema", issues: verdict.issues });
+
+    // 5. faults
+    if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
+    const key = `${vendor.id}:${rec.dedupeKey ?? rec.seq}`;
+    const n = (attemptsByKey.get(key) ?? 0) + 1;
+    attemptsByKey.set(key, n);
+    let fail = false;
+    if (faults.failFirst !== undefined && n <= faults.failFirst) fail = true;
+    if (faults.failRate !== undefined && rng.next() < faults.failRate) fail = true;
+    if (faults.status !== undefined && faults.failFirst === undefined && faults.failRate === undefined) fail = true;
+    if (fail) {
+      rec.fault = `answered ${faults.status ?? 500} on purpose (attempt ${n})`;
+      return finish(faults.status ?? 500);
+    }
+
+    // 6. answer as the vendor wants
+    const ok = vendor.okResponse;
+    return finish(ok.status, ok.body);
+  });
+
+  // body-parser errors (too large, aborted) become a 4xx with the reason
+  app.use((err: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: unknown) => {
+    const status = err.status && err.status >= 400 && err.status < 500 ? err.status : 400;
+    const reason = err.type === "entity.too.large" ? "body too large" : err.message;
+    const rec: ReceivedRecord = {
+      seq: seq++,
+      receivedAt: new Date().toISOString(),
+      vendor: null,
+      event: null,
+      method: _req.method,
+      path: _req.originalUrl,
+      headers: redactHeaders(flatHeaders(_req)),
+      body: "",
+      duplicate: false,
+      auth: "not-checked",
+      valid: false,
+      issues: [reason],
+      status,
+    };
+    records.push(rec);
+    events.emit("record", rec);
+    res.status(status).json({ error: reason });
+  });
+
+  return {
+    app,
+    records,
+    events,
+    reset() {
+      records.length = 0;
+      attemptsByKey.clear();
+      seen.clear();
+    },
+  };
+}

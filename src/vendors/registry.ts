@@ -1,0 +1,32 @@
+import { PbxsimError } from "../core/errors.js";
+import type { Vendor } from "../core/vendor.js";
+import { enreach } from "./enreach/index.js";
+
+/** Every vendor pbxsim simulates, by id. */
+export const VENDORS: readonly Vendor[] = [enreach];
+
+export function findVendor(id: string): Vendor | undefined {
+  return VENDORS.find((v) => v.id === id.toLowerCase());
+}
+
+export function getVendor(id: string): Vendor {
+  const v = findVendor(id);
+  if (!v) {
+    throw new PbxsimError(
+      "VENDOR",
+      `unknown vendor "${id}". The vendors are: ${VENDORS.map((x) => x.id).join(", ")}.`,
+    );
+  }
+  return v;
+}
+
+export function resolveProfile(vendor: Vendor, profile: string | undefined): string {
+  if (profile === undefined) return vendor.defaultProfile;
+  if (!vendor.profiles.includes(profile)) {
+    throw new PbxsimError(
+      "USAGE",
+      `--profile ${profile} is not a profile of ${vendor.id}; its profiles are: ${vendor.profiles.join(", ")}.`,
+    );
+  }
+  return profile;
+}
