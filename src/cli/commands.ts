@@ -1,4 +1,6 @@
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
 import { Rng, randomSeed } from "../core/random.js";
 import { redactHeaders } from "../core/redact.js";
@@ -10,7 +12,6 @@ import { buildTargets, deliverPlan, planFromOptions, SEEDED_START, secretsOf } f
 import { formatSummary } from "../delivery/summary.js";
 import { loadTargetsFile } from "../delivery/targets.js";
 import type { ReceivedRecord } from "../receiver/app.js";
-import { serve } from "../receiver/serve.js";
 import { builtinScenarioFiles, loadScenarioFile } from "../scenario/load.js";
 import { findVendor, getVendor, resolveProfile, VENDORS } from "../vendors/registry.js";
 import {
@@ -64,7 +65,27 @@ export function listCommand(what: string, vendorId: string | undefined, json: bo
     else for (const r of rows) out(`${bold(r.id.padEnd(34))} ${r.description}`);
     return 0;
   }
-  throw new UsageError(`list ${what}: list one of vendors, scenarios, events.`);
+  if (what === "directory") {
+    const rows = vendors.map((v) => {
+      const d = v.directory();
+      return {
+        vendor: v.id,
+        queues: d.queues.map((q) => ({ id: q.key, name: q.name, number: q.number.e164, members: d.members[q.key]?.length ?? 0 })),
+        users: d.agents.map((a) => ({ id: a.key, username: a.email, name: `${a.firstName} ${a.lastName}`, number: a.number.e164 })),
+        callLists: d.callLists.map((c) => ({ id: c.key, name: c.name })),
+      };
+    });
+    if (json) out(JSON.stringify(rows, null, 2));
+    else
+      for (const r of rows) {
+        out(bold(r.vendor));
+        for (const q of r.queues) out(`  queue     ${q.id}  ${q.name} (${q.number}, ${q.members} agents)`);
+        for (const u of r.users) out(`  user      ${u.id}  ${u.username} (${u.number})`);
+        for (const c of r.callLists) out(`  call list ${c.id}  ${c.name}`);
+      }
+    return 0;
+  }
+  throw new UsageError(`list ${what}: list one of vendors, scenarios, events, directory.`);
 }
 
 export interface SendArgs {
@@ -299,6 +320,7 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
   }
   const delayMs = parseDurationFlag("--delay", a.delay);
   if (a.record) prepareOutput(a.record, "--record");
+  const { serve } = await import("../receiver/serve.js");
   const rx = await serve({
     vendors: VENDORS,
     vendor: a.vendor,
@@ -343,16 +365,14 @@ const DEMO_SCENARIOS = [
 export async function demoCommand(a: { seed?: number; json?: boolean }): Promise<number> {
   const seed = parseSeed(a.seed) ?? randomSeed();
   const token = new Rng(seed).fork("demo-token").hex(24);
+  const { serve } = await import("../receiver/serve.js");
   const rx = await serve({ vendors: VENDORS, token, https: true, port: 0 });
   try {
     err(`receiver: ${rx.url} (HTTPS, self-signed certificate trusted with --ca; token required)`);
     const { plan } = planFromOptions({ scenarios: DEMO_SCENARIOS, url: `${rx.url}/enreach`, token, seed, start: a.seed !== undefined ? SEEDED_START : Date.now() });
     err(dim(`seed ${seed}: ${plan.calls.length} calls, ${plan.requests.length} webhooks, played at --speed max`));
-    const { writeFileSync: w, mkdtempSync } = await import("node:fs");
-    const { tmpdir } = await import("node:os");
-    const { join } = await import("node:path");
     const caFile = join(mkdtempSync(join(tmpdir(), "pbxsim-demo-")), "ca.pem");
-    w(caFile, rx.certPem ?? "");
+    writeFileSync(caFile, rx.certPem ?? "");
     const { results, summary } = await deliverPlan(plan, { speed: "max", caFile, token });
     const byBody = new Map<string, ReceivedRecord[]>();
     for (const r of rx.records) byBody.set(r.body, [...(byBody.get(r.body) ?? []), r]);

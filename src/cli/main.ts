@@ -31,10 +31,10 @@ export function buildCli(argv: string[]) {
     .usage("$0 <command> [options]\n\nPBX webhook simulator: plays Enreach and other vendors' webhooks against your receiver.")
     .command(
       "list [what]",
-      "list vendors, scenarios or events",
+      "list vendors, scenarios, events, or a vendor's directory (queue and user ids)",
       (y) =>
         y
-          .positional("what", { choices: ["vendors", "scenarios", "events"] as const, default: "vendors" as const })
+          .positional("what", { choices: ["vendors", "scenarios", "events", "directory"] as const, default: "vendors" as const })
           .option("vendor", { type: "string", describe: "only this vendor" })
           .option("json", { type: "boolean", default: false })
           .example("$0 list scenarios --vendor enreach", "")

@@ -1,0 +1,238 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { describe, expect, it } from "vitest";
+
+/** The command line end to end: the compiled bin, real processes, real sockets on loopback. */
+
+const BIN = resolve(__dirname, "..", "bin", "pbxsim.js");
+const run = promisify(execFile);
+
+async function cli(args: string[], opts: { timeout?: number } = {}) {
+  try {
+    const r = await run(process.execPath, [BIN, ...args], { timeout: opts.timeout ?? 20_000, env: { ...process.env, NO_COLOR: "1" } });
+    return { code: 0, stdout: r.stdout, stderr: r.stderr };
+  } catch (e) {
+    const x = e as { code: number; stdout: string; stderr: string };
+    return { code: x.code, stdout: x.stdout, stderr: x.stderr };
+  }
+}
+
+function noStack(stderr: string) {
+  expect(stderr).not.toMatch(/\n\s+at .+\(.+:\d+:\d+\)/);
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), "pbxsim-cli-"));
+
+/** Starts `pbxsim receive` and resolves with its URL once it listens. */
+function startReceiver(args: string[]): Promise<{ url: string; stop: () => Promise<string> }> {
+  return new Promise((resolveStart, reject) => {
+    const child = spawn(process.execPath, [BIN, "receive", "--port", "0", ...args], { env: { ...process.env, NO_COLOR: "1" } });
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (d) => {
+      stdout += d;
+    });
+    child.stderr.on("data", (d) => {
+      stderr += d;
+      const m = /listening on (\S+)/.exec(stderr);
+      if (m) {
+        resolveStart({
+          url: m[1]!,
+          stop: () =>
+            new Promise((done) => {
+              child.on("exit", () => done(stdout));
+              child.kill("SIGINT");
+            }),
+        });
+      }
+    });
+    child.on("exit", (code) => reject(new Error(`receiver exited ${code}: ${stderr}`)));
+  });
+}
+
+describe("pbxsim CLI", () => {
+  it("--help lists the commands", async () => {
+    const r = await cli(["--help"]);
+    expect(r.code).toBe(0);
+    for (const c of ["list", "send", "run", "receive", "demo"]) expect(r.stdout).toContain(`pbxsim ${c}`);
+  });
+
+  it("lists vendors, scenarios and events, also as JSON", async () => {
+    const v = await cli(["list", "vendors", "--json"]);
+    expect(JSON.parse(v.stdout).map((x: { id: string }) => x.id)).toContain("enreach");
+    const s = await cli(["list", "scenarios", "--vendor", "enreach", "--json"]);
+    const ids = JSON.parse(s.stdout).map((x: { id: string }) => x.id);
+    for (const name of [
+      "queue-answered",
+      "queue-missed",
+      "queue-overflow-callback",
+      "callback-lifecycle",
+      "queue-transfer",
+      "user-direct-answered",
+      "user-direct-unanswered",
+      "outbound-answered",
+      "outbound-unanswered",
+      "availability-change",
+    ]) {
+      expect(ids).toContain(`enreach/${name}`);
+    }
+    const e = await cli(["list", "events", "--vendor", "enreach", "--json"]);
+    expect(JSON.parse(e.stdout)).toHaveLength(34);
+  });
+
+  it("run --dry-run --seed prints the same bytes twice, one NDJSON line per request", async () => {
+    const a = await cli(["run", "enreach/*", "--dry-run", "--seed", "7"]);
+    const b = await cli(["run", "enreach/*", "--dry-run", "--seed", "7"]);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const lines = a.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(50);
+    expect(Object.keys(lines[0])).toEqual(["seq", "at", "vendor", "profile", "scenario", "call", "event", "method", "url", "headers", "body"]);
+    lines.forEach((l, i) => {
+      expect(l.seq).toBe(i);
+      if (i > 0) expect(l.at).toBeGreaterThanOrEqual(lines[i - 1].at);
+    });
+    const c = await cli(["run", "enreach/*", "--dry-run", "--seed", "8"]);
+    expect(c.stdout).not.toBe(a.stdout);
+  });
+
+  it("without --seed prints the seed that repeats the run", async () => {
+    const a = await cli(["run", "enreach/queue-answered", "--dry-run"]);
+    const m = /--seed (\d+) --start (\S+)\)/.exec(a.stderr);
+    expect(m).not.toBeNull();
+    const b = await cli(["run", "enreach/queue-answered", "--dry-run", "--seed", m![1]!, "--start", m![2]!]);
+    expect(b.stdout).toBe(a.stdout);
+  });
+
+  it("dry run shows the token (its job is the exact request)", async () => {
+    const r = await cli(["run", "enreach/outbound-answered", "--dry-run", "--seed", "1", "--token", "s3cret", "--url", "https://127.0.0.1:9/x"]);
+    expect(JSON.parse(r.stdout.split("\n")[0]!).headers["x-benemen-token"]).toBe("s3cret");
+  });
+
+  it("send builds any event, applies --set and shows it with --dry-run", async () => {
+    const r = await cli(["send", "enreach", "QueueCallInUserAllocated", "--dry-run", "--seed", "1", "--set", "CallerNumber=+358401234567"]);
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.stdout);
+    const body = JSON.parse(line.body);
+    expect(body.EventType).toBe("QueueCallInUserAllocated");
+    expect(body.CallerNumber).toBe("+358401234567");
+    expect(line.headers["x-benemen-event"]).toBe("QueueCallInUserAllocated");
+  });
+
+  it("delivers every Enreach scenario live to `pbxsim receive --https --token`, refuses the self-signed certificate without --insecure, and dead-letters 204s", async () => {
+    const rx = await startReceiver(["--https", "--token", "s3cret"]);
+    try {
+      const ok = await cli(["run", "enreach/*", "--url", `${rx.url}/enreach`, "--token", "s3cret", "--insecure", "--speed", "max", "--seed", "3", "--json"]);
+      expect(ok.code).toBe(0);
+      const s = JSON.parse(ok.stdout);
+      expect(s.failed).toBe(0);
+      expect(s.delivered).toBe(s.events);
+      expect(ok.stderr).toContain("real Enreach delivers to port 443 only");
+
+      const refused = await cli(["run", "enreach/outbound-answered", "--url", rx.url, "--token", "s3cret", "--speed", "max", "--retry-schedule", "none", "--seed", "3"]);
+      expect(refused.code).toBe(1);
+      expect(refused.stderr).toMatch(/certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --insecure/);
+      noStack(refused.stderr);
+    } finally {
+      await rx.stop();
+    }
+    const rx204 = await startReceiver(["--status", "204", "--quiet"]);
+    try {
+      const dir = tmp();
+      const dl = join(dir, "dead.ndjson");
+      const r = await cli(["run", "enreach/outbound-answered", "--url", rx204.url, "--token", "s3cret", "--speed", "max", "--retry-schedule", "10ms,10ms", "--dead-letter", dl, "--seed", "3", "--json"]);
+      expect(r.code).toBe(1);
+      const s = JSON.parse(r.stdout);
+      expect(s.delivered).toBe(0);
+      expect(s.retried).toBe(s.events * 2);
+      const lines = readFileSync(dl, "utf8").trim().split("\n");
+      expect(lines).toHaveLength(s.events);
+      expect(JSON.parse(lines[0]!).lastStatus).toBe(204);
+      expect(readFileSync(dl, "utf8")).not.toContain("s3cret");
+    } finally {
+      await rx204.stop();
+    }
+  });
+
+  it("receive --record writes NDJSON without the secret", async () => {
+    const dir = tmp();
+    const rec = join(dir, "rec.ndjson");
+    const rx = await startReceiver(["--token", "s3cret", "--record", rec, "--quiet"]);
+    try {
+      const r = await cli(["run", "enreach/queue-answered", "--url", rx.url, "--token", "s3cret", "--speed", "max", "--seed", "2", "--quiet"]);
+      expect(r.code).toBe(0);
+    } finally {
+      await rx.stop();
+    }
+    const text = readFileSync(rec, "utf8");
+    const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(5);
+    expect(lines.every((l) => l.valid && l.vendor === "enreach" && l.auth === "ok")).toBe(true);
+    expect(text).not.toContain("s3cret");
+  });
+
+  it("demo runs with nothing else and exits 0", async () => {
+    const r = await cli(["demo", "--seed", "1"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("QueueCallInComing");
+    expect(r.stdout).toMatch(/receiver: (\d+) received, \1 valid, 0 invalid/);
+  });
+
+  describe("bad input: one clear message, a documented exit code, no stack trace", () => {
+    const cases: [string, string[], number, RegExp][] = [
+      ["unknown scenario", ["run", "enreach/nope", "--dry-run"], 3, /no scenario matches "enreach\/nope".*pbxsim list scenarios/],
+      ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
+      ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],
+      ["bad URL", ["run", "enreach/queue-answered", "--url", "not a url"], 2, /--url: "not a url" is not a URL/],
+      ["bad speed", ["run", "enreach/queue-answered", "--dry-run", "--speed", "fast"], 2, /--speed fast: give a positive number/],
+      ["bad seed", ["run", "enreach/queue-answered", "--dry-run", "--seed", "-3"], 2, /--seed -3: give a whole number/],
+      ["bad header", ["run", "enreach/queue-answered", "--dry-run", "--header", "novalue"], 2, /--header "novalue": write "Name: value"/],
+      ["bad retry schedule", ["run", "enreach/queue-answered", "--dry-run", "--retry-schedule", "soon"], 2, /--retry-schedule soon/],
+      ["no target", ["run", "enreach/queue-answered"], 2, /run needs a target/],
+      ["bad profile", ["run", "enreach/queue-answered", "--dry-run", "--profile", "x"], 2, /--profile x is not a profile of enreach/],
+      ["missing cert", ["receive", "--cert", "/nonexistent.pem", "--key", "/nonexistent.key"], 4, /--cert \/nonexistent.pem: cannot read the file/],
+      ["unknown command", ["frobnicate"], 2, /Unknown argument|give a command/],
+    ];
+    it.each(cases)("%s", async (_name, args, code, message) => {
+      const r = await cli(args);
+      expect(r.code).toBe(code);
+      expect(r.stderr).toMatch(message);
+      noStack(r.stderr);
+    });
+
+    it("a broken scenario file names the file and line", async () => {
+      const dir = tmp();
+      const f = join(dir, "broken.yaml");
+      writeFileSync(f, "vendor: enreach\nname: broken\ndescription: x\nsteps:\n  - arrive: {}\n  - frobnicate: {}\n");
+      const r = await cli(["run", f, "--dry-run"]);
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/broken\.yaml:6: .*unknown step "frobnicate"/);
+      noStack(r.stderr);
+    });
+
+    it("a certificate file that is not PEM", async () => {
+      const dir = tmp();
+      const f = join(dir, "cert.pem");
+      writeFileSync(f, "hello");
+      const r = await cli(["receive", "--cert", f, "--key", f]);
+      expect(r.code).toBe(4);
+      expect(r.stderr).toMatch(/not a PEM certificate/);
+    });
+
+    it("a port in use", async () => {
+      const rx = await startReceiver(["--quiet"]);
+      try {
+        const port = new URL(rx.url).port;
+        const r = await cli(["receive", "--port", port]);
+        expect(r.code).toBe(6);
+        expect(r.stderr).toMatch(new RegExp(`--port ${port}: the port is already in use`));
+        noStack(r.stderr);
+      } finally {
+        await rx.stop();
+      }
+    });
+  });
+});
