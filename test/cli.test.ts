@@ -12,7 +12,10 @@ const run = promisify(execFile);
 
 async function cli(args: string[], opts: { timeout?: number } = {}) {
   try {
-    const r = await run(process.execPath, [BIN, ...args], { timeout: opts.timeout ?? 20_000, env: { ...process.env, NO_COLOR: "1" } });
+    const r = await run(process.execPath, [BIN, ...args], {
+      timeout: opts.timeout ?? 20_000,
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
     const x = e as { code: number; stdout: string; stderr: string };
@@ -29,7 +32,9 @@ const tmp = () => mkdtempSync(join(tmpdir(), "pbxsim-cli-"));
 /** Starts `pbxsim receive` and resolves with its URL once it listens. */
 function startReceiver(args: string[]): Promise<{ url: string; stop: () => Promise<string> }> {
   return new Promise((resolveStart, reject) => {
-    const child = spawn(process.execPath, [BIN, "receive", "--port", "0", ...args], { env: { ...process.env, NO_COLOR: "1" } });
+    const child = spawn(process.execPath, [BIN, "receive", "--port", "0", ...args], {
+      env: { ...process.env, NO_COLOR: "1" },
+    });
     let stderr = "";
     let stdout = "";
     child.stdout.on("data", (d) => {
@@ -88,9 +93,24 @@ describe("pbxsim CLI", () => {
     const b = await cli(["run", "enreach/*", "--dry-run", "--seed", "7"]);
     expect(a.code).toBe(0);
     expect(a.stdout).toBe(b.stdout);
-    const lines = a.stdout.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = a.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(50);
-    expect(Object.keys(lines[0])).toEqual(["seq", "at", "vendor", "profile", "scenario", "call", "event", "method", "url", "headers", "body"]);
+    expect(Object.keys(lines[0])).toEqual([
+      "seq",
+      "at",
+      "vendor",
+      "profile",
+      "scenario",
+      "call",
+      "event",
+      "method",
+      "url",
+      "headers",
+      "body",
+    ]);
     lines.forEach((l, i) => {
       expect(l.seq).toBe(i);
       if (i > 0) expect(l.at).toBeGreaterThanOrEqual(lines[i - 1].at);
@@ -108,12 +128,31 @@ describe("pbxsim CLI", () => {
   });
 
   it("dry run shows the token (its job is the exact request)", async () => {
-    const r = await cli(["run", "enreach/outbound-answered", "--dry-run", "--seed", "1", "--token", "s3cret", "--url", "https://127.0.0.1:9/x"]);
+    const r = await cli([
+      "run",
+      "enreach/outbound-answered",
+      "--dry-run",
+      "--seed",
+      "1",
+      "--token",
+      "s3cret",
+      "--url",
+      "https://127.0.0.1:9/x",
+    ]);
     expect(JSON.parse(r.stdout.split("\n")[0]!).headers["x-benemen-token"]).toBe("s3cret");
   });
 
   it("send builds any event, applies --set and shows it with --dry-run", async () => {
-    const r = await cli(["send", "enreach", "QueueCallInUserAllocated", "--dry-run", "--seed", "1", "--set", "CallerNumber=+358401234567"]);
+    const r = await cli([
+      "send",
+      "enreach",
+      "QueueCallInUserAllocated",
+      "--dry-run",
+      "--seed",
+      "1",
+      "--set",
+      "CallerNumber=+358401234567",
+    ]);
     expect(r.code).toBe(0);
     const line = JSON.parse(r.stdout);
     const body = JSON.parse(line.body);
@@ -125,16 +164,44 @@ describe("pbxsim CLI", () => {
   it("delivers every Enreach scenario live to `pbxsim receive --https --token`, refuses the self-signed certificate without --insecure, and dead-letters 204s", async () => {
     const rx = await startReceiver(["--https", "--token", "s3cret"]);
     try {
-      const ok = await cli(["run", "enreach/*", "--url", `${rx.url}/enreach`, "--token", "s3cret", "--insecure", "--speed", "max", "--seed", "3", "--json"]);
+      const ok = await cli([
+        "run",
+        "enreach/*",
+        "--url",
+        `${rx.url}/enreach`,
+        "--token",
+        "s3cret",
+        "--insecure",
+        "--speed",
+        "max",
+        "--seed",
+        "3",
+        "--json",
+      ]);
       expect(ok.code).toBe(0);
       const s = JSON.parse(ok.stdout);
       expect(s.failed).toBe(0);
       expect(s.delivered).toBe(s.events);
       expect(ok.stderr).toContain("real Enreach delivers to port 443 only");
 
-      const refused = await cli(["run", "enreach/outbound-answered", "--url", rx.url, "--token", "s3cret", "--speed", "max", "--retry-schedule", "none", "--seed", "3"]);
+      const refused = await cli([
+        "run",
+        "enreach/outbound-answered",
+        "--url",
+        rx.url,
+        "--token",
+        "s3cret",
+        "--speed",
+        "max",
+        "--retry-schedule",
+        "none",
+        "--seed",
+        "3",
+      ]);
       expect(refused.code).toBe(1);
-      expect(refused.stderr).toMatch(/certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --insecure/);
+      expect(refused.stderr).toMatch(
+        /certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --insecure/,
+      );
       noStack(refused.stderr);
     } finally {
       await rx.stop();
@@ -143,7 +210,23 @@ describe("pbxsim CLI", () => {
     try {
       const dir = tmp();
       const dl = join(dir, "dead.ndjson");
-      const r = await cli(["run", "enreach/outbound-answered", "--url", rx204.url, "--token", "s3cret", "--speed", "max", "--retry-schedule", "10ms,10ms", "--dead-letter", dl, "--seed", "3", "--json"]);
+      const r = await cli([
+        "run",
+        "enreach/outbound-answered",
+        "--url",
+        rx204.url,
+        "--token",
+        "s3cret",
+        "--speed",
+        "max",
+        "--retry-schedule",
+        "10ms,10ms",
+        "--dead-letter",
+        dl,
+        "--seed",
+        "3",
+        "--json",
+      ]);
       expect(r.code).toBe(1);
       const s = JSON.parse(r.stdout);
       expect(s.delivered).toBe(0);
@@ -162,13 +245,28 @@ describe("pbxsim CLI", () => {
     const rec = join(dir, "rec.ndjson");
     const rx = await startReceiver(["--token", "s3cret", "--record", rec, "--quiet"]);
     try {
-      const r = await cli(["run", "enreach/queue-answered", "--url", rx.url, "--token", "s3cret", "--speed", "max", "--seed", "2", "--quiet"]);
+      const r = await cli([
+        "run",
+        "enreach/queue-answered",
+        "--url",
+        rx.url,
+        "--token",
+        "s3cret",
+        "--speed",
+        "max",
+        "--seed",
+        "2",
+        "--quiet",
+      ]);
       expect(r.code).toBe(0);
     } finally {
       await rx.stop();
     }
     const text = readFileSync(rec, "utf8");
-    const lines = text.trim().split("\n").map((l) => JSON.parse(l));
+    const lines = text
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
     expect(lines.length).toBeGreaterThan(5);
     expect(lines.every((l) => l.valid && l.vendor === "enreach" && l.auth === "ok")).toBe(true);
     expect(text).not.toContain("s3cret");
@@ -183,17 +281,57 @@ describe("pbxsim CLI", () => {
 
   describe("bad input: one clear message, a documented exit code, no stack trace", () => {
     const cases: [string, string[], number, RegExp][] = [
-      ["unknown scenario", ["run", "enreach/nope", "--dry-run"], 3, /no scenario matches "enreach\/nope".*pbxsim list scenarios/],
+      [
+        "unknown scenario",
+        ["run", "enreach/nope", "--dry-run"],
+        3,
+        /no scenario matches "enreach\/nope".*pbxsim list scenarios/,
+      ],
       ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
       ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],
-      ["bad URL", ["run", "enreach/queue-answered", "--url", "not a url"], 2, /--url: "not a url" is not a URL/],
-      ["bad speed", ["run", "enreach/queue-answered", "--dry-run", "--speed", "fast"], 2, /--speed fast: give a positive number/],
-      ["bad seed", ["run", "enreach/queue-answered", "--dry-run", "--seed", "-3"], 2, /--seed -3: give a whole number/],
-      ["bad header", ["run", "enreach/queue-answered", "--dry-run", "--header", "novalue"], 2, /--header "novalue": write "Name: value"/],
-      ["bad retry schedule", ["run", "enreach/queue-answered", "--dry-run", "--retry-schedule", "soon"], 2, /--retry-schedule soon/],
+      [
+        "bad URL",
+        ["run", "enreach/queue-answered", "--url", "not a url"],
+        2,
+        /--url: "not a url" is not a URL/,
+      ],
+      [
+        "bad speed",
+        ["run", "enreach/queue-answered", "--dry-run", "--speed", "fast"],
+        2,
+        /--speed fast: give a positive number/,
+      ],
+      [
+        "bad seed",
+        ["run", "enreach/queue-answered", "--dry-run", "--seed", "-3"],
+        2,
+        /--seed -3: give a whole number/,
+      ],
+      [
+        "bad header",
+        ["run", "enreach/queue-answered", "--dry-run", "--header", "novalue"],
+        2,
+        /--header "novalue": write "Name: value"/,
+      ],
+      [
+        "bad retry schedule",
+        ["run", "enreach/queue-answered", "--dry-run", "--retry-schedule", "soon"],
+        2,
+        /--retry-schedule soon/,
+      ],
       ["no target", ["run", "enreach/queue-answered"], 2, /run needs a target/],
-      ["bad profile", ["run", "enreach/queue-answered", "--dry-run", "--profile", "x"], 2, /--profile x is not a profile of enreach/],
-      ["missing cert", ["receive", "--cert", "/nonexistent.pem", "--key", "/nonexistent.key"], 4, /--cert \/nonexistent.pem: cannot read the file/],
+      [
+        "bad profile",
+        ["run", "enreach/queue-answered", "--dry-run", "--profile", "x"],
+        2,
+        /--profile x is not a profile of enreach/,
+      ],
+      [
+        "missing cert",
+        ["receive", "--cert", "/nonexistent.pem", "--key", "/nonexistent.key"],
+        4,
+        /--cert \/nonexistent.pem: cannot read the file/,
+      ],
       ["unknown command", ["frobnicate"], 2, /Unknown argument|give a command/],
     ];
     it.each(cases)("%s", async (_name, args, code, message) => {
@@ -206,7 +344,10 @@ describe("pbxsim CLI", () => {
     it("a broken scenario file names the file and line", async () => {
       const dir = tmp();
       const f = join(dir, "broken.yaml");
-      writeFileSync(f, "vendor: enreach\nname: broken\ndescription: x\nsteps:\n  - arrive: {}\n  - frobnicate: {}\n");
+      writeFileSync(
+        f,
+        "vendor: enreach\nname: broken\ndescription: x\nsteps:\n  - arrive: {}\n  - frobnicate: {}\n",
+      );
       const r = await cli(["run", f, "--dry-run"]);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/broken\.yaml:6: .*unknown step "frobnicate"/);

@@ -24,7 +24,13 @@ const tmp = () => mkdtempSync(join(tmpdir(), "pbxsim-test-"));
 describe("Enreach delivery", () => {
   it("sends POST JSON with X-Benemen-Event and X-Benemen-Token, compact bodies, keep-alive", async () => {
     const s = await server((_req, res) => res.writeHead(200).end());
-    const r = await runScenarios({ scenarios: ["enreach/queue-answered"], url: `${s.url}/hook`, token: "s3cret", seed: 1, speed: "max" });
+    const r = await runScenarios({
+      scenarios: ["enreach/queue-answered"],
+      url: `${s.url}/hook`,
+      token: "s3cret",
+      seed: 1,
+      speed: "max",
+    });
     expect(r.summary.failed).toBe(0);
     expect(s.requests.length).toBe(r.plan.requests.length);
     for (const q of s.requests) {
@@ -46,30 +52,36 @@ describe("Enreach delivery", () => {
     expect(s.requests.every((q) => q.headers["x-benemen-token"] === undefined)).toBe(true);
   });
 
-  it.each([201, 202, 204, 500, 503])("treats %i as not delivered: retries on the schedule, then dead-letters", async (status) => {
-    const s = await server((_req, res) => res.writeHead(status).end());
-    const dl = join(tmp(), "dead.ndjson");
-    const r = await runScenarios({
-      scenarios: ["enreach/outbound-unanswered"],
-      url: s.url,
-      token: "s3cret",
-      seed: 3,
-      speed: "max",
-      retrySchedule: [5, 10, 20],
-      deadLetterFile: dl,
-    });
-    const n = r.plan.requests.length;
-    expect(r.summary.delivered).toBe(0);
-    expect(r.summary.failed).toBe(n);
-    expect(s.requests.length).toBe(n * 4);
-    expect(r.summary.retried).toBe(n * 3);
-    const lines = readFileSync(dl, "utf8").trim().split("\n").map((l) => JSON.parse(l));
-    expect(lines).toHaveLength(n);
-    expect(lines[0].attempts).toBe(4);
-    expect(lines[0].lastStatus).toBe(status);
-    expect(lines[0].headers["x-benemen-token"]).toBe("[redacted]");
-    expect(readFileSync(dl, "utf8")).not.toContain("s3cret");
-  });
+  it.each([201, 202, 204, 500, 503])(
+    "treats %i as not delivered: retries on the schedule, then dead-letters",
+    async (status) => {
+      const s = await server((_req, res) => res.writeHead(status).end());
+      const dl = join(tmp(), "dead.ndjson");
+      const r = await runScenarios({
+        scenarios: ["enreach/outbound-unanswered"],
+        url: s.url,
+        token: "s3cret",
+        seed: 3,
+        speed: "max",
+        retrySchedule: [5, 10, 20],
+        deadLetterFile: dl,
+      });
+      const n = r.plan.requests.length;
+      expect(r.summary.delivered).toBe(0);
+      expect(r.summary.failed).toBe(n);
+      expect(s.requests.length).toBe(n * 4);
+      expect(r.summary.retried).toBe(n * 3);
+      const lines = readFileSync(dl, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l));
+      expect(lines).toHaveLength(n);
+      expect(lines[0].attempts).toBe(4);
+      expect(lines[0].lastStatus).toBe(status);
+      expect(lines[0].headers["x-benemen-token"]).toBe("[redacted]");
+      expect(readFileSync(dl, "utf8")).not.toContain("s3cret");
+    },
+  );
 
   it("counts only 200 as delivered: 500 twice then 200 is delivered on the third attempt", async () => {
     const seen = new Map<string, number>();
@@ -79,7 +91,13 @@ describe("Enreach delivery", () => {
       seen.set(id, n);
       res.writeHead(n <= 2 ? 500 : 200).end();
     });
-    const r = await runScenarios({ scenarios: ["enreach/queue-answered"], url: s.url, seed: 4, speed: "max", retrySchedule: [5, 5, 5] });
+    const r = await runScenarios({
+      scenarios: ["enreach/queue-answered"],
+      url: s.url,
+      seed: 4,
+      speed: "max",
+      retrySchedule: [5, 5, 5],
+    });
     expect(r.summary.failed).toBe(0);
     expect(r.results.every((x) => x.attempts.length === 3 && x.attempts[2]!.status === 200)).toBe(true);
     // a retry carries the same body (same event Id)
@@ -128,7 +146,12 @@ describe("Enreach delivery", () => {
   it("honours due times scaled by --speed: nothing is sent before it is due", async () => {
     const s = await server((_req, res) => res.writeHead(200).end());
     const t = performance.now();
-    const r = await runScenarios({ scenarios: ["enreach/outbound-answered"], url: s.url, seed: 8, speed: 1000 });
+    const r = await runScenarios({
+      scenarios: ["enreach/outbound-answered"],
+      url: s.url,
+      seed: 8,
+      speed: 1000,
+    });
     const took = performance.now() - t;
     const last = r.plan.requests[r.plan.requests.length - 1]!.at;
     // due times are honoured: nothing arrives before its scaled due time
@@ -141,7 +164,13 @@ describe("Enreach delivery", () => {
 
   it("verifies TLS by default: a self-signed receiver is refused with a clear message", async () => {
     const s = await server((_req, res) => res.writeHead(200).end(), { https: true });
-    const r = await runScenarios({ scenarios: ["enreach/outbound-answered"], url: s.url, seed: 9, speed: "max", retrySchedule: [] });
+    const r = await runScenarios({
+      scenarios: ["enreach/outbound-answered"],
+      url: s.url,
+      seed: 9,
+      speed: "max",
+      retrySchedule: [],
+    });
     expect(r.summary.delivered).toBe(0);
     expect(s.requests).toHaveLength(0);
     expect(r.results[0]!.attempts[0]!.error).toMatch(/certificate is not trusted.*--insecure.*--ca/);
@@ -149,12 +178,24 @@ describe("Enreach delivery", () => {
 
   it("accepts the self-signed receiver with insecure (InsecureSSL) or by trusting it with a CA file", async () => {
     const s = await server((_req, res) => res.writeHead(200).end(), { https: true });
-    const a = await runScenarios({ scenarios: ["enreach/outbound-answered"], url: s.url, seed: 9, speed: "max", insecure: true });
+    const a = await runScenarios({
+      scenarios: ["enreach/outbound-answered"],
+      url: s.url,
+      seed: 9,
+      speed: "max",
+      insecure: true,
+    });
     expect(a.summary.failed).toBe(0);
     const ca = join(tmp(), "ca.pem");
     const { writeFileSync } = await import("node:fs");
     writeFileSync(ca, (await selfSignedCertificate()).cert);
-    const b = await runScenarios({ scenarios: ["enreach/outbound-answered"], url: s.url, seed: 9, speed: "max", caFile: ca });
+    const b = await runScenarios({
+      scenarios: ["enreach/outbound-answered"],
+      url: s.url,
+      seed: 9,
+      speed: "max",
+      caFile: ca,
+    });
     expect(b.summary.failed).toBe(0);
   });
 
@@ -163,7 +204,13 @@ describe("Enreach delivery", () => {
     const url = s.url;
     await s.close();
     servers = [];
-    const r = await runScenarios({ scenarios: ["enreach/outbound-answered"], url, seed: 10, speed: "max", retrySchedule: [1] });
+    const r = await runScenarios({
+      scenarios: ["enreach/outbound-answered"],
+      url,
+      seed: 10,
+      speed: "max",
+      retrySchedule: [1],
+    });
     expect(r.summary.failed).toBe(r.plan.requests.length);
     expect(r.results[0]!.attempts[1]!.error).toMatch(/connection refused/);
   });
@@ -191,11 +238,19 @@ describe("Enreach delivery", () => {
         `      EntityId: ${queue.key}`,
       ].join("\n"),
     );
-    const r = await runScenarios({ scenarios: ["enreach/queue-answered"], targets: loadTargetsFile(file), seed: 11, calls: 6, speed: "max" });
+    const r = await runScenarios({
+      scenarios: ["enreach/queue-answered"],
+      targets: loadTargetsFile(file),
+      seed: 11,
+      calls: 6,
+      speed: "max",
+    });
     const events = s.requests.map((q) => JSON.parse(q.body));
     expect(new Set(events.map((e) => e.EventType))).toEqual(new Set(["QueueCallInComing", "QueueStatus"]));
     expect(events.filter((e) => e.EventType === "QueueCallInComing")).toHaveLength(6);
-    expect(events.filter((e) => e.EventType === "QueueStatus").every((e) => e.EntityId === queue.key)).toBe(true);
+    expect(events.filter((e) => e.EventType === "QueueStatus").every((e) => e.EntityId === queue.key)).toBe(
+      true,
+    );
     expect(s.requests.every((q) => q.headers["x-benemen-token"] === "s3cret" && q.url === "/wh")).toBe(true);
     expect(r.summary.failed).toBe(0);
   });

@@ -8,7 +8,7 @@ import { describeSuccess } from "../core/vendor.js";
 import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
 import type { DeliveryResult } from "../delivery/engine.js";
 import { dryRunLine, type PlannedRequest } from "../delivery/plan.js";
-import { buildTargets, deliverPlan, planFromOptions, SEEDED_START, secretsOf } from "../delivery/run.js";
+import { deliverPlan, planFromOptions, SEEDED_START, secretsOf } from "../delivery/run.js";
 import { formatSummary } from "../delivery/summary.js";
 import { loadTargetsFile } from "../delivery/targets.js";
 import type { ReceivedRecord } from "../receiver/app.js";
@@ -45,13 +45,21 @@ export function listCommand(what: string, vendorId: string | undefined, json: bo
       };
     });
     if (json) out(JSON.stringify(rows, null, 2));
-    else for (const r of rows) out(`${bold(r.id.padEnd(10))} ${r.name}  profiles: ${r.profiles.join(", ")}  events: ${r.events}  scenarios: ${r.scenarios}  success: ${r.success}`);
+    else
+      for (const r of rows)
+        out(
+          `${bold(r.id.padEnd(10))} ${r.name}  profiles: ${r.profiles.join(", ")}  events: ${r.events}  scenarios: ${r.scenarios}  success: ${r.success}`,
+        );
     return 0;
   }
   if (what === "events") {
-    const rows = vendors.flatMap((v) => v.events.map((e) => ({ vendor: v.id, event: e.name, group: e.group, description: e.description })));
+    const rows = vendors.flatMap((v) =>
+      v.events.map((e) => ({ vendor: v.id, event: e.name, group: e.group, description: e.description })),
+    );
     if (json) out(JSON.stringify(rows, null, 2));
-    else for (const r of rows) out(`${r.vendor.padEnd(9)} ${r.event.padEnd(32)} ${dim(r.group.padEnd(9))} ${r.description}`);
+    else
+      for (const r of rows)
+        out(`${r.vendor.padEnd(9)} ${r.event.padEnd(32)} ${dim(r.group.padEnd(9))} ${r.description}`);
     return 0;
   }
   if (what === "scenarios") {
@@ -70,8 +78,18 @@ export function listCommand(what: string, vendorId: string | undefined, json: bo
       const d = v.directory();
       return {
         vendor: v.id,
-        queues: d.queues.map((q) => ({ id: q.key, name: q.name, number: q.number.e164, members: d.members[q.key]?.length ?? 0 })),
-        users: d.agents.map((a) => ({ id: a.key, username: a.email, name: `${a.firstName} ${a.lastName}`, number: a.number.e164 })),
+        queues: d.queues.map((q) => ({
+          id: q.key,
+          name: q.name,
+          number: q.number.e164,
+          members: d.members[q.key]?.length ?? 0,
+        })),
+        users: d.agents.map((a) => ({
+          id: a.key,
+          username: a.email,
+          name: `${a.firstName} ${a.lastName}`,
+          number: a.number.e164,
+        })),
         callLists: d.callLists.map((c) => ({ id: c.key, name: c.name })),
       };
     });
@@ -107,9 +125,14 @@ export interface SendArgs {
 
 export async function sendCommand(a: SendArgs): Promise<number> {
   const vendor = getVendor(a.vendor);
-  const def = vendor.events.find((e) => e.name === a.event) ?? vendor.events.find((e) => e.name.toLowerCase() === a.event.toLowerCase());
+  const def =
+    vendor.events.find((e) => e.name === a.event) ??
+    vendor.events.find((e) => e.name.toLowerCase() === a.event.toLowerCase());
   if (!def) {
-    throw new PbxsimError("EVENT", `${vendor.id} has no event "${a.event}". Its events: ${vendor.events.map((e) => e.name).join(", ")}.`);
+    throw new PbxsimError(
+      "EVENT",
+      `${vendor.id} has no event "${a.event}". Its events: ${vendor.events.map((e) => e.name).join(", ")}.`,
+    );
   }
   const profile = resolveProfile(vendor, a.profile);
   const url = parseUrlFlag(a.url) ?? (a.dryRun ? `https://localhost/webhooks/${vendor.id}` : undefined);
@@ -120,11 +143,17 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   const timeoutMs = parseDurationFlag("--timeout", a.timeout);
   const retrySchedule = parseScheduleFlag(a.retrySchedule);
   const rng = new Rng(seed);
-  const event = vendor.sample(def.name, { rng, directory: vendor.directory(), profile }, a.seed !== undefined ? SEEDED_START : Date.now());
+  const event = vendor.sample(
+    def.name,
+    { rng, directory: vendor.directory(), profile },
+    a.seed !== undefined ? SEEDED_START : Date.now(),
+  );
   for (const [path, value] of sets) setPath(event.payload, path, value, def.name);
   const check = def.schema.safeParse(event.payload);
   if (!check.success) {
-    err(`note: with --set the ${def.name} payload no longer matches its schema: ${check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`);
+    err(
+      `note: with --set the ${def.name} payload no longer matches its schema: ${check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
+    );
   }
   const enc = vendor.encode(event, profile, a.token);
   const transport = vendor.transport(profile);
@@ -156,7 +185,8 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   const r = results[0]!;
   if (a.json) out(JSON.stringify(resultJson(r), null, 2));
   else {
-    for (const at of r.attempts) err(dim(`attempt ${at.attempt}: ${at.status ?? at.error} in ${at.latencyMs.toFixed(1)}ms`));
+    for (const at of r.attempts)
+      err(dim(`attempt ${at.attempt}: ${at.status ?? at.error} in ${at.latencyMs.toFixed(1)}ms`));
     out(deliveryLine(r));
   }
   return r.outcome === "delivered" ? 0 : EXIT_CODES.UNDELIVERED;
@@ -172,7 +202,8 @@ function setPath(obj: Record<string, unknown>, path: string, value: unknown, eve
       return;
     }
     const next = cur[p];
-    if (!next || typeof next !== "object") throw new UsageError(`--set ${path}: "${p}" is not an object in ${event}.`);
+    if (!next || typeof next !== "object")
+      throw new UsageError(`--set ${path}: "${p}" is not an object in ${event}.`);
     cur = next as Record<string, unknown>;
   }
 }
@@ -185,7 +216,12 @@ function resultJson(r: DeliveryResult) {
     scenario: r.request.scenario,
     event: r.request.event,
     outcome: r.outcome,
-    attempts: r.attempts.map((a) => ({ attempt: a.attempt, status: a.status ?? null, error: a.error ?? null, latencyMs: Math.round(a.latencyMs * 10) / 10 })),
+    attempts: r.attempts.map((a) => ({
+      attempt: a.attempt,
+      status: a.status ?? null,
+      error: a.error ?? null,
+      latencyMs: Math.round(a.latencyMs * 10) / 10,
+    })),
   };
 }
 
@@ -213,7 +249,10 @@ export interface RunArgs {
 }
 
 export async function runCommand(a: RunArgs): Promise<number> {
-  if (a.scenarios.length === 0) throw new UsageError("run needs at least one scenario (an id such as enreach/queue-answered, a glob such as 'enreach/*', or a .yaml path).");
+  if (a.scenarios.length === 0)
+    throw new UsageError(
+      "run needs at least one scenario (an id such as enreach/queue-answered, a glob such as 'enreach/*', or a .yaml path).",
+    );
   if (a.url && a.targets) throw new UsageError("give --url or --targets, not both.");
   const speed = parseSpeed(a.speed);
   const seedGiven = parseSeed(a.seed);
@@ -225,7 +264,10 @@ export async function runCommand(a: RunArgs): Promise<number> {
   const start = parseStart(a.start);
   const url = parseUrlFlag(a.url);
   const targets = a.targets ? loadTargetsFile(a.targets) : undefined;
-  if (!url && !targets && !a.dryRun) throw new UsageError("run needs a target: --url URL, or --targets FILE (or --dry-run to print the requests).");
+  if (!url && !targets && !a.dryRun)
+    throw new UsageError(
+      "run needs a target: --url URL, or --targets FILE (or --dry-run to print the requests).",
+    );
   if (a.out) prepareOutput(a.out, "--out");
 
   const { seed, plan } = planFromOptions({
@@ -240,7 +282,12 @@ export async function runCommand(a: RunArgs): Promise<number> {
     profile: a.profile,
     headers,
   });
-  if (seedGiven === undefined) err(dim(`seed ${seed} (repeat this run with --seed ${seed} --start ${new Date(plan.calls[0]?.start ?? Date.now()).toISOString()})`));
+  if (seedGiven === undefined)
+    err(
+      dim(
+        `seed ${seed} (repeat this run with --seed ${seed} --start ${new Date(plan.calls[0]?.start ?? Date.now()).toISOString()})`,
+      ),
+    );
   for (const n of plan.notices) err(`note: ${n}`);
 
   if (a.dryRun) {
@@ -276,14 +323,22 @@ export async function runCommand(a: RunArgs): Promise<number> {
       const report = {
         seed,
         summary,
-        results: results.map((r) => ({ ...resultJson(r), url: r.request.url, headers: redactHeaders(r.request.headers) })),
+        results: results.map((r) => ({
+          ...resultJson(r),
+          url: r.request.url,
+          headers: redactHeaders(r.request.headers),
+        })),
       };
-      writeFileSync(a.out, `${JSON.stringify(report, (_k, v) => (typeof v === "string" && secrets.includes(v) ? "[redacted]" : v), 2)}\n`);
+      writeFileSync(
+        a.out,
+        `${JSON.stringify(report, (_k, v) => (typeof v === "string" && secrets.includes(v) ? "[redacted]" : v), 2)}\n`,
+      );
     }
     if (a.json) out(JSON.stringify({ seed, ...summary }, null, 2));
     else out(formatSummary(summary));
     if (controller.signal.aborted) return EXIT_CODES.INTERRUPTED;
-    if (summary.failed > 0 && a.deadLetter) err(`${summary.failed} event(s) failed; written to ${a.deadLetter}`);
+    if (summary.failed > 0 && a.deadLetter)
+      err(`${summary.failed} event(s) failed; written to ${a.deadLetter}`);
     return summary.delivered === summary.events ? 0 : EXIT_CODES.UNDELIVERED;
   } finally {
     process.off("SIGINT", onSignal);
@@ -336,8 +391,11 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     if (a.record) appendLine(a.record, JSON.stringify(r));
     if (!a.quiet) out(receiveLine(r));
   });
-  err(`pbxsim receiver listening on ${rx.url}  (vendors: ${a.vendor ?? VENDORS.map((v) => v.id).join(", ")}${a.token ? ", token required" : ""})`);
-  if (rx.certPem && !a.cert) err(dim("self-signed certificate: senders need --insecure (or --ca with this certificate)"));
+  err(
+    `pbxsim receiver listening on ${rx.url}  (vendors: ${a.vendor ?? VENDORS.map((v) => v.id).join(", ")}${a.token ? ", token required" : ""})`,
+  );
+  if (rx.certPem && !a.cert)
+    err(dim("self-signed certificate: senders need --insecure (or --ca with this certificate)"));
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);
@@ -369,23 +427,47 @@ export async function demoCommand(a: { seed?: number; json?: boolean }): Promise
   const rx = await serve({ vendors: VENDORS, token, https: true, port: 0 });
   try {
     err(`receiver: ${rx.url} (HTTPS, self-signed certificate trusted with --ca; token required)`);
-    const { plan } = planFromOptions({ scenarios: DEMO_SCENARIOS, url: `${rx.url}/enreach`, token, seed, start: a.seed !== undefined ? SEEDED_START : Date.now() });
-    err(dim(`seed ${seed}: ${plan.calls.length} calls, ${plan.requests.length} webhooks, played at --speed max`));
+    const { plan } = planFromOptions({
+      scenarios: DEMO_SCENARIOS,
+      url: `${rx.url}/enreach`,
+      token,
+      seed,
+      start: a.seed !== undefined ? SEEDED_START : Date.now(),
+    });
+    err(
+      dim(
+        `seed ${seed}: ${plan.calls.length} calls, ${plan.requests.length} webhooks, played at --speed max`,
+      ),
+    );
     const caFile = join(mkdtempSync(join(tmpdir(), "pbxsim-demo-")), "ca.pem");
     writeFileSync(caFile, rx.certPem ?? "");
     const { results, summary } = await deliverPlan(plan, { speed: "max", caFile, token });
     const byBody = new Map<string, ReceivedRecord[]>();
     for (const r of rx.records) byBody.set(r.body, [...(byBody.get(r.body) ?? []), r]);
     if (a.json) {
-      out(JSON.stringify({ seed, summary, valid: rx.records.filter((r) => r.valid).length, received: rx.records.length }, null, 2));
+      out(
+        JSON.stringify(
+          { seed, summary, valid: rx.records.filter((r) => r.valid).length, received: rx.records.length },
+          null,
+          2,
+        ),
+      );
     } else {
       for (const call of plan.calls) {
-        out(timeline(call, results.filter((r) => r.request.call === call.key), byBody).join("\n"));
+        out(
+          timeline(
+            call,
+            results.filter((r) => r.request.call === call.key),
+            byBody,
+          ).join("\n"),
+        );
         out("");
       }
       out(formatSummary(summary));
       const invalid = rx.records.filter((r) => !r.valid).length;
-      out(`receiver: ${rx.records.length} received, ${rx.records.length - invalid} valid, ${invalid} invalid`);
+      out(
+        `receiver: ${rx.records.length} received, ${rx.records.length - invalid} valid, ${invalid} invalid`,
+      );
     }
     const ok = summary.delivered === summary.events && rx.records.every((r) => r.valid);
     return ok ? 0 : EXIT_CODES.UNDELIVERED;

@@ -10,10 +10,16 @@ const transportFlags = (y: Argv) =>
   y
     .option("token", { type: "string", describe: "the vendor's shared secret (Enreach: X-Benemen-Token)" })
     .option("header", { type: "string", array: true, describe: 'extra header, "Name: value" (repeatable)' })
-    .option("insecure", { type: "boolean", describe: "accept self-signed/untrusted certificates (Enreach's InsecureSSL)" })
+    .option("insecure", {
+      type: "boolean",
+      describe: "accept self-signed/untrusted certificates (Enreach's InsecureSSL)",
+    })
     .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
     .option("timeout", { type: "string", describe: "attempt timeout (e.g. 10s); default: the vendor's" })
-    .option("retry-schedule", { type: "string", describe: "waits before each retry, e.g. 5s,30s,2m, or none" })
+    .option("retry-schedule", {
+      type: "string",
+      describe: "waits before each retry, e.g. 5s,30s,2m, or none",
+    })
     .option("profile", { type: "string", describe: "vendor profile (see pbxsim list vendors)" });
 
 let lastCode: number | undefined;
@@ -28,13 +34,18 @@ function act<A>(fn: (a: A) => number | Promise<number>): (a: A) => Promise<void>
 export function buildCli(argv: string[]) {
   return yargs(argv)
     .scriptName("pbxsim")
-    .usage("$0 <command> [options]\n\nPBX webhook simulator: plays Enreach and other vendors' webhooks against your receiver.")
+    .usage(
+      "$0 <command> [options]\n\nPBX webhook simulator: plays Enreach and other vendors' webhooks against your receiver.",
+    )
     .command(
       "list [what]",
       "list vendors, scenarios, events, or a vendor's directory (queue and user ids)",
       (y) =>
         y
-          .positional("what", { choices: ["vendors", "scenarios", "events", "directory"] as const, default: "vendors" as const })
+          .positional("what", {
+            choices: ["vendors", "scenarios", "events", "directory"] as const,
+            default: "vendors" as const,
+          })
           .option("vendor", { type: "string", describe: "only this vendor" })
           .option("json", { type: "boolean", default: false })
           .example("$0 list scenarios --vendor enreach", "")
@@ -50,11 +61,18 @@ export function buildCli(argv: string[]) {
             .positional("vendor", { type: "string", demandOption: true })
             .positional("event", { type: "string", demandOption: true })
             .option("url", { type: "string", describe: "receiver URL" })
-            .option("set", { type: "string", array: true, describe: "override a field: Field=value (repeatable)" })
+            .option("set", {
+              type: "string",
+              array: true,
+              describe: "override a field: Field=value (repeatable)",
+            })
             .option("seed", { type: "number" })
             .option("dry-run", { type: "boolean", describe: "print the request instead of sending it" })
             .option("json", { type: "boolean" }),
-        ).example("$0 send enreach QueueCallInComing --url https://127.0.0.1:4780 --insecure --token s3cret --set CallerNumber=+358401234567", ""),
+        ).example(
+          "$0 send enreach QueueCallInComing --url https://127.0.0.1:4780 --insecure --token s3cret --set CallerNumber=+358401234567",
+          "",
+        ),
       act((a) => sendCommand({ ...a, vendor: a.vendor as string, event: a.event as string })),
     )
     .command(
@@ -63,22 +81,41 @@ export function buildCli(argv: string[]) {
       (y) =>
         transportFlags(
           y
-            .positional("scenarios", { type: "string", array: true, describe: "ids (enreach/queue-answered), globs ('enreach/*') or .yaml files" })
+            .positional("scenarios", {
+              type: "string",
+              array: true,
+              describe: "ids (enreach/queue-answered), globs ('enreach/*') or .yaml files",
+            })
             .option("url", { type: "string", describe: "send every event here" })
-            .option("targets", { type: "string", describe: "YAML file with each vendor's endpoint configuration" })
-            .option("speed", { type: "string", describe: 'divide real waiting by N, or "max" (default 1: real time)' })
+            .option("targets", {
+              type: "string",
+              describe: "YAML file with each vendor's endpoint configuration",
+            })
+            .option("speed", {
+              type: "string",
+              describe: 'divide real waiting by N, or "max" (default 1: real time)',
+            })
             .option("calls", { type: "number", describe: "calls per scenario (default 1)" })
             .option("concurrency", { type: "number", describe: "calls in progress at once (default 1)" })
             .option("seed", { type: "number", describe: "make the run repeatable, byte for byte" })
             .option("start", { type: "string", describe: "virtual clock start (ISO time or now)" })
-            .option("dead-letter", { type: "string", describe: "NDJSON file for events that exhausted their retries" })
+            .option("dead-letter", {
+              type: "string",
+              describe: "NDJSON file for events that exhausted their retries",
+            })
             .option("dry-run", { type: "boolean", describe: "send nothing; print each request as NDJSON" })
-            .option("out", { type: "string", describe: "write the run report (JSON) or the dry run (NDJSON) here" })
+            .option("out", {
+              type: "string",
+              describe: "write the run report (JSON) or the dry run (NDJSON) here",
+            })
             .option("json", { type: "boolean", describe: "summary as JSON on stdout" })
             .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" }),
         )
           .example("$0 run 'enreach/*' --dry-run --seed 7", "print every request, repeatably")
-          .example("$0 run enreach/queue-answered --url https://127.0.0.1:4780 --insecure --token s3cret --speed 50", ""),
+          .example(
+            "$0 run enreach/queue-answered --url https://127.0.0.1:4780 --insecure --token s3cret --speed 50",
+            "",
+          ),
       act((a) => runCommand({ ...a, scenarios: (a.scenarios as string[]) ?? [] })),
     )
     .command(
@@ -88,13 +125,19 @@ export function buildCli(argv: string[]) {
         y
           .option("port", { type: "number", describe: "port (default 4780; 0 = any free port)" })
           .option("host", { type: "string", describe: "address to bind (default 127.0.0.1)" })
-          .option("https", { type: "boolean", describe: "serve HTTPS (a self-signed certificate unless --cert/--key)" })
+          .option("https", {
+            type: "boolean",
+            describe: "serve HTTPS (a self-signed certificate unless --cert/--key)",
+          })
           .option("cert", { type: "string", describe: "PEM certificate" })
           .option("key", { type: "string", describe: "PEM private key" })
           .option("vendor", { type: "string", describe: "accept only this vendor" })
           .option("token", { type: "string", describe: "require this shared secret" })
           .option("fail-first", { type: "number", describe: "fail the first N attempts of every event" })
-          .option("status", { type: "number", describe: "status for failures (default 500); alone: answer it always" })
+          .option("status", {
+            type: "number",
+            describe: "status for failures (default 500); alone: answer it always",
+          })
           .option("delay", { type: "string", describe: "delay every answer (e.g. 200ms)" })
           .option("fail-rate", { type: "number", describe: "fail this fraction of deliveries (0..1)" })
           .option("record", { type: "string", describe: "write every delivery to this NDJSON file" })

@@ -9,7 +9,9 @@ export function parseSpeed(v: string | number | undefined): number | "max" {
   if (v === "max") return "max";
   const n = Number(v);
   if (!Number.isFinite(n) || n <= 0) {
-    throw new UsageError(`--speed ${v}: give a positive number (10 = ten times faster than real time) or "max" (no waiting).`);
+    throw new UsageError(
+      `--speed ${v}: give a positive number (10 = ten times faster than real time) or "max" (no waiting).`,
+    );
   }
   return n;
 }
@@ -34,7 +36,9 @@ export function parseScheduleFlag(v: string | undefined): number[] | undefined {
   if (v === undefined) return undefined;
   const s = parseSchedule(v);
   if (!s) {
-    throw new UsageError(`--retry-schedule ${v}: write the waits before each retry, comma-separated (e.g. 5s,30s,2m), or "none" for no retries.`);
+    throw new UsageError(
+      `--retry-schedule ${v}: write the waits before each retry, comma-separated (e.g. 5s,30s,2m), or "none" for no retries.`,
+    );
   }
   return s;
 }
@@ -45,7 +49,9 @@ export function parseHeaders(values: string[] | string | undefined): Record<stri
     const i = h.indexOf(":");
     const name = i > 0 ? h.slice(0, i).trim() : "";
     if (!name || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
-      throw new UsageError(`--header "${h}": write "Name: value", e.g. --header "Authorization: Bearer abc".`);
+      throw new UsageError(
+        `--header "${h}": write "Name: value", e.g. --header "Authorization: Bearer abc".`,
+      );
     }
     out[name.toLowerCase()] = h.slice(i + 1).trim();
   }
@@ -61,7 +67,8 @@ export function parseUrlFlag(v: string | undefined, flag = "--url"): string | un
 export function parsePositiveInt(flag: string, v: unknown, min = 1): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${flag} ${String(v)}: give a whole number of at least ${min}.`);
+  if (!Number.isSafeInteger(n) || n < min)
+    throw new UsageError(`${flag} ${String(v)}: give a whole number of at least ${min}.`);
   return n;
 }
 
@@ -69,7 +76,8 @@ export function parseStart(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
   if (v === "now") return Date.now();
   const t = Date.parse(v);
-  if (Number.isNaN(t)) throw new UsageError(`--start ${v}: give an ISO 8601 time (2026-01-05T09:00:00Z) or "now".`);
+  if (Number.isNaN(t))
+    throw new UsageError(`--start ${v}: give an ISO 8601 time (2026-01-05T09:00:00Z) or "now".`);
   return t;
 }
 
@@ -77,7 +85,8 @@ export function parseSet(values: string[] | string | undefined): [string, unknow
   const out: [string, unknown][] = [];
   for (const s of values === undefined ? [] : Array.isArray(values) ? values : [values]) {
     const i = s.indexOf("=");
-    if (i <= 0) throw new UsageError(`--set "${s}": write Field=value, e.g. --set CallerNumber=+358401234567.`);
+    if (i <= 0)
+      throw new UsageError(`--set "${s}": write Field=value, e.g. --set CallerNumber=+358401234567.`);
     const raw = s.slice(i + 1);
     let value: unknown = raw;
     if (/^(null|true|false|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(raw)) {

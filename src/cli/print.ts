@@ -23,8 +23,14 @@ export function fmtOffset(ms: number): string {
 
 export function deliveryLine(r: DeliveryResult): string {
   const last = r.attempts[r.attempts.length - 1];
-  const verdict = r.outcome === "delivered" ? green("delivered") : r.outcome === "failed" ? red("FAILED") : yellow("cancelled");
-  const status = last?.status !== undefined ? String(last.status) : last?.error ? `error: ${last.error}` : "-";
+  const verdict =
+    r.outcome === "delivered"
+      ? green("delivered")
+      : r.outcome === "failed"
+        ? red("FAILED")
+        : yellow("cancelled");
+  const status =
+    last?.status !== undefined ? String(last.status) : last?.error ? `error: ${last.error}` : "-";
   const tries = r.attempts.length > 1 ? ` after ${r.attempts.length} attempts` : "";
   return `#${r.request.seq} call ${r.request.call} ${r.request.vendor} ${r.request.event} → ${status} ${verdict}${tries}`;
 }
@@ -43,7 +49,11 @@ export function timeline(
   for (const r of results) {
     const statuses = r.attempts.map((a) => (a.status !== undefined ? String(a.status) : "err")).join(",");
     const rec = recordsByBody.get(r.request.body)?.[0];
-    const valid = rec ? (rec.valid ? green("valid") : red(`INVALID: ${rec.issues.join("; ")}`)) : dim("not recorded");
+    const valid = rec
+      ? rec.valid
+        ? green("valid")
+        : red(`INVALID: ${rec.issues.join("; ")}`)
+      : dim("not recorded");
     const lat = r.attempts[r.attempts.length - 1]?.latencyMs;
     lines.push(
       `  ${fmtOffset(r.request.at - t0).padStart(8)}  ${r.request.event.padEnd(30)} ${r.outcome === "delivered" ? green(statuses) : red(statuses)}  ${valid}${lat !== undefined ? dim(`  ${lat.toFixed(1)}ms`) : ""}`,

@@ -87,7 +87,14 @@ export type Fact =
       notBeforeMs?: number;
       dueMs?: number;
     }
-  | { kind: "availability"; at: number; agent: string; state: AvailabilityState; note?: string; untilMs?: number }
+  | {
+      kind: "availability";
+      at: number;
+      agent: string;
+      state: AvailabilityState;
+      note?: string;
+      untilMs?: number;
+    }
   | { kind: "disposition"; at: number; agent: string; value: string; sub?: string };
 
 export type FactKind = Fact["kind"];

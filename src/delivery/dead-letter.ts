@@ -19,7 +19,11 @@ export function deadLetterLine(r: DeliveryResult, secrets: readonly string[]): s
     body: scrub(r.request.body, secrets),
     attempts: r.attempts.length,
     lastStatus: last?.status ?? null,
-    lastError: last?.error ?? (last?.status !== undefined ? `status ${last.status} is not success for ${r.request.vendor}` : "never sent"),
+    lastError:
+      last?.error ??
+      (last?.status !== undefined
+        ? `status ${last.status} is not success for ${r.request.vendor}`
+        : "never sent"),
   });
 }
 
@@ -28,7 +32,10 @@ export function prepareOutput(file: string, flag: string): void {
   try {
     writeFileSync(file, "");
   } catch (e) {
-    throw new PbxsimError("IO", `${flag} ${file}: cannot write there (${(e as NodeJS.ErrnoException).code}); pick a writable path.`);
+    throw new PbxsimError(
+      "IO",
+      `${flag} ${file}: cannot write there (${(e as NodeJS.ErrnoException).code}); pick a writable path.`,
+    );
   }
 }
 

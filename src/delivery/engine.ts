@@ -53,10 +53,16 @@ export function loadCa(file: string): string {
   try {
     pem = readFileSync(file, "utf8");
   } catch (e) {
-    throw new PbxsimError("TLS", `--ca ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}). Give the path of a PEM certificate.`);
+    throw new PbxsimError(
+      "TLS",
+      `--ca ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}). Give the path of a PEM certificate.`,
+    );
   }
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
-    throw new PbxsimError("TLS", `--ca ${file}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line). Convert it with \`openssl x509 -inform der -in ${file} -out ca.pem\`.`);
+    throw new PbxsimError(
+      "TLS",
+      `--ca ${file}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line). Convert it with \`openssl x509 -inform der -in ${file} -out ca.pem\`.`,
+    );
   }
   return pem;
 }
@@ -185,7 +191,13 @@ export class DeliveryEngine {
         responseBody: text.slice(0, 512),
       };
     } catch (e) {
-      return { attempt: n, startedAt, latencyMs: performance.now() - t, ok: false, error: describeError(e, timeoutMs) };
+      return {
+        attempt: n,
+        startedAt,
+        latencyMs: performance.now() - t,
+        ok: false,
+        error: describeError(e, timeoutMs),
+      };
     } finally {
       this.release();
     }
@@ -195,7 +207,8 @@ export class DeliveryEngine {
     const schedule = this.opts.retrySchedule ?? r.transport.retrySchedule;
     const attempts: Attempt[] = [];
     for (let n = 1; ; n++) {
-      if (this.opts.signal?.aborted) return { request: r, attempts, outcome: attempts.length ? "failed" : "cancelled" };
+      if (this.opts.signal?.aborted)
+        return { request: r, attempts, outcome: attempts.length ? "failed" : "cancelled" };
       const a = await this.attempt(r, n);
       attempts.push(a);
       if (n === 1) onFirst?.();

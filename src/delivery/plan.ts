@@ -65,7 +65,13 @@ export function planRun(opts: PlanOptions): Plan {
   const concurrency = Math.max(1, opts.concurrency ?? 1);
   const slots = new Array<number>(concurrency).fill(0);
   const calls: SimulatedCall[] = [];
-  const events: { call: SimulatedCall; event: VendorEvent; vendor: Vendor; profile: string; order: number }[] = [];
+  const events: {
+    call: SimulatedCall;
+    event: VendorEvent;
+    vendor: Vendor;
+    profile: string;
+    order: number;
+  }[] = [];
   let key = 0;
   let order = 0;
   for (const scenario of opts.scenarios) {
@@ -102,7 +108,8 @@ export function planRun(opts: PlanOptions): Plan {
   const notices = new Set<string>();
   const requests: PlannedRequest[] = [];
   for (const { call, event, vendor, profile } of events) {
-    const targets = opts.targets.byVendor.get(vendor.id) ?? (opts.targets.fallback ? [opts.targets.fallback] : []);
+    const targets =
+      opts.targets.byVendor.get(vendor.id) ?? (opts.targets.fallback ? [opts.targets.fallback] : []);
     if (targets.length === 0) {
       throw new PbxsimError(
         "USAGE",

@@ -40,14 +40,20 @@ export interface RunResult {
 
 export function buildTargets(opts: { url?: string; token?: string; targets?: VendorTargets }): VendorTargets {
   if (opts.targets) return opts.targets;
-  if (!opts.url) throw new PbxsimError("USAGE", "no target: give --url URL (every event to one receiver) or --targets FILE.");
+  if (!opts.url)
+    throw new PbxsimError(
+      "USAGE",
+      "no target: give --url URL (every event to one receiver) or --targets FILE.",
+    );
   const fallback: TargetSettings = { url: opts.url, secret: opts.token };
   return { byVendor: new Map(), fallback };
 }
 
 export function planFromOptions(opts: RunOptions): { seed: number; plan: Plan } {
   const seed = opts.seed ?? randomSeed();
-  const scenarios = opts.scenarios.flatMap((s) => (typeof s === "string" ? resolveScenarios([s], findVendor) : [s]));
+  const scenarios = opts.scenarios.flatMap((s) =>
+    typeof s === "string" ? resolveScenarios([s], findVendor) : [s],
+  );
   const plan = planRun({
     scenarios,
     targets: buildTargets(opts),
@@ -77,14 +83,16 @@ export async function deliverPlan(
     ...opts,
     speed: opts.speed ?? 1,
     onResult: (r) => {
-      if (r.outcome === "failed" && opts.deadLetterFile) appendLine(opts.deadLetterFile, deadLetterLine(r, secrets));
+      if (r.outcome === "failed" && opts.deadLetterFile)
+        appendLine(opts.deadLetterFile, deadLetterLine(r, secrets));
       opts.onResult?.(r);
     },
   });
   try {
     const results = await engine.run(plan.requests);
     if (opts.deadLetterFile) {
-      for (const r of results) if (r.outcome === "cancelled") appendLine(opts.deadLetterFile, deadLetterLine(r, secrets));
+      for (const r of results)
+        if (r.outcome === "cancelled") appendLine(opts.deadLetterFile, deadLetterLine(r, secrets));
     }
     return { results, summary: summarize(plan.calls.length, results) };
   } finally {
@@ -96,7 +104,8 @@ export function secretsOf(requests: readonly PlannedRequest[], token?: string): 
   const s = new Set<string>();
   if (token) s.add(token);
   for (const r of requests) {
-    for (const [k, v] of Object.entries(r.headers)) if (/token|secret|signature|authorization|key/i.test(k)) s.add(v);
+    for (const [k, v] of Object.entries(r.headers))
+      if (/token|secret|signature|authorization|key/i.test(k)) s.add(v);
   }
   return [...s];
 }
@@ -114,7 +123,11 @@ export async function deliverToApp(
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   const { port } = server.address() as AddressInfo;
   try {
-    const r = await runScenarios({ speed: "max", ...opts, url: `http://127.0.0.1:${port}${opts.path ?? "/"}` });
+    const r = await runScenarios({
+      speed: "max",
+      ...opts,
+      url: `http://127.0.0.1:${port}${opts.path ?? "/"}`,
+    });
     return { ...r, calls: r.plan.calls };
   } finally {
     await new Promise<void>((resolve) => {

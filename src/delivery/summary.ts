@@ -35,7 +35,11 @@ export function summarize(calls: number, results: readonly DeliveryResult[]): Ru
     cancelled: results.filter((r) => r.outcome === "cancelled").length,
     attempts,
     retried: results.reduce((s, r) => s + Math.max(0, r.attempts.length - 1), 0),
-    latencyMs: { p50: round(percentile(lat, 50)), p99: round(percentile(lat, 99)), max: round(lat[lat.length - 1] ?? 0) },
+    latencyMs: {
+      p50: round(percentile(lat, 50)),
+      p99: round(percentile(lat, 99)),
+      max: round(lat[lat.length - 1] ?? 0),
+    },
     statuses,
   };
 }

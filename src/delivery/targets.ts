@@ -19,25 +19,38 @@ export function loadTargetsFile(file: string): VendorTargets {
   try {
     text = readFileSync(file, "utf8");
   } catch (e) {
-    throw new PbxsimError("TARGETS", `--targets ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}); check the path.`);
+    throw new PbxsimError(
+      "TARGETS",
+      `--targets ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}); check the path.`,
+    );
   }
   const doc = parseDocument(text, { prettyErrors: false });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
     const line = e.linePos?.[0]?.line;
-    throw new PbxsimError("TARGETS", `${file}${line ? `:${line}` : ""}: YAML syntax error: ${e.message.split("\n")[0]}. Fix the YAML there.`);
+    throw new PbxsimError(
+      "TARGETS",
+      `${file}${line ? `:${line}` : ""}: YAML syntax error: ${e.message.split("\n")[0]}. Fix the YAML there.`,
+    );
   }
   const data = doc.toJS() as unknown;
   if (!data || typeof data !== "object" || Array.isArray(data)) {
-    throw new PbxsimError("TARGETS", `${file}: a targets file is a mapping with one section per vendor (${VENDORS.map((v) => v.id).join(", ")}).`);
+    throw new PbxsimError(
+      "TARGETS",
+      `${file}: a targets file is a mapping with one section per vendor (${VENDORS.map((v) => v.id).join(", ")}).`,
+    );
   }
   const byVendor = new Map<string, TargetSettings[]>();
   for (const [id, section] of Object.entries(data as Record<string, unknown>)) {
     const vendor = findVendor(id);
     if (!vendor) {
-      throw new PbxsimError("TARGETS", `${file}: "${id}" is not a vendor; the sections are named after vendors: ${VENDORS.map((v) => v.id).join(", ")}.`);
+      throw new PbxsimError(
+        "TARGETS",
+        `${file}: "${id}" is not a vendor; the sections are named after vendors: ${VENDORS.map((v) => v.id).join(", ")}.`,
+      );
     }
-    if (!vendor.parseTargets) throw new PbxsimError("TARGETS", `${file}: ${id} takes no targets section yet; use --url.`);
+    if (!vendor.parseTargets)
+      throw new PbxsimError("TARGETS", `${file}: ${id} takes no targets section yet; use --url.`);
     const targets = vendor.parseTargets(section, file);
     for (const t of targets) checkUrl(t.url, `${file}: ${id}`);
     byVendor.set(vendor.id, targets);
@@ -51,10 +64,16 @@ export function checkUrl(url: string, where: string): URL {
   try {
     u = new URL(url);
   } catch {
-    throw new PbxsimError("USAGE", `${where}: "${url}" is not a URL; write it in full, e.g. https://127.0.0.1:8443/enreach`);
+    throw new PbxsimError(
+      "USAGE",
+      `${where}: "${url}" is not a URL; write it in full, e.g. https://127.0.0.1:8443/enreach`,
+    );
   }
   if (u.protocol !== "http:" && u.protocol !== "https:") {
-    throw new PbxsimError("USAGE", `${where}: "${url}" uses ${u.protocol}; webhooks go over http:// or https://`);
+    throw new PbxsimError(
+      "USAGE",
+      `${where}: "${url}" uses ${u.protocol}; webhooks go over http:// or https://`,
+    );
   }
   return u;
 }

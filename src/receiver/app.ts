@@ -152,7 +152,9 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       opts.vendors.find((v) => v.detect(req.headers)) ??
       (opts.vendor ? opts.vendors.find((v) => v.id === opts.vendor) : undefined);
     if (!vendor) {
-      rec.issues = ["cannot tell which vendor sent this: no vendor path (/enreach, ...) and no vendor header"];
+      rec.issues = [
+        "cannot tell which vendor sent this: no vendor path (/enreach, ...) and no vendor header",
+      ];
       return finish(404, { error: rec.issues[0] });
     }
     rec.vendor = vendor.id;
@@ -176,15 +178,17 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     rec.issues = verdict.issues;
     rec.callId = vendor.callIdOf?.(body);
     rec.dedupeKey = vendor.dedupeKeyOf?.(body);
+    if (rec.auth === "missing" || rec.auth === "bad") {
+      return finish(401, { error: `${auth.kind === "token" ? auth.header : "signature"} ${rec.auth}` });
+    }
+    if (!verdict.ok)
+      return finish(422, { error: "payload does not match the vendor schema", issues: verdict.issues });
+    // only authenticated, valid deliveries count towards duplicates
     if (rec.dedupeKey) {
       const k = `${vendor.id}:${rec.dedupeKey}`;
       rec.duplicate = seen.has(k);
       seen.add(k);
     }
-    if (rec.auth === "missing" || rec.auth === "bad") {
-      return finish(401, { error: `${auth.kind === "token" ? auth.header : "signature"} ${rec.auth}` });
-    }
-    if (!verdict.ok) return finish(422, { error: "payload does not match the vendor schema", issues: verdict.issues });
 
     // 5. faults
     if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
@@ -194,7 +198,8 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     let fail = false;
     if (faults.failFirst !== undefined && n <= faults.failFirst) fail = true;
     if (faults.failRate !== undefined && rng.next() < faults.failRate) fail = true;
-    if (faults.status !== undefined && faults.failFirst === undefined && faults.failRate === undefined) fail = true;
+    if (faults.status !== undefined && faults.failFirst === undefined && faults.failRate === undefined)
+      fail = true;
     if (fail) {
       rec.fault = `answered ${faults.status ?? 500} on purpose (attempt ${n})`;
       return finish(faults.status ?? 500);

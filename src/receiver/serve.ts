@@ -72,14 +72,20 @@ export async function serve(opts: ServeOptions): Promise<RunningReceiver> {
   let certPem: string | undefined;
   if (opts.certFile || opts.keyFile) {
     if (!opts.certFile || !opts.keyFile) {
-      throw new PbxsimError("USAGE", "--cert and --key go together: give both PEM files, or neither for a self-signed certificate.");
+      throw new PbxsimError(
+        "USAGE",
+        "--cert and --key go together: give both PEM files, or neither for a self-signed certificate.",
+      );
     }
     const cert = readPem(opts.certFile, "--cert", /-----BEGIN CERTIFICATE-----/, "certificate");
     const key = readPem(opts.keyFile, "--key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "private key");
     try {
       server = createHttpsServer({ cert, key }, receiver.app) as unknown as Server;
     } catch (e) {
-      throw new PbxsimError("TLS", `--cert/--key: the certificate and key do not work together (${(e as Error).message}).`);
+      throw new PbxsimError(
+        "TLS",
+        `--cert/--key: the certificate and key do not work together (${(e as Error).message}).`,
+      );
     }
     certPem = cert;
   } else if (opts.https) {
@@ -100,7 +106,12 @@ export async function serve(opts: ServeOptions): Promise<RunningReceiver> {
           ),
         );
       } else if (e.code === "EACCES") {
-        reject(new PbxsimError("PORT_IN_USE", `--port ${opts.port}: not allowed to listen there (EACCES); ports below 1024 need privileges. Use a port above 1024.`));
+        reject(
+          new PbxsimError(
+            "PORT_IN_USE",
+            `--port ${opts.port}: not allowed to listen there (EACCES); ports below 1024 need privileges. Use a port above 1024.`,
+          ),
+        );
       } else if (e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND") {
         reject(new PbxsimError("USAGE", `--host ${host}: not an address of this machine (${e.code}).`));
       } else reject(e);
@@ -113,7 +124,11 @@ export async function serve(opts: ServeOptions): Promise<RunningReceiver> {
   });
   const addr = server.address() as AddressInfo;
   const scheme = certPem ? "https" : "http";
-  const shownHost = host.includes(":") ? `[${host}]` : host === "127.0.0.1" || host === "0.0.0.0" ? "127.0.0.1" : host;
+  const shownHost = host.includes(":")
+    ? `[${host}]`
+    : host === "127.0.0.1" || host === "0.0.0.0"
+      ? "127.0.0.1"
+      : host;
   return {
     ...receiver,
     server,

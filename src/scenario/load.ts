@@ -2,11 +2,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
-import type { z } from "zod";
 import { PbxsimError, ScenarioError } from "../core/errors.js";
 import type { FactKind } from "../core/model.js";
 import type { Vendor } from "../core/vendor.js";
-import { ScenarioFileSchema, type ScenarioFile, type Step } from "./schema.js";
+import { friendlyIssue, ScenarioFileSchema, type ScenarioFile, type Step } from "./schema.js";
 
 /** A validated scenario, with enough of its source kept to point at lines in later errors. */
 export interface Scenario extends ScenarioFile {
@@ -30,10 +29,13 @@ export function parseScenarioText(text: string, path: string, vendors: VendorLoo
     const e = doc.errors[0]!;
     const line = lineCounter.linePos(e.pos[0]).line;
     const msg = e.message.split("\n")[0] ?? e.message;
-    throw new ScenarioError(`YAML syntax error: ${msg}. Fix the YAML at that line (check indentation and quoting).`, {
-      file,
-      line,
-    });
+    throw new ScenarioError(
+      `YAML syntax error: ${msg}. Fix the YAML at that line (check indentation and quoting).`,
+      {
+        file,
+        line,
+      },
+    );
   }
   const lineOf = (path: readonly (string | number)[]): number | undefined => {
     for (let n = path.length; n >= 0; n--) {
@@ -57,7 +59,10 @@ export function parseScenarioText(text: string, path: string, vendors: VendorLoo
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
-    throw new ScenarioError(`${formatPath(path)}: ${friendly(issue)}`, { file, line: lineOf(resolveYamlPath(doc, path)) });
+    throw new ScenarioError(`${formatPath(path)}: ${friendlyIssue(issue)}`, {
+      file,
+      line: lineOf(resolveYamlPath(doc, path)),
+    });
   }
   const s = parsed.data;
   const vendor = vendors(s.vendor);
@@ -82,7 +87,10 @@ export function parseScenarioText(text: string, path: string, vendors: VendorLoo
 }
 
 /** Step paths in zod issues are [steps, 3, "offer", "agent"]; in YAML they are the same. */
-function resolveYamlPath(doc: ReturnType<typeof parseDocument>, path: (string | number)[]): (string | number)[] {
+function resolveYamlPath(
+  doc: ReturnType<typeof parseDocument>,
+  path: (string | number)[],
+): (string | number)[] {
   const out: (string | number)[] = [];
   for (const p of path) {
     const node = doc.getIn([...out, p], true);
@@ -95,20 +103,6 @@ function resolveYamlPath(doc: ReturnType<typeof parseDocument>, path: (string | 
 function formatPath(path: (string | number)[]): string {
   if (path.length === 0) return "(top level)";
   return path.map((p, i) => (typeof p === "number" ? `[${p}]` : i === 0 ? p : `.${p}`)).join("");
-}
-
-function friendly(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
-  if (issue.code === "unrecognized_keys") return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
-  if (issue.code === "invalid_union") {
-    const inner = issue.errors
-      .flat()
-      .map((e) => e.message)
-      .filter((m) => m.includes("duration"));
-    if (inner.length) return inner[0]!;
-    return "is not a valid value here; a timing is a duration (5s) or {uniform: [2s, 8s]}, {normal: {mean, sd}}, {lognormal: {median, sigma}}, {exponential: {mean}}, {fixed: 5s}";
-  }
-  return issue.message;
 }
 
 const STEP_FACTS: Record<string, FactKind[]> = {
@@ -191,7 +185,10 @@ export function builtinScenarioFiles(dir = BUILTIN_SCENARIO_DIR): { id: string; 
 }
 
 function globToRegExp(glob: string): RegExp {
-  const esc = glob.replace(/[.+^${}()|[\]\\]/g, "\\$&").replace(/\*/g, "[^/]*").replace(/\?/g, ".");
+  const esc = glob
+    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
+    .replace(/\*/g, "[^/]*")
+    .replace(/\?/g, ".");
   return new RegExp(`^${esc}$`);
 }
 
@@ -199,7 +196,11 @@ function globToRegExp(glob: string): RegExp {
  * Resolves CLI arguments to scenarios: ids (`enreach/queue-answered`), globs (`enreach/*`, `*`)
  * and paths to YAML files. Unknown names get a message that lists what exists.
  */
-export function resolveScenarios(args: string[], vendors: VendorLookup, dir = BUILTIN_SCENARIO_DIR): Scenario[] {
+export function resolveScenarios(
+  args: string[],
+  vendors: VendorLookup,
+  dir = BUILTIN_SCENARIO_DIR,
+): Scenario[] {
   const all = builtinScenarioFiles(dir);
   const out: Scenario[] = [];
   for (const arg of args) {

@@ -24,7 +24,10 @@ const steps: Record<string, z.ZodType> = {
   ivr: z.strictObject({
     menu: z.string().default("Main menu"),
     duration: DistributionSchema.optional(),
-    digits: z.string().regex(/^[0-9*#]+$/, "digits are 0-9, * and #").optional(),
+    digits: z
+      .string()
+      .regex(/^[0-9*#]+$/, "digits are 0-9, * and #")
+      .optional(),
     ...After,
   }),
   enqueue: z.strictObject({ ...After }),
@@ -45,7 +48,9 @@ const steps: Record<string, z.ZodType> = {
   }),
   hangup: z.strictObject({
     by: z.enum(["caller", "agent", "system"]),
-    cause: z.enum(["normal", "busy", "noanswer", "rejected", "cancel", "failed", "timeout"]).default("normal"),
+    cause: z
+      .enum(["normal", "busy", "noanswer", "rejected", "cancel", "failed", "timeout"])
+      .default("normal"),
     ...After,
   }),
   overflow: z.strictObject({ to: z.enum(["callback", "voicemail", "number"]), ...After }),
@@ -196,9 +201,41 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
 
 function forward(ctx: z.RefinementCtx, error: z.ZodError, name: string): never {
   for (const issue of error.issues) {
-    ctx.addIssue({ code: "custom", path: [name, ...issue.path] as PropertyKey[], message: issue.message });
+    const keys = stepKeys(name);
+    const msg =
+      issue.code === "unrecognized_keys" && keys
+        ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; ${name} takes: ${keys.join(", ")}`
+        : friendlyIssue(issue);
+    ctx.addIssue({ code: "custom", path: [name, ...issue.path] as PropertyKey[], message: msg });
   }
   return z.NEVER as never;
+}
+
+function stepKeys(name: string): string[] | undefined {
+  const schema = steps[name] as unknown as { shape?: Record<string, unknown> } | undefined;
+  return schema?.shape ? Object.keys(schema.shape) : undefined;
+}
+
+const DISTRIBUTION_HELP =
+  "a timing is a duration (5s) or one of {uniform: [2s, 8s]}, {normal: {mean: 30s, sd: 10s}}, {lognormal: {median: 3m, sigma: 0.6}}, {exponential: {mean: 20s}}, {fixed: 5s}";
+
+/** One zod issue in words a scenario author can act on. */
+export function friendlyIssue(issue: z.core.$ZodIssue): string {
+  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
+  if (issue.code === "unrecognized_keys")
+    return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  if (issue.code === "invalid_union") {
+    const inner = issue.errors.flat();
+    const specific = inner.find(
+      (e) => e.code === "custom" || (e.code === "invalid_type" && e.expected === "tuple"),
+    );
+    if (specific && specific.code === "custom") return specific.message;
+    if (inner.some((e) => e.message.includes("duration")))
+      return inner.find((e) => e.message.includes("duration"))!.message;
+    return `is not a valid value here; ${DISTRIBUTION_HELP}`;
+  }
+  if (issue.code === "invalid_value") return `${issue.message}`;
+  return issue.message;
 }
 
 export const ScenarioFileSchema = z.strictObject({

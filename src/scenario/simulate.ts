@@ -59,7 +59,10 @@ export interface SimulateOptions {
 /** Runs a scenario's story once on the virtual clock and returns the call with its facts. */
 export function simulateCall(opts: SimulateOptions): SimulatedCall {
   const { scenario, vendor, directory, rng } = opts;
-  const faker = fakerFor(vendor.id === "enreach" ? "fi" : "en", Math.floor(rng.fork("faker").next() * 2 ** 31));
+  const faker = fakerFor(
+    vendor.id === "enreach" ? "fi" : "en",
+    Math.floor(rng.fork("faker").next() * 2 ** 31),
+  );
   const queue =
     scenario.call.queue === "any"
       ? rng.pick(directory.queues)
@@ -193,7 +196,8 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
   const p = [...path, step.type];
   const at = st.t;
   const needCall = () => {
-    if (st.hungUp) fail(scenario, p, `step "${step.type}" comes after the call was hung up; move it before the hangup`);
+    if (st.hungUp)
+      fail(scenario, p, `step "${step.type}" comes after the call was hung up; move it before the hangup`);
   };
   switch (step.type) {
     case "arrive":
@@ -216,7 +220,8 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       st.t += sample(step.duration, rng);
       return;
     case "talk": {
-      if (!st.connected) fail(scenario, p, "talk needs a connected call: put an answer (or connect) step before it");
+      if (!st.connected)
+        fail(scenario, p, "talk needs a connected call: put an answer (or connect) step before it");
       const d = sample(step.duration, rng);
       st.t += d;
       st.talkMs += d;
@@ -233,7 +238,12 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     case "answer": {
       needCall();
       const agent = st.offered ?? st.current;
-      if (!agent) fail(scenario, p, "answer needs an agent to answer: put an offer step (or arrive with target user) before it");
+      if (!agent)
+        fail(
+          scenario,
+          p,
+          "answer needs an agent to answer: put an offer step (or arrive with target user) before it",
+        );
       st.connected = true;
       st.offered = undefined;
       st.answeredBy ??= agent;
@@ -270,14 +280,22 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     case "transfer": {
       needCall();
       const from = st.current;
-      if (!from || !st.connected) fail(scenario, p, "transfer needs a connected agent: put an answer step before it");
+      if (!from || !st.connected)
+        fail(scenario, p, "transfer needs a connected agent: put an answer step before it");
       const to =
         step.to === "external"
           ? { number: st.remote }
           : { agent: agentFor(step.to === "current" ? "next" : step.to, st, scenario, p) };
       emit(st, scenario, p, { kind: "transfer-start", at, mode: step.mode, from, to });
       if (step.consult) st.t += sample(step.consult, rng);
-      emit(st, scenario, p, { kind: "transfer-end", at: st.t, mode: step.mode, outcome: step.outcome, from, to });
+      emit(st, scenario, p, {
+        kind: "transfer-end",
+        at: st.t,
+        mode: step.mode,
+        outcome: step.outcome,
+        from,
+        to,
+      });
       if (step.outcome === "connected") {
         st.transferred = true;
         if (to.agent) st.current = to.agent;
@@ -298,7 +316,8 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       return;
     case "wrapup": {
       const agent = st.answeredBy ?? st.current;
-      if (!agent) fail(scenario, p, "wrapup needs an agent who handled the call: put an answer step before it");
+      if (!agent)
+        fail(scenario, p, "wrapup needs an agent who handled the call: put an answer step before it");
       const d = Math.min(sample(step.duration, rng), step.max * 1000);
       emit(st, scenario, p, { kind: "wrapup-start", at, agent, maxSec: step.max });
       st.t += d;
@@ -366,7 +385,13 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
 }
 
 /** Runs a scenario once per seed to catch stories that fail for some branch, before anything is sent. */
-export function preflight(scenario: Scenario, vendor: Vendor, directory: Directory, rng: Rng, tries = 16): void {
+export function preflight(
+  scenario: Scenario,
+  vendor: Vendor,
+  directory: Directory,
+  rng: Rng,
+  tries = 16,
+): void {
   for (let i = 0; i < tries; i++) {
     simulateCall({ scenario, vendor, directory, rng: rng.fork(`preflight/${i}`), key: "0", start: 0 });
   }

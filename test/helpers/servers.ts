@@ -10,11 +10,7 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export type Handler = (
-  req: IncomingMessage & { body: string },
-  res: ServerResponse,
-  n: number,
-) => void | Promise<void>;
+export type Handler = (req: IncomingMessage & { body: string }, res: ServerResponse, n: number) => unknown;
 
 export async function startServer(handler: Handler, opts: { https?: boolean } = {}): Promise<TestServer> {
   const requests: TestServer["requests"] = [];
@@ -23,7 +19,13 @@ export async function startServer(handler: Handler, opts: { https?: boolean } = 
     req.on("data", (c: Buffer) => chunks.push(c));
     req.on("end", () => {
       const body = Buffer.concat(chunks).toString("utf8");
-      requests.push({ method: req.method ?? "", url: req.url ?? "", headers: req.headers, body, at: performance.now() });
+      requests.push({
+        method: req.method ?? "",
+        url: req.url ?? "",
+        headers: req.headers,
+        body,
+        at: performance.now(),
+      });
       void handler(Object.assign(req, { body }), res, requests.length);
     });
   };

@@ -1,7 +1,14 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
 import type { Rng } from "../../core/random.js";
-import type { EncodedRequest, ProjectionContext, TargetSettings, TransportSpec, Vendor, VendorEvent } from "../../core/vendor.js";
+import type {
+  EncodedRequest,
+  ProjectionContext,
+  TargetSettings,
+  TransportSpec,
+  Vendor,
+  VendorEvent,
+} from "../../core/vendor.js";
 import { DOTNET_MAX_DATETIME, dotNetDateTime } from "./format.js";
 import { buildPayload, projectEnreach } from "./project.js";
 import { type EnreachEventName, enreachEventNames, enreachEvents } from "./schemas.js";
@@ -26,8 +33,10 @@ const transport: TransportSpec = {
   timeoutMs: ENREACH_DEFAULT_TIMEOUT_MS,
   retrySchedule: ENREACH_DEFAULT_RETRIES,
   targetRule(url) {
-    if (url.protocol !== "https:") return "real Enreach delivers over HTTPS only; it would refuse this http:// endpoint";
-    if (url.port && url.port !== "443") return `real Enreach delivers to port 443 only; it would refuse port ${url.port}`;
+    if (url.protocol !== "https:")
+      return "real Enreach delivers over HTTPS only; it would refuse this http:// endpoint";
+    if (url.port && url.port !== "443")
+      return `real Enreach delivers to port 443 only; it would refuse port ${url.port}`;
     return undefined;
   },
 };
@@ -49,7 +58,8 @@ function sampleValues(name: EnreachEventName, rng: Rng, start: number): Record<s
   const caller = `+35850${rng.digits(7)}`;
   const ts = dotNetDateTime(start);
   const def = enreachEvents[name];
-  const entity = def.entityType === "Queue" ? queue.key : def.entityType === "CallList" ? list.key : agent.key;
+  const entity =
+    def.entityType === "Queue" ? queue.key : def.entityType === "CallList" ? list.key : agent.key;
   const base: Record<string, unknown> = {
     EntityId: entity,
     CallerNumber: caller,
@@ -86,7 +96,11 @@ function sampleValues(name: EnreachEventName, rng: Rng, start: number): Record<s
     Note: null,
     ProfileId: rng.uuid(),
     StartTime: ts,
-    AttachedUsers: (dir.members[queue.key] ?? []).map((u, i) => ({ Active: true, Priority: i % 3, UserId: u })),
+    AttachedUsers: (dir.members[queue.key] ?? []).map((u, i) => ({
+      Active: true,
+      Priority: i % 3,
+      UserId: u,
+    })),
     State: "Listening",
     SupervisorLegId: rng.uuid(),
     SupervisorUserId: other.key,
@@ -276,13 +290,16 @@ export const enreach: Vendor = {
   validate(body, headers) {
     const header = headerValue(headers, "x-benemen-event");
     const type =
-      body && typeof body === "object" && "EventType" in body ? String((body as { EventType: unknown }).EventType) : undefined;
+      body && typeof body === "object" && "EventType" in body
+        ? String((body as { EventType: unknown }).EventType)
+        : undefined;
     const name = header ?? type;
     const issues: string[] = [];
     if (!name || !(name in enreachEvents)) {
       return { ok: false, event: name, issues: [`unknown Enreach event type "${name ?? ""}"`] };
     }
-    if (header && type && header !== type) issues.push(`X-Benemen-Event "${header}" differs from the body's EventType "${type}"`);
+    if (header && type && header !== type)
+      issues.push(`X-Benemen-Event "${header}" differs from the body's EventType "${type}"`);
     const r = enreachEvents[name as EnreachEventName].schema.safeParse(body);
     if (!r.success) {
       for (const i of r.error.issues) issues.push(`${i.path.join(".") || "(body)"}: ${i.message}`);
@@ -293,7 +310,11 @@ export const enreach: Vendor = {
   callIdOf(body) {
     if (!body || typeof body !== "object") return undefined;
     const b = body as Record<string, unknown>;
-    return typeof b.CallId === "string" ? b.CallId : typeof b.CallBackId === "string" ? b.CallBackId : undefined;
+    return typeof b.CallId === "string"
+      ? b.CallId
+      : typeof b.CallBackId === "string"
+        ? b.CallBackId
+        : undefined;
   },
   dedupeKeyOf(body) {
     return body && typeof body === "object" && typeof (body as { Id?: unknown }).Id === "string"

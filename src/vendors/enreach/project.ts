@@ -78,11 +78,31 @@ class EnreachCall {
     return this.dir.agents.find((a) => a.key === key) ?? this.dir.agents[0]!;
   }
 
-  /** Adds an event `delay` ms after `at`; ids and sub-millisecond ticks come from the call's stream. */
+  /** Adds an event `at` ms after the call's start; its Timestamp is set once the call's events are in order. */
   emit(at: number, name: EnreachEventName, values: Values, entityId: string): void {
-    const ts = dotNetDateTime(this.call.start + at, this.rng.digits(4));
-    const payload = buildPayload(name, { ...values, EntityId: entityId }, this.rng.uuid(), ts);
+    const payload = buildPayload(name, { ...values, EntityId: entityId }, this.rng.uuid(), "");
     this.events.push({ at, name, payload, entityId });
+  }
+
+  /**
+   * Sorts the call's events by due time and stamps each with a .NET Timestamp: the due
+   * millisecond plus sub-millisecond ticks, increasing in send order within the call.
+   */
+  finish(): VendorEvent[] {
+    const events = this.events.sort((a, b) => a.at - b.at);
+    for (let i = 0; i < events.length; ) {
+      let j = i;
+      while (j < events.length && events[j]!.at === events[i]!.at) j++;
+      const ticks = Array.from({ length: j - i }, () => this.rng.int(0, 9_999)).sort((a, b) => a - b);
+      for (let k = 1; k < ticks.length; k++) ticks[k] = Math.max(ticks[k]!, ticks[k - 1]! + 1);
+      if ((ticks[ticks.length - 1] ?? 0) > 9_999) ticks.forEach((_, k) => (ticks[k] = k));
+      for (let k = i; k < j; k++) {
+        const ev = events[k]!;
+        ev.payload.Timestamp = dotNetDateTime(this.call.start + ev.at, String(ticks[k - i]).padStart(4, "0"));
+      }
+      i = j;
+    }
+    return events;
   }
 
   callValues(): Values {
@@ -149,7 +169,10 @@ class EnreachCall {
     return Object.values(this.dir.members).filter((m) => m.includes(agent)).length;
   }
 
-  queueStatus(at: number, c: { queuing: number; allocated: number; connected: number; maxWait: number }): void {
+  queueStatus(
+    at: number,
+    c: { queuing: number; allocated: number; connected: number; maxWait: number },
+  ): void {
     const members = this.dir.members[this.queue.key] ?? [];
     const busy = this.talking.size;
     const wrap = [...this.wrapUpEnd.values()].filter((t) => t > at).length;
@@ -181,7 +204,10 @@ class EnreachCall {
 
   // ---- callbacks (E6) -----------------------------------------------------------------------
 
-  callbackChanged(at: number, f: Extract<Fact, { kind: "callback" }> | { action: "overflow"; at: number }): void {
+  callbackChanged(
+    at: number,
+    f: Extract<Fact, { kind: "callback" }> | { action: "overflow"; at: number },
+  ): void {
     const list = this.dir.callLists[0]!;
     const ts = dotNetDateTime(this.call.start + at, this.rng.digits(4));
     if (!this.callback || f.action === "create" || f.action === "overflow") {
@@ -265,7 +291,8 @@ class EnreachCall {
           break;
       }
     }
-    this.emit(at, "CallbackChanged", { ...this.callback }, list.key);
+    // each CallbackChanged is a snapshot: later changes must not reach an event already emitted
+    this.emit(at, "CallbackChanged", structuredClone(this.callback), list.key);
     this.callbackListStatus(at);
   }
 
@@ -293,7 +320,8 @@ class EnreachCall {
     if (key === this.lastListStatus) return;
     this.lastListStatus = key;
     const abs = this.call.start + at;
-    const next = Math.ceil((abs + 1) / 15_000) * 15_000 + 137;
+    // status changes are evaluated every 15 s: the next evaluation, at most 15 s after the change
+    const next = Math.ceil((abs + 1) / 15_000) * 15_000;
     this.emit(next - this.call.start, "CallbackListStatus", values, list.key);
   }
 
@@ -326,9 +354,16 @@ class EnreachCall {
         case "offer": {
           const a = this.agent(f.agent);
           this.talking.add(f.agent);
-          if (toUser) this.userCall(at, "UserCallInUserAllocated", f.agent, { DetailedReason: null, UserNumber: a.number.e164 });
+          if (toUser)
+            this.userCall(at, "UserCallInUserAllocated", f.agent, {
+              DetailedReason: null,
+              UserNumber: a.number.e164,
+            });
           else {
-            this.queueCall(at, "QueueCallInUserAllocated", { ...this.userValues(f.agent), DetailedReason: null });
+            this.queueCall(at, "QueueCallInUserAllocated", {
+              ...this.userValues(f.agent),
+              DetailedReason: null,
+            });
             counters.queuing = 0;
             counters.allocated = 1;
           }
@@ -337,7 +372,10 @@ class EnreachCall {
         }
         case "miss": {
           this.talking.delete(f.agent);
-          const extra = { Reason: f.reason === "rejected" ? "remote" : "local", DetailedReason: f.reason === "rejected" ? "Rejected" : "NoAnswer" };
+          const extra = {
+            Reason: f.reason === "rejected" ? "remote" : "local",
+            DetailedReason: f.reason === "rejected" ? "Rejected" : "NoAnswer",
+          };
           if (toUser) this.userCall(at, "UserCallInUserCancelled", f.agent, extra);
           else {
             this.queueCall(at, "QueueCallInUserCancelled", { ...this.userValues(f.agent), ...extra });
@@ -387,7 +425,12 @@ class EnreachCall {
           break;
         case "remote-answer":
           this.connected = this.call.user;
-          this.emit(at, "UserCallOutConnected", { ...this.callValues(), ...this.userValues(this.call.user!) }, this.call.user!);
+          this.emit(
+            at,
+            "UserCallOutConnected",
+            { ...this.callValues(), ...this.userValues(this.call.user!) },
+            this.call.user!,
+          );
           break;
         case "transfer-start":
         case "transfer-end":
@@ -402,7 +445,8 @@ class EnreachCall {
             });
           } else {
             this.queueCall(at, "QueueCallInOverflow", {
-              OverflowApplet: f.to === "callback" ? "CallbackRequest" : f.to === "voicemail" ? "Voicemail" : "Transfer",
+              OverflowApplet:
+                f.to === "callback" ? "CallbackRequest" : f.to === "voicemail" ? "Voicemail" : "Transfer",
               TechEvent: "QueueTimeout",
               TechNumber: null,
               TechQueueId: this.queue.key,
@@ -422,11 +466,19 @@ class EnreachCall {
             this.emit(
               at,
               "UserCallOutDisconnected",
-              { ...this.callValues(), ...this.userValues(user), Reason: f.by === "agent" ? "local" : "remote", TechReason: sipCause(f.cause) },
+              {
+                ...this.callValues(),
+                ...this.userValues(user),
+                Reason: f.by === "agent" ? "local" : "remote",
+                TechReason: sipCause(f.cause),
+              },
               user,
             );
           } else if (toUser) {
-            this.userCall(at, "UserCallInDisconnected", this.call.user!, { Reason: reason, TechReason: sipCause(f.cause) });
+            this.userCall(at, "UserCallInDisconnected", this.call.user!, {
+              Reason: reason,
+              TechReason: sipCause(f.cause),
+            });
           } else {
             this.queueCall(at, "QueueCallInDisconnected", { Reason: reason, TechReason: tech });
             counters.queuing = 0;
@@ -438,7 +490,7 @@ class EnreachCall {
           this.talking.clear();
           if (wrapFact?.kind === "wrapup-start" && this.connected) {
             const end = facts.find((x) => x.kind === "wrapup-end");
-            if (end) this.wrapUpEnd.set(this.connected, at + (wrapFact.maxSec * 1000));
+            if (end) this.wrapUpEnd.set(this.connected, at + wrapFact.maxSec * 1000);
           }
           if (!outbound && !toUser) this.queueStatus(at + 40, counters);
           for (const a of agents) this.userStatus(at + 60, a);
@@ -485,7 +537,8 @@ class EnreachCall {
             "UserAvailability",
             {
               Availability: f.state,
-              EndTime: f.untilMs !== undefined ? dotNetDateTime(this.call.start + f.untilMs) : DOTNET_MAX_DATETIME,
+              EndTime:
+                f.untilMs !== undefined ? dotNetDateTime(this.call.start + f.untilMs) : DOTNET_MAX_DATETIME,
               EventSource: "User",
               Note: f.note ?? null,
               ProfileId: this.rng.uuid(),
@@ -523,7 +576,7 @@ class EnreachCall {
           throw new Error(`Enreach cannot express ${f.kind}`);
       }
     }
-    return this.events.sort((a, b) => a.at - b.at);
+    return this.finish();
   }
 
   private transfer(f: Extract<Fact, { kind: "transfer-start" | "transfer-end" }>, toUser: boolean): void {
@@ -554,7 +607,8 @@ class EnreachCall {
     }
     if (f.outcome === "connected") {
       const extra = { ...tech, TechSource: "User", ConnectedTarget: target };
-      if (toUser) this.userCall(f.at, "UserCallInTransferConnected", f.from, { ...extra, TransferSource: f.from });
+      if (toUser)
+        this.userCall(f.at, "UserCallInTransferConnected", f.from, { ...extra, TransferSource: f.from });
       else this.queueCall(f.at, "QueueCallInTransferConnected", extra);
       if (f.to.agent) this.handover(f.at, f.from, f.to.agent);
       else {
