@@ -162,7 +162,7 @@ export function buildCli(argv: string[]) {
 }
 
 export async function main(argv = hideBin(process.argv)): Promise<number> {
-  let code = 0;
+  let code: number;
   try {
     const parser = buildCli(argv)
       .exitProcess(false)

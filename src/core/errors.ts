@@ -3,15 +3,7 @@
  * as one paragraph; user mistakes never show a stack trace.
  */
 export type ErrorCode =
-  | "USAGE"
-  | "SCENARIO"
-  | "TARGETS"
-  | "VENDOR"
-  | "EVENT"
-  | "TLS"
-  | "IO"
-  | "PORT_IN_USE"
-  | "DELIVERY";
+  "USAGE" | "SCENARIO" | "TARGETS" | "VENDOR" | "EVENT" | "TLS" | "IO" | "PORT_IN_USE" | "DELIVERY";
 
 export const EXIT_CODES: Record<ErrorCode | "OK" | "UNDELIVERED" | "INTERNAL" | "INTERRUPTED", number> = {
   OK: 0,

@@ -29,9 +29,7 @@ export interface EventDef {
 
 /** When a response counts as delivered. */
 export type SuccessRule =
-  | { kind: "exact"; statuses: number[] }
-  | { kind: "range"; min: number; max: number }
-  | { kind: "any" };
+  { kind: "exact"; statuses: number[] } | { kind: "range"; min: number; max: number } | { kind: "any" };
 
 export function isSuccess(rule: SuccessRule, status: number): boolean {
   switch (rule.kind) {

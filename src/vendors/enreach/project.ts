@@ -90,7 +90,7 @@ class EnreachCall {
    */
   finish(): VendorEvent[] {
     const events = this.events.sort((a, b) => a.at - b.at);
-    for (let i = 0; i < events.length; ) {
+    for (let i = 0; i < events.length;) {
       let j = i;
       while (j < events.length && events[j]!.at === events[i]!.at) j++;
       const ticks = Array.from({ length: j - i }, () => this.rng.int(0, 9_999)).sort((a, b) => a - b);
