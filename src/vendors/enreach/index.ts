@@ -10,7 +10,7 @@ import type {
   VendorEvent,
 } from "../../core/vendor.js";
 import { DOTNET_MAX_DATETIME, dotNetDateTime } from "./format.js";
-import { buildPayload, projectEnreach } from "./project.js";
+import { buildPayload, callbackListStatusValues, projectEnreach } from "./project.js";
 import { type EnreachEventName, enreachEventNames, enreachEvents } from "./schemas.js";
 import { enreachDirectory, enreachRegion, ORGANIZATION_ID } from "./world.js";
 
@@ -173,22 +173,7 @@ function sampleValues(name: EnreachEventName, rng: Rng, start: number): Record<s
       TranscriptId: null,
       TypeId: 2,
     },
-    CallbackListStatus: {
-      CallListId: list.key,
-      ExpiresIn24h: 0,
-      IsAutoAllocate: false,
-      NextHourOverDueDate: 0,
-      NextHourRevealedNotBefore: 0,
-      TotalActiveAgents: 3,
-      TotalAssigned: 0,
-      TotalAutoAllocateAgents: 0,
-      TotalFreeForAllocation: 1,
-      TotalHidingNotBefore: 0,
-      TotalOpenRequests: 1,
-      TotalOverDueDate: 0,
-      TotalServingAgents: 2,
-      TotalServingAutoAllocateAgents: 0,
-    },
+    CallbackListStatus: callbackListStatusValues(list.key, 1, 0),
   };
   return { ...base, ...perEvent[name] };
 }

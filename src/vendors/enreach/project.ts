@@ -300,22 +300,7 @@ class EnreachCall {
   callbackListStatus(at: number): void {
     const list = this.dir.callLists[0]!;
     const assigned = this.callback?.AssignedUserId && this.callbackOpen ? 1 : 0;
-    const values = {
-      CallListId: list.key,
-      ExpiresIn24h: 0,
-      IsAutoAllocate: false,
-      NextHourOverDueDate: 0,
-      NextHourRevealedNotBefore: 0,
-      TotalActiveAgents: 3,
-      TotalAssigned: assigned,
-      TotalAutoAllocateAgents: 0,
-      TotalFreeForAllocation: this.callbackOpen - assigned,
-      TotalHidingNotBefore: 0,
-      TotalOpenRequests: this.callbackOpen,
-      TotalOverDueDate: 0,
-      TotalServingAgents: 2,
-      TotalServingAutoAllocateAgents: 0,
-    };
+    const values = callbackListStatusValues(list.key, this.callbackOpen, assigned);
     const key = JSON.stringify(values);
     if (key === this.lastListStatus) return;
     this.lastListStatus = key;
@@ -647,6 +632,26 @@ function sipCause(cause: Extract<Fact, { kind: "hangup" }>["cause"]): string | n
     timeout: "408",
   };
   return codes[cause] ?? null;
+}
+
+/** CallbackListStatus counters for a list with `open` open requests, `assigned` of them assigned. */
+export function callbackListStatusValues(listId: string, open: number, assigned: number): Values {
+  return {
+    CallListId: listId,
+    ExpiresIn24h: 0,
+    IsAutoAllocate: false,
+    NextHourOverDueDate: 0,
+    NextHourRevealedNotBefore: 0,
+    TotalActiveAgents: 3,
+    TotalAssigned: assigned,
+    TotalAutoAllocateAgents: 0,
+    TotalFreeForAllocation: open - assigned,
+    TotalHidingNotBefore: 0,
+    TotalOpenRequests: open,
+    TotalOverDueDate: 0,
+    TotalServingAgents: 2,
+    TotalServingAutoAllocateAgents: 0,
+  };
 }
 
 export function projectEnreach(call: SimulatedCall, ctx: ProjectionContext): VendorEvent[] {
