@@ -23,6 +23,8 @@ import {
   parseSet,
   parseSpeed,
   parseStart,
+  parseMethod,
+  parseOptions,
   parseUrlFlag,
 } from "./options.js";
 import { bold, deliveryLine, dim, err, out, timeline } from "./print.js";
@@ -108,6 +110,8 @@ export function listCommand(what: string, vendorId: string | undefined, json: bo
 
 export interface SendArgs {
   vendor: string;
+  option?: string[];
+  method?: string;
   event: string;
   url?: string;
   set?: string[];
@@ -125,16 +129,27 @@ export interface SendArgs {
 
 export async function sendCommand(a: SendArgs): Promise<number> {
   const vendor = getVendor(a.vendor);
-  const def =
-    vendor.events.find((e) => e.name === a.event) ??
-    vendor.events.find((e) => e.name.toLowerCase() === a.event.toLowerCase());
+  const named = vendor.events.filter((e) => e.name.toLowerCase() === a.event.toLowerCase());
+  if (named.length === 0) {
+    const names = [...new Set(vendor.events.map((e) => e.name))];
+    throw new PbxsimError("EVENT", `${vendor.id} has no event "${a.event}". Its events: ${names.join(", ")}.`);
+  }
+  // without --profile, the vendor's default profile, or the one profile that has this event
+  const profile = resolveProfile(
+    vendor,
+    a.profile ??
+      (named.some((e) => !e.profiles || e.profiles.includes(vendor.defaultProfile))
+        ? undefined
+        : named[0]!.profiles?.[0]),
+  );
+  const def = named.find((e) => !e.profiles || e.profiles.includes(profile));
   if (!def) {
     throw new PbxsimError(
       "EVENT",
-      `${vendor.id} has no event "${a.event}". Its events: ${vendor.events.map((e) => e.name).join(", ")}.`,
+      `${vendor.id} profile ${profile} has no event "${a.event}"; it belongs to profile ${named.map((e) => e.profiles?.join("/")).join(", ")}.`,
     );
   }
-  const profile = resolveProfile(vendor, a.profile);
+  const options = parseOptions(a.option);
   const url = parseUrlFlag(a.url) ?? (a.dryRun ? `https://localhost/webhooks/${vendor.id}` : undefined);
   if (!url) throw new UsageError("send needs --url URL (or --dry-run to print the request).");
   const headers = parseHeaders(a.header);
@@ -145,7 +160,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   const rng = new Rng(seed);
   const event = vendor.sample(
     def.name,
-    { rng, directory: vendor.directory(), profile },
+    { rng, directory: vendor.directory(), profile, options },
     a.seed !== undefined ? SEEDED_START : Date.now(),
   );
   for (const [path, value] of sets) setPath(event.payload, path, value, def.name);
@@ -155,7 +170,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
       `note: with --set the ${def.name} payload no longer matches its schema: ${check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   }
-  const enc = vendor.encode(event, profile, a.token);
+  const enc = vendor.encode(event, { profile, url, secret: a.token, method: parseMethod(a.method) });
   const transport = vendor.transport(profile);
   const request: PlannedRequest = {
     seq: 0,
@@ -166,7 +181,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     call: "-",
     event: def.name,
     method: enc.method,
-    url,
+    url: enc.url,
     headers: { ...enc.headers, ...headers },
     body: enc.body,
     transport,
@@ -227,6 +242,8 @@ function resultJson(r: DeliveryResult) {
 
 export interface RunArgs {
   scenarios: string[];
+  option?: string[];
+  method?: string;
   url?: string;
   targets?: string;
   speed?: string;
@@ -272,6 +289,8 @@ export async function runCommand(a: RunArgs): Promise<number> {
 
   const { seed, plan } = planFromOptions({
     scenarios: a.scenarios,
+    method: parseMethod(a.method),
+    options: parseOptions(a.option),
     url: url ?? (targets ? undefined : "https://localhost/webhook"),
     token: a.token,
     targets,

@@ -81,6 +81,27 @@ export function parseStart(v: string | undefined): number | undefined {
   return t;
 }
 
+/** `--option key=value` (repeatable): vendor options such as the 3CX fqdn. */
+export function parseOptions(values: string[] | string | undefined): Record<string, string> | undefined {
+  if (values === undefined) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of Array.isArray(values) ? values : [values]) {
+    const i = v.indexOf("=");
+    if (i <= 0) throw new UsageError(`--option "${v}": write key=value, e.g. --option fqdn=pbx.example.com.`);
+    out[v.slice(0, i)] = v.slice(i + 1);
+  }
+  return out;
+}
+
+export function parseMethod(v: string | undefined): string | undefined {
+  if (v === undefined) return undefined;
+  const m = v.toUpperCase();
+  if (!["GET", "POST", "PUT", "DELETE", "PATCH"].includes(m)) {
+    throw new UsageError(`--method ${v}: give GET, POST, PUT, DELETE or PATCH.`);
+  }
+  return m;
+}
+
 export function parseSet(values: string[] | string | undefined): [string, unknown][] {
   const out: [string, unknown][] = [];
   for (const s of values === undefined ? [] : Array.isArray(values) ? values : [values]) {

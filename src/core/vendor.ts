@@ -25,6 +25,8 @@ export interface EventDef {
   schema: z.ZodType;
   /** Vendor-specific grouping (entity type, resource, trigger family). */
   group: string;
+  /** The profiles that send this event; undefined = every profile. */
+  profiles?: string[];
 }
 
 /** When a response counts as delivered. */
@@ -75,26 +77,39 @@ export interface TransportSpec {
 /** One HTTP request, exactly as it will be sent. */
 export interface EncodedRequest {
   method: string;
-  /** Path and query appended to the target URL, if the vendor adds any. */
+  /** The target URL, with whatever query the vendor appends (GET schemes). */
+  url: string;
   headers: Record<string, string>;
   body: string;
+}
+
+/** What a vendor needs to turn one event into one request. */
+export interface EncodeOptions {
+  profile: string;
+  url: string;
+  secret?: string;
+  /** The method the user configured, where the vendor lets its customers choose. */
+  method?: string;
 }
 
 export interface ProjectionContext {
   rng: Rng;
   directory: Directory;
   profile: string;
+  /** Vendor options from `--option key=value` (e.g. 3cx fqdn). */
+  options?: Record<string, string>;
 }
 
 export interface RegionSpec {
   /** Caller numbers as this vendor's customers see them. */
-  callerNumber(faker: Faker, rng: Rng): PhoneNumber;
+  callerNumber(faker: Faker, rng: Rng, profile: string): PhoneNumber;
   /** A remote party for outbound calls. */
-  remoteNumber(faker: Faker, rng: Rng): PhoneNumber;
+  remoteNumber(faker: Faker, rng: Rng, profile: string): PhoneNumber;
 }
 
 export interface TargetSettings {
   url: string;
+  method?: string;
   secret?: string;
   insecure?: boolean;
   headers?: Record<string, string>;
@@ -117,16 +132,20 @@ export interface Vendor {
   supports: Partial<Record<FactKind, "events" | "silent">>;
   events: EventDef[];
   directory(): Directory;
+  /** The faker locale of the vendor's region. */
+  locale: string;
   region: RegionSpec;
   project(call: SimulatedCall, ctx: ProjectionContext): VendorEvent[];
   /** One event with faked values, for `pbxsim send`. */
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent;
   transport(profile: string): TransportSpec;
-  encode(event: VendorEvent, profile: string, secret: string | undefined): EncodedRequest;
+  encode(event: VendorEvent, opts: EncodeOptions): EncodedRequest;
+  /** Methods a customer may configure for this vendor (first = default); undefined = fixed. */
+  methods?(profile: string): string[];
   /** Targets file section → targets. */
   parseTargets?(section: unknown, file: string): TargetSettings[];
   /** Receiver side: does this request look like it came from this vendor? */
-  detect(headers: Record<string, string | string[] | undefined>): boolean;
+  detect(headers: Record<string, string | string[] | undefined>, body: unknown): boolean;
   /** Receiver side: the event name and the validation verdict for a parsed body. */
   validate(body: unknown, headers: Record<string, string | string[] | undefined>): ValidationResult;
   /** Receiver side: the answer the vendor wants for a valid delivery. */

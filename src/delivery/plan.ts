@@ -44,6 +44,10 @@ export interface PlanOptions {
   profile?: string;
   /** Extra headers on every request (lower-case names). */
   headers?: Record<string, string>;
+  /** HTTP method, for vendors whose customers choose one. */
+  method?: string;
+  /** Vendor options (`--option key=value`). */
+  options?: Record<string, string>;
 }
 
 export interface Plan {
@@ -78,7 +82,7 @@ export function planRun(opts: PlanOptions): Plan {
     const vendor = getVendor(scenario.vendor);
     const profile = resolveProfile(vendor, opts.profile ?? pickProfile(vendor, scenario));
     const directory = vendor.directory();
-    preflight(scenario, vendor, directory, root.fork(`preflight/${scenario.id}`));
+    preflight(scenario, vendor, directory, root.fork(`preflight/${scenario.id}`), profile);
     for (let i = 0; i < perScenario; i++) {
       key++;
       const slot = slots.indexOf(Math.min(...slots));
@@ -91,8 +95,9 @@ export function planRun(opts: PlanOptions): Plan {
         rng: rng.fork("story"),
         key: String(key),
         start: opts.start + offset,
+        profile,
       });
-      const projected = vendor.project(call, { rng: rng.fork("ids"), directory, profile });
+      const projected = vendor.project(call, { rng: rng.fork("ids"), directory, profile, options: opts.options });
       let end = 0;
       for (const ev of projected) {
         end = Math.max(end, ev.at);
@@ -117,11 +122,13 @@ export function planRun(opts: PlanOptions): Plan {
       );
     }
     const transport = vendor.transport(profile);
+    const method = opts.method;
+    if (method) checkMethod(vendor, profile, method);
     for (const target of targets) {
       if (target.accepts && !target.accepts(event)) continue;
-      const enc = vendor.encode(event, profile, target.secret);
-      const url = target.url;
-      const refusal = transport.targetRule?.(new URL(url));
+      const enc = vendor.encode(event, { profile, url: target.url, secret: target.secret, method: target.method ?? opts.method });
+      const url = enc.url;
+      const refusal = transport.targetRule?.(new URL(target.url));
       if (refusal) notices.add(`${vendor.id}: ${url}: ${refusal}; pbxsim sends it anyway for testing.`);
       requests.push({
         seq: requests.length,
@@ -141,6 +148,17 @@ export function planRun(opts: PlanOptions): Plan {
     }
   }
   return { calls, requests, notices: [...notices] };
+}
+
+function checkMethod(vendor: Vendor, profile: string, method: string): void {
+  const allowed = vendor.methods?.(profile);
+  if (!allowed || !allowed.includes(method)) {
+    const fixed = vendor.transport(profile).method;
+    throw new PbxsimError(
+      "USAGE",
+      `--method ${method}: ${vendor.id}${vendor.profiles.length > 1 ? ` (profile ${profile})` : ""} ${allowed && allowed.length > 1 ? `sends ${allowed.join(" or ")}` : `always sends ${fixed}`}.`,
+    );
+  }
 }
 
 function pickProfile(vendor: Vendor, scenario: Scenario): string {

@@ -27,6 +27,8 @@ export interface RunOptions extends Omit<EngineOptions, "speed"> {
   concurrency?: number;
   profile?: string;
   headers?: Record<string, string>;
+  method?: string;
+  options?: Record<string, string>;
   speed?: number | "max";
   deadLetterFile?: string;
 }
@@ -63,6 +65,8 @@ export function planFromOptions(opts: RunOptions): { seed: number; plan: Plan } 
     concurrency: opts.concurrency,
     profile: opts.profile,
     headers: opts.headers,
+    method: opts.method,
+    options: opts.options,
   });
   return { seed, plan };
 }

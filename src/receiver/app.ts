@@ -93,6 +93,28 @@ export function parseBody(
   return { ok: true, value: raw };
 }
 
+/**
+ * A GET webhook's data: key=value pairs from the query string, or a bare URL (the 3CX form
+ * scheme sends a finished recording as nothing but its URL).
+ */
+export function queryValue(originalUrl: string): unknown {
+  const i = originalUrl.indexOf("?");
+  if (i < 0 || i === originalUrl.length - 1) return undefined;
+  const raw = originalUrl.slice(i + 1);
+  const parts = raw.split("&");
+  const bare = parts.find((p) => !p.includes("=") && /^https?:/i.test(safeDecode(p)));
+  if (bare) return safeDecode(bare);
+  return Object.fromEntries(new URLSearchParams(raw));
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}
+
 export function createReceiver(opts: ReceiverOptions): Receiver {
   const app = express();
   app.disable("x-powered-by");
@@ -143,13 +165,13 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       rec.issues = [parsed.reason];
       return finish(400, { error: parsed.reason });
     }
-    const body = parsed.value ?? (Object.keys(req.query).length ? req.query : undefined);
+    const body = parsed.value ?? queryValue(req.originalUrl);
 
     // 2. detect
     const first = req.path.split("/")[1]?.toLowerCase();
     const vendor =
       opts.vendors.find((v) => v.id === first) ??
-      opts.vendors.find((v) => v.detect(req.headers)) ??
+      opts.vendors.find((v) => v.detect(req.headers, body)) ??
       (opts.vendor ? opts.vendors.find((v) => v.id === opts.vendor) : undefined);
     if (!vendor) {
       rec.issues = [

@@ -34,7 +34,7 @@ const steps: Record<string, z.ZodType> = {
   wait: DistributionSchema,
   talk: DistributionSchema,
   offer: z.strictObject({ agent: AgentRef.default("next"), ...After }),
-  answer: z.strictObject({ ...After }),
+  answer: z.strictObject({ agent: AgentRef.optional(), ...After }),
   miss: z.strictObject({ reason: z.enum(["noanswer", "rejected"]).default("noanswer"), ...After }),
   dial: z.strictObject({ agent: AgentRef.default("next"), ...After }),
   ringing: z.strictObject({ ...After }),
@@ -93,7 +93,7 @@ export type Step =
   | { type: "wait"; duration: Dist }
   | { type: "talk"; duration: Dist }
   | { type: "offer"; agent: Ref; after?: Dist }
-  | { type: "answer"; after?: Dist }
+  | { type: "answer"; agent?: Ref; after?: Dist }
   | { type: "miss"; reason: "noanswer" | "rejected"; after?: Dist }
   | { type: "dial"; agent: Ref; after?: Dist }
   | { type: "ringing"; after?: Dist }

@@ -54,15 +54,13 @@ export interface SimulateOptions {
   rng: Rng;
   key: string;
   start: number;
+  profile: string;
 }
 
 /** Runs a scenario's story once on the virtual clock and returns the call with its facts. */
 export function simulateCall(opts: SimulateOptions): SimulatedCall {
   const { scenario, vendor, directory, rng } = opts;
-  const faker = fakerFor(
-    vendor.id === "enreach" ? "fi" : "en",
-    Math.floor(rng.fork("faker").next() * 2 ** 31),
-  );
+  const faker = fakerFor(vendor.locale, Math.floor(rng.fork("faker").next() * 2 ** 31));
   const queue =
     scenario.call.queue === "any"
       ? rng.pick(directory.queues)
@@ -87,9 +85,9 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
     abandoned: false,
     callbackItems: 0,
     overflowed: false,
-    remote: vendor.region.remoteNumber(faker, rng),
+    remote: vendor.region.remoteNumber(faker, rng, opts.profile),
   };
-  const caller = vendor.region.callerNumber(faker, rng);
+  const caller = vendor.region.callerNumber(faker, rng, opts.profile);
   const remote = st.remote;
   runSteps(scenario.steps, ["steps"], st, rng, scenario);
 
@@ -237,7 +235,7 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     }
     case "answer": {
       needCall();
-      const agent = st.offered ?? st.current;
+      const agent = step.agent !== undefined ? agentFor(step.agent, st, scenario, p) : (st.offered ?? st.current);
       if (!agent)
         fail(
           scenario,
@@ -390,9 +388,10 @@ export function preflight(
   vendor: Vendor,
   directory: Directory,
   rng: Rng,
+  profile: string,
   tries = 16,
 ): void {
   for (let i = 0; i < tries; i++) {
-    simulateCall({ scenario, vendor, directory, rng: rng.fork(`preflight/${i}`), key: "0", start: 0 });
+    simulateCall({ scenario, vendor, directory, rng: rng.fork(`preflight/${i}`), key: "0", start: 0, profile });
   }
 }

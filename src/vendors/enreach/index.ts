@@ -224,6 +224,7 @@ export const enreach: Vendor = {
     group: enreachEvents[n].entityType,
   })),
   directory: enreachDirectory,
+  locale: "fi",
   region: enreachRegion,
   project: projectEnreach,
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {
@@ -233,13 +234,13 @@ export const enreach: Vendor = {
     return { at: 0, name, payload, entityId: values.EntityId as string };
   },
   transport: () => transport,
-  encode(event, _profile, secret): EncodedRequest {
+  encode(event, { secret, url }): EncodedRequest {
     const headers: Record<string, string> = {
       "content-type": transport.contentType,
       "x-benemen-event": event.name,
     };
     if (secret) headers["x-benemen-token"] = secret;
-    return { method: "POST", headers, body: JSON.stringify(event.payload) };
+    return { method: "POST", url, headers, body: JSON.stringify(event.payload) };
   },
   parseTargets(section, file): TargetSettings[] {
     const r = EnreachTargetsSchema.safeParse(section);
