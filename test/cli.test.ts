@@ -142,6 +142,54 @@ describe("pbxsim CLI", () => {
     expect(JSON.parse(r.stdout.split("\n")[0]!).headers["x-benemen-token"]).toBe("s3cret");
   });
 
+  it("3cx form: GET query strings appended to the user's own query, repeatable", async () => {
+    const args = [
+      "run",
+      "3cx/*",
+      "--profile",
+      "form",
+      "--dry-run",
+      "--seed",
+      "4",
+      "--url",
+      "https://127.0.0.1:9/h?key=abc",
+      "--option",
+      "fqdn=pbx.acme.test",
+    ];
+    const a = await cli(args);
+    const b = await cli(args);
+    expect(a.code).toBe(0);
+    expect(a.stdout).toBe(b.stdout);
+    const lines = a.stdout
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(
+      lines.every(
+        (l) => l.method === "GET" && l.url.startsWith("https://127.0.0.1:9/h?key=abc&") && l.body === "",
+      ),
+    ).toBe(true);
+    expect(lines.some((l) => l.url.includes("event=hangupincoming"))).toBe(true);
+    expect(
+      lines
+        .filter((l) => l.event === "recording")
+        .every(
+          (l) =>
+            l.url.endsWith(".mp3") && l.url.includes("?key=abc&https://pbx.acme.test:5001/webapi/recording/"),
+        ),
+    ).toBe(true);
+  });
+
+  it("send picks the profile that has the event (hangupincoming is form-only)", async () => {
+    const r = await cli(["send", "3cx", "hangupincoming", "--dry-run", "--seed", "1"]);
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.stdout);
+    expect(line.profile).toBe("form");
+    expect(line.url).toMatch(
+      /\?event=hangupincoming&callerid=420\d{9}&user=\d+&did=DID-420222000320&trtype=NotDef&id=\d{12}_\d+-1$/,
+    );
+  });
+
   it("send builds any event, applies --set and shows it with --dry-run", async () => {
     const r = await cli([
       "send",
@@ -333,6 +381,24 @@ describe("pbxsim CLI", () => {
         /--cert \/nonexistent.pem: cannot read the file/,
       ],
       ["unknown command", ["frobnicate"], 2, /Unknown argument|give a command/],
+      [
+        "method a vendor does not offer",
+        ["run", "enreach/queue-answered", "--dry-run", "--method", "GET"],
+        2,
+        /--method GET: enreach always sends POST/,
+      ],
+      [
+        "bad method",
+        ["run", "3cx/outbound-answered", "--dry-run", "--method", "FETCH"],
+        2,
+        /--method FETCH: give GET, POST/,
+      ],
+      [
+        "bad option",
+        ["run", "3cx/outbound-answered", "--dry-run", "--option", "fqdn"],
+        2,
+        /--option "fqdn": write key=value/,
+      ],
     ];
     it.each(cases)("%s", async (_name, args, code, message) => {
       const r = await cli(args);

@@ -156,7 +156,7 @@ export const threeCx: Vendor = {
     const shape = (def.schema as unknown as { shape?: Record<string, unknown> }).shape;
     const data =
       k.profile === "form" && shape && typeof body === "object"
-        ? Object.fromEntries(Object.entries(body as Record<string, unknown>).filter(([key]) => key in shape))
+        ? Object.fromEntries(Object.entries(body as Record<string, unknown>).filter(([key]) => Object.hasOwn(shape, key)))
         : body;
     const r = def.schema.safeParse(data);
     return {

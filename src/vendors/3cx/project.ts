@@ -60,6 +60,7 @@ export function projectThreeCx(call: SimulatedCall, ctx: ProjectionContext, opti
   let lastRung: string | undefined;
   let enqueued = false;
   let ivr = false;
+  let transferredOut = false;
   const id = (leg: number) => `${prefix}-${leg}`;
   const push = (at: number, name: string, payload: Payload) => events.push({ at, name, payload, entityId: String(payload.User ?? payload.user ?? "") });
 
@@ -155,8 +156,16 @@ export function projectThreeCx(call: SimulatedCall, ctx: ProjectionContext, opti
         return;
       case "transfer-end": {
         if (f.outcome !== "connected" || !current) return;
+        if (!f.to.agent) {
+          // an outside number is no extension of the PBX: the add-on reports no ringing or pickup for it,
+          // only the end of the leg that transferred (silently for a blind transfer)
+          if (f.mode === "attended") end(f.at, current.user, true, true, f.at - current.start, current.leg);
+          current = undefined;
+          transferredOut = true;
+          return;
+        }
         const leg = ++lastLeg;
-        const to = f.to.agent ?? trunkNumber(f.to.number!, ctx.profile);
+        const to = f.to.agent;
         pickup(f.at, to, f.mode === "blind" ? "Blind" : "Attended", leg);
         // the first operator's leg ends with Transfer True on an attended transfer; silently on a blind one
         if (f.mode === "attended") end(f.at, current.user, true, true, f.at - current.start, current.leg);
@@ -165,6 +174,7 @@ export function projectThreeCx(call: SimulatedCall, ctx: ProjectionContext, opti
         return;
       }
       case "hangup":
+        if (transferredOut) return;
         if (current) end(f.at, current.user, true, false, f.at - current.start, current.leg);
         else if (outbound) end(f.at, call.user!, false, false, 0, 0);
         else {
