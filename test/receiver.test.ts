@@ -26,7 +26,11 @@ function sample(name: string, seed = 1): VendorEvent {
 
 /** An encoded sample event; `secret` null sends no token header. */
 function encoded(name = "QueueCallInComing", seed = 1, secret: string | null = SECRET): EncodedRequest {
-  return enreach.encode(sample(name, seed), { profile: "default", url: "http://127.0.0.1/", secret: secret ?? undefined });
+  return enreach.encode(sample(name, seed), {
+    profile: "default",
+    url: "http://127.0.0.1/",
+    secret: secret ?? undefined,
+  });
 }
 
 function receiver(opts: Partial<ReceiverOptions> = {}) {

@@ -132,7 +132,10 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   const named = vendor.events.filter((e) => e.name.toLowerCase() === a.event.toLowerCase());
   if (named.length === 0) {
     const names = [...new Set(vendor.events.map((e) => e.name))];
-    throw new PbxsimError("EVENT", `${vendor.id} has no event "${a.event}". Its events: ${names.join(", ")}.`);
+    throw new PbxsimError(
+      "EVENT",
+      `${vendor.id} has no event "${a.event}". Its events: ${names.join(", ")}.`,
+    );
   }
   // without --profile, the vendor's default profile, or the one profile that has this event
   const profile = resolveProfile(

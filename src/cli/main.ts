@@ -21,8 +21,15 @@ const transportFlags = (y: Argv) =>
       describe: "waits before each retry, e.g. 5s,30s,2m, or none",
     })
     .option("profile", { type: "string", describe: "vendor profile (see pbxsim list vendors)" })
-    .option("option", { type: "string", array: true, describe: "vendor option key=value (3cx: fqdn=pbx.example.com)" })
-    .option("method", { type: "string", describe: "HTTP method, where the vendor lets you choose (3cx form: GET or POST)" });
+    .option("option", {
+      type: "string",
+      array: true,
+      describe: "vendor option key=value (3cx: fqdn=pbx.example.com)",
+    })
+    .option("method", {
+      type: "string",
+      describe: "HTTP method, where the vendor lets you choose (3cx form: GET or POST)",
+    });
 
 let lastCode: number | undefined;
 

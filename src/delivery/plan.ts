@@ -97,7 +97,12 @@ export function planRun(opts: PlanOptions): Plan {
         start: opts.start + offset,
         profile,
       });
-      const projected = vendor.project(call, { rng: rng.fork("ids"), directory, profile, options: opts.options });
+      const projected = vendor.project(call, {
+        rng: rng.fork("ids"),
+        directory,
+        profile,
+        options: opts.options,
+      });
       let end = 0;
       for (const ev of projected) {
         end = Math.max(end, ev.at);
@@ -126,7 +131,12 @@ export function planRun(opts: PlanOptions): Plan {
     if (method) checkMethod(vendor, profile, method);
     for (const target of targets) {
       if (target.accepts && !target.accepts(event)) continue;
-      const enc = vendor.encode(event, { profile, url: target.url, secret: target.secret, method: target.method ?? opts.method });
+      const enc = vendor.encode(event, {
+        profile,
+        url: target.url,
+        secret: target.secret,
+        method: target.method ?? opts.method,
+      });
       const url = enc.url;
       const refusal = transport.targetRule?.(new URL(target.url));
       if (refusal) notices.add(`${vendor.id}: ${url}: ${refusal}; pbxsim sends it anyway for testing.`);

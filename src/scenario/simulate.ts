@@ -235,7 +235,8 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     }
     case "answer": {
       needCall();
-      const agent = step.agent !== undefined ? agentFor(step.agent, st, scenario, p) : (st.offered ?? st.current);
+      const agent =
+        step.agent !== undefined ? agentFor(step.agent, st, scenario, p) : (st.offered ?? st.current);
       if (!agent)
         fail(
           scenario,
@@ -392,6 +393,14 @@ export function preflight(
   tries = 16,
 ): void {
   for (let i = 0; i < tries; i++) {
-    simulateCall({ scenario, vendor, directory, rng: rng.fork(`preflight/${i}`), key: "0", start: 0, profile });
+    simulateCall({
+      scenario,
+      vendor,
+      directory,
+      rng: rng.fork(`preflight/${i}`),
+      key: "0",
+      start: 0,
+      profile,
+    });
   }
 }

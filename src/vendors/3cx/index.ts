@@ -1,6 +1,12 @@
 import { PbxsimError } from "../../core/errors.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
-import type { EncodedRequest, ProjectionContext, TransportSpec, Vendor, VendorEvent } from "../../core/vendor.js";
+import type {
+  EncodedRequest,
+  ProjectionContext,
+  TransportSpec,
+  Vendor,
+  VendorEvent,
+} from "../../core/vendor.js";
 import { projectThreeCx } from "./project.js";
 import { FormRecordingSchema, threeCxEvent, threeCxEvents } from "./schemas.js";
 import { threeCxDirectory, threeCxRegion } from "./world.js";
@@ -131,13 +137,24 @@ export const threeCx: Vendor = {
   methods: (profile) => (profile === "form" ? ["GET", "POST"] : ["POST"]),
   encode(event, { profile, url, method }): EncodedRequest {
     if (profile !== "form") {
-      return { method: "POST", url, headers: { "content-type": "application/json" }, body: JSON.stringify(event.payload) };
+      return {
+        method: "POST",
+        url,
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(event.payload),
+      };
     }
     const m = method ?? "GET";
     const bare = event.name === "recording" ? String(event.payload.url) : undefined;
-    if (m === "GET") return { method: "GET", url: withQuery(url, bare ?? formBody(event.payload)), headers: {}, body: "" };
+    if (m === "GET")
+      return { method: "GET", url: withQuery(url, bare ?? formBody(event.payload)), headers: {}, body: "" };
     if (bare !== undefined) return { method: m, url, headers: { "content-type": "text/plain" }, body: bare };
-    return { method: m, url, headers: { "content-type": "application/x-www-form-urlencoded" }, body: formBody(event.payload) };
+    return {
+      method: m,
+      url,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      body: formBody(event.payload),
+    };
   },
   detect: (_headers, body) => {
     const k = kindOf(body);
@@ -148,7 +165,11 @@ export const threeCx: Vendor = {
     if (!k) return { ok: false, issues: ["not a 3CX webhook: no Event/event field and not a recording URL"] };
     if (typeof body === "string") {
       const r = FormRecordingSchema.safeParse(body);
-      return { ok: r.success, event: "recording", issues: r.success ? [] : r.error.issues.map((i) => i.message) };
+      return {
+        ok: r.success,
+        event: "recording",
+        issues: r.success ? [] : r.error.issues.map((i) => i.message),
+      };
     }
     const def = threeCxEvent(k.profile, k.name);
     if (!def) return { ok: false, event: k.name, issues: [`unknown 3CX ${k.profile} event "${k.name}"`] };
@@ -156,7 +177,9 @@ export const threeCx: Vendor = {
     const shape = (def.schema as unknown as { shape?: Record<string, unknown> }).shape;
     const data =
       k.profile === "form" && shape && typeof body === "object"
-        ? Object.fromEntries(Object.entries(body as Record<string, unknown>).filter(([key]) => Object.hasOwn(shape, key)))
+        ? Object.fromEntries(
+            Object.entries(body as Record<string, unknown>).filter(([key]) => Object.hasOwn(shape, key)),
+          )
         : body;
     const r = def.schema.safeParse(data);
     return {

@@ -45,7 +45,11 @@ interface Segment {
   start: number;
 }
 
-export function projectThreeCx(call: SimulatedCall, ctx: ProjectionContext, options: { fqdn?: string } = {}): VendorEvent[] {
+export function projectThreeCx(
+  call: SimulatedCall,
+  ctx: ProjectionContext,
+  options: { fqdn?: string } = {},
+): VendorEvent[] {
   const form = ctx.profile === "form";
   const region = PROFILE_REGION[form ? "form" : "k2m-json"];
   const fqdn = options.fqdn ?? region.fqdn;
@@ -62,7 +66,8 @@ export function projectThreeCx(call: SimulatedCall, ctx: ProjectionContext, opti
   let ivr = false;
   let transferredOut = false;
   const id = (leg: number) => `${prefix}-${leg}`;
-  const push = (at: number, name: string, payload: Payload) => events.push({ at, name, payload, entityId: String(payload.User ?? payload.user ?? "") });
+  const push = (at: number, name: string, payload: Payload) =>
+    events.push({ at, name, payload, entityId: String(payload.User ?? payload.user ?? "") });
 
   const ringing = (at: number, user: string, usertype: "ext" | "queue" | "other", leg: number) =>
     push(
@@ -73,7 +78,13 @@ export function projectThreeCx(call: SimulatedCall, ctx: ProjectionContext, opti
         : { Event: "ringing", Callerid: remote, User: user, Usertype: usertype, Did: did, Id: id(leg) },
     );
   const pickup = (at: number, user: string, trtype: "NotDef" | "Blind" | "Attended", leg: number) => {
-    const name = outbound ? (form ? "hangupoutgoing" : "outgoingcall_started") : form ? "hangupincoming" : "incomingcall_started";
+    const name = outbound
+      ? form
+        ? "hangupoutgoing"
+        : "outgoingcall_started"
+      : form
+        ? "hangupincoming"
+        : "incomingcall_started";
     push(
       at,
       name,
@@ -82,7 +93,15 @@ export function projectThreeCx(call: SimulatedCall, ctx: ProjectionContext, opti
         : { Event: name, Callerid: remote, User: user, Trtype: trtype, Did: did, Id: id(leg) },
     );
   };
-  const end = (at: number, user: string, ok: boolean, transfer: boolean, talkMs: number, leg: number, missedBy?: string) => {
+  const end = (
+    at: number,
+    user: string,
+    ok: boolean,
+    transfer: boolean,
+    talkMs: number,
+    leg: number,
+    missedBy?: string,
+  ) => {
     const name = outbound ? "outgoing" : "incoming";
     if (form) {
       const title = outbound

@@ -13,7 +13,9 @@ import { z } from "zod";
 export const CallIdPattern = /^\d{12}_\d+-\d+$/;
 const Id = z.string().regex(CallIdPattern, "expected yymmddHHMMSS_N-L, e.g. 230307114903_10-0");
 /** Numbers as the trunk delivers them: digits, no `+`. */
-const Callerid = z.string().regex(/^(\d{3,15}|MAKECALL)$/, "expected the number's digits as the trunk delivers them (no +)");
+const Callerid = z
+  .string()
+  .regex(/^(\d{3,15}|MAKECALL)$/, "expected the number's digits as the trunk delivers them (no +)");
 /** An extension, queue or IVR number. */
 const User = z.string().regex(/^\d{2,6}$/, "expected an extension, queue or IVR number");
 const Usertype = z.enum(["ext", "queue", "other"]);
@@ -24,7 +26,10 @@ const Transfer = z.enum(["True", "False"]);
 const Duration = z.string().regex(/^(\d{2,}:[0-5]\d)?$/, 'expected mm:ss talk time, or "" when missed');
 const RecordingUrl = z
   .string()
-  .regex(/^https:\/\/[^/]+:\d+\/webapi\/recording\/\d{12}_\d+-\d+-\d+\.mp3$/, "expected https://<fqdn>:5001/webapi/recording/<Id>-<n>.mp3");
+  .regex(
+    /^https:\/\/[^/]+:\d+\/webapi\/recording\/\d{12}_\d+-\d+-\d+\.mp3$/,
+    "expected https://<fqdn>:5001/webapi/recording/<Id>-<n>.mp3",
+  );
 
 export const K2mRingingSchema = z.strictObject({
   Event: z.literal("ringing"),
@@ -88,7 +93,12 @@ export const FormHangupIncomingSchema = z.strictObject({
   trtype: Trtype,
   id: Id,
 });
-export const FormDialingSchema = z.strictObject({ event: z.literal("dialing"), callerid: Callerid, user: User, id: Id });
+export const FormDialingSchema = z.strictObject({
+  event: z.literal("dialing"),
+  callerid: Callerid,
+  user: User,
+  id: Id,
+});
 export const FormHangupOutgoingSchema = z.strictObject({
   event: z.literal("hangupoutgoing"),
   callerid: Callerid,
@@ -121,19 +131,74 @@ export interface ThreeCxEventDef {
 }
 
 export const threeCxEvents: ThreeCxEventDef[] = [
-  { name: "ringing", profile: "k2m-json", description: "An IVR, queue or extension starts ringing (one event per ringing target)", schema: K2mRingingSchema },
-  { name: "incomingcall_started", profile: "k2m-json", description: "An operator picked up an inbound call", schema: K2mIncomingCallStartedSchema },
+  {
+    name: "ringing",
+    profile: "k2m-json",
+    description: "An IVR, queue or extension starts ringing (one event per ringing target)",
+    schema: K2mRingingSchema,
+  },
+  {
+    name: "incomingcall_started",
+    profile: "k2m-json",
+    description: "An operator picked up an inbound call",
+    schema: K2mIncomingCallStartedSchema,
+  },
   { name: "dialing", profile: "k2m-json", description: "An extension dials out", schema: K2mDialingSchema },
-  { name: "outgoingcall_started", profile: "k2m-json", description: "The remote party answered an outbound call", schema: K2mOutgoingCallStartedSchema },
-  { name: "incoming", profile: "k2m-json", description: "An inbound call or leg ended (answered or missed)", schema: K2mIncomingSchema },
-  { name: "outgoing", profile: "k2m-json", description: "An outbound call ended (answered or missed)", schema: K2mOutgoingSchema },
-  { name: "recording", profile: "k2m-json", description: "The recording of a call segment is ready", schema: K2mRecordingSchema },
-  { name: "ringing", profile: "form", description: "An IVR, queue or extension starts ringing (one event per ringing target)", schema: FormRingingSchema },
-  { name: "hangupincoming", profile: "form", description: "An operator picked up an inbound call", schema: FormHangupIncomingSchema },
+  {
+    name: "outgoingcall_started",
+    profile: "k2m-json",
+    description: "The remote party answered an outbound call",
+    schema: K2mOutgoingCallStartedSchema,
+  },
+  {
+    name: "incoming",
+    profile: "k2m-json",
+    description: "An inbound call or leg ended (answered or missed)",
+    schema: K2mIncomingSchema,
+  },
+  {
+    name: "outgoing",
+    profile: "k2m-json",
+    description: "An outbound call ended (answered or missed)",
+    schema: K2mOutgoingSchema,
+  },
+  {
+    name: "recording",
+    profile: "k2m-json",
+    description: "The recording of a call segment is ready",
+    schema: K2mRecordingSchema,
+  },
+  {
+    name: "ringing",
+    profile: "form",
+    description: "An IVR, queue or extension starts ringing (one event per ringing target)",
+    schema: FormRingingSchema,
+  },
+  {
+    name: "hangupincoming",
+    profile: "form",
+    description: "An operator picked up an inbound call",
+    schema: FormHangupIncomingSchema,
+  },
   { name: "dialing", profile: "form", description: "An extension dials out", schema: FormDialingSchema },
-  { name: "hangupoutgoing", profile: "form", description: "The remote party answered an outbound call", schema: FormHangupOutgoingSchema },
-  { name: "incoming", profile: "form", description: "An inbound call or leg ended, with a title", schema: FormIncomingSchema },
-  { name: "outgoing", profile: "form", description: "An outbound call ended, with a title", schema: FormOutgoingSchema },
+  {
+    name: "hangupoutgoing",
+    profile: "form",
+    description: "The remote party answered an outbound call",
+    schema: FormHangupOutgoingSchema,
+  },
+  {
+    name: "incoming",
+    profile: "form",
+    description: "An inbound call or leg ended, with a title",
+    schema: FormIncomingSchema,
+  },
+  {
+    name: "outgoing",
+    profile: "form",
+    description: "An outbound call ended, with a title",
+    schema: FormOutgoingSchema,
+  },
   {
     name: "recording",
     profile: "form",

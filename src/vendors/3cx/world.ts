@@ -41,7 +41,11 @@ export function threeCxDirectory(): Directory {
   cached = {
     queues: [q("820", "Support"), q("804", "Sales"), q("830", "Billing")],
     agents,
-    members: { "820": ["202", "117", "204", "205"], "804": ["102", "103", "104", "101"], "830": ["210", "117", "205"] },
+    members: {
+      "820": ["202", "117", "204", "205"],
+      "804": ["102", "103", "104", "101"],
+      "830": ["210", "117", "205"],
+    },
     callLists: [],
   };
   return cached;
