@@ -110,6 +110,7 @@ export function listCommand(what: string, vendorId: string | undefined, json: bo
 
 export interface SendArgs {
   vendor: string;
+  secret?: string;
   option?: string[];
   method?: string;
   event: string;
@@ -173,7 +174,8 @@ export async function sendCommand(a: SendArgs): Promise<number> {
       `note: with --set the ${def.name} payload no longer matches its schema: ${check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
     );
   }
-  const enc = vendor.encode(event, { profile, url, secret: a.token, method: parseMethod(a.method) });
+  const secret = secretFlag(a.token, a.secret);
+  const enc = vendor.encode(event, { profile, url, secret, method: parseMethod(a.method) });
   const transport = vendor.transport(profile);
   const request: PlannedRequest = {
     seq: 0,
@@ -198,7 +200,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   if (refusal) err(`note: ${refusal}; pbxsim sends it anyway for testing.`);
   const { results } = await deliverPlan(
     { calls: [], requests: [request], notices: [] },
-    { speed: 1, insecure: a.insecure, caFile: a.ca, timeoutMs, retrySchedule, token: a.token },
+    { speed: 1, insecure: a.insecure, caFile: a.ca, timeoutMs, retrySchedule, token: secret },
   );
   const r = results[0]!;
   if (a.json) out(JSON.stringify(resultJson(r), null, 2));
@@ -208,6 +210,16 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     out(deliveryLine(r));
   }
   return r.outcome === "delivered" ? 0 : EXIT_CODES.UNDELIVERED;
+}
+
+/** `--token` (a shared token header) and `--secret` (a signing key) both set the vendor's secret. */
+function secretFlag(token: string | undefined, secret: string | undefined): string | undefined {
+  if (token !== undefined && secret !== undefined) {
+    throw new UsageError(
+      "give --token or --secret, not both: each vendor has one secret (a token header or a signing key).",
+    );
+  }
+  return token ?? secret;
 }
 
 function setPath(obj: Record<string, unknown>, path: string, value: unknown, event: string): void {
@@ -245,6 +257,8 @@ function resultJson(r: DeliveryResult) {
 
 export interface RunArgs {
   scenarios: string[];
+  secret?: string;
+  reorder?: string | boolean;
   option?: string[];
   method?: string;
   url?: string;
@@ -290,12 +304,20 @@ export async function runCommand(a: RunArgs): Promise<number> {
     );
   if (a.out) prepareOutput(a.out, "--out");
 
+  const secret = secretFlag(a.token, a.secret);
+  const reorderMs =
+    a.reorder === undefined || a.reorder === false
+      ? undefined
+      : a.reorder === true || a.reorder === ""
+        ? 50
+        : parseDurationFlag("--reorder", a.reorder);
   const { seed, plan } = planFromOptions({
+    reorderMs,
     scenarios: a.scenarios,
     method: parseMethod(a.method),
     options: parseOptions(a.option),
     url: url ?? (targets ? undefined : "https://localhost/webhook"),
-    token: a.token,
+    token: secret,
     targets,
     seed: seedGiven,
     start,
@@ -333,7 +355,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
       caFile: a.ca,
       timeoutMs,
       retrySchedule,
-      token: a.token,
+      token: secret,
       deadLetterFile: a.deadLetter,
       signal: controller.signal,
       onResult: (r) => {
@@ -341,7 +363,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
       },
     });
     if (a.out) {
-      const secrets = secretsOf(plan.requests, a.token);
+      const secrets = secretsOf(plan.requests, secret);
       const report = {
         seed,
         summary,
@@ -376,6 +398,7 @@ export interface ReceiveArgs {
   key?: string;
   vendor?: string;
   token?: string;
+  secret?: string;
   failFirst?: number;
   status?: number;
   delay?: string;
@@ -402,6 +425,7 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     vendors: VENDORS,
     vendor: a.vendor,
     token: a.token,
+    secret: a.secret,
     port,
     host: a.host,
     https: a.https,
@@ -414,7 +438,7 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     if (!a.quiet) out(receiveLine(r));
   });
   err(
-    `pbxsim receiver listening on ${rx.url}  (vendors: ${a.vendor ?? VENDORS.map((v) => v.id).join(", ")}${a.token ? ", token required" : ""})`,
+    `pbxsim receiver listening on ${rx.url}  (vendors: ${a.vendor ?? VENDORS.map((v) => v.id).join(", ")}${a.token ? ", token required" : ""}${a.secret ? ", signature required" : ""})`,
   );
   if (rx.certPem && !a.cert)
     err(dim("self-signed certificate: senders need --insecure (or --ca with this certificate)"));

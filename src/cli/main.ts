@@ -8,7 +8,11 @@ import { err } from "./print.js";
 
 const transportFlags = (y: Argv) =>
   y
-    .option("token", { type: "string", describe: "the vendor's shared secret (Enreach: X-Benemen-Token)" })
+    .option("token", { type: "string", describe: "the vendor's shared token (Enreach: X-Benemen-Token)" })
+    .option("secret", {
+      type: "string",
+      describe: "the vendor's signing secret (VoIPBIN current: X-VoIPBIN-Signature)",
+    })
     .option("header", { type: "string", array: true, describe: 'extra header, "Name: value" (repeatable)' })
     .option("insecure", {
       type: "boolean",
@@ -118,7 +122,12 @@ export function buildCli(argv: string[]) {
               describe: "write the run report (JSON) or the dry run (NDJSON) here",
             })
             .option("json", { type: "boolean", describe: "summary as JSON on stdout" })
-            .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" }),
+            .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" })
+            .option("reorder", {
+              type: "string",
+              describe:
+                "vendors that send events independently (voipbin): jitter due times by up to D (default 50ms) so neighbours swap",
+            }),
         )
           .example("$0 run 'enreach/*' --dry-run --seed 7", "print every request, repeatably")
           .example(
@@ -141,7 +150,8 @@ export function buildCli(argv: string[]) {
           .option("cert", { type: "string", describe: "PEM certificate" })
           .option("key", { type: "string", describe: "PEM private key" })
           .option("vendor", { type: "string", describe: "accept only this vendor" })
-          .option("token", { type: "string", describe: "require this shared secret" })
+          .option("token", { type: "string", describe: "require this shared token (Enreach)" })
+          .option("secret", { type: "string", describe: "require bodies signed with this secret (VoIPBIN)" })
           .option("fail-first", { type: "number", describe: "fail the first N attempts of every event" })
           .option("status", {
             type: "number",

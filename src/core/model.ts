@@ -95,7 +95,16 @@ export type Fact =
       note?: string;
       untilMs?: number;
     }
-  | { kind: "disposition"; at: number; agent: string; value: string; sub?: string };
+  | { kind: "disposition"; at: number; agent: string; value: string; sub?: string }
+  /** A programmable-flow action the PBX runs on the call (answer, talk, digits_receive, queue_join, ...). */
+  | {
+      kind: "action";
+      at: number;
+      type: string;
+      ref?: string;
+      option?: Record<string, unknown>;
+      digits?: string;
+    };
 
 export type FactKind = Fact["kind"];
 
@@ -120,6 +129,7 @@ export const FACT_KINDS: readonly FactKind[] = [
   "callback",
   "availability",
   "disposition",
+  "action",
 ];
 
 export type CallOutcome = "answered" | "missed" | "abandoned" | "transferred" | "unanswered" | "none";
@@ -141,8 +151,17 @@ export interface SimulatedCall {
   user?: string;
   callList?: string;
   facts: Fact[];
+  /** The call flow a programmable PBX runs (scenario `flow:`, or the action steps in order). */
+  flow?: FlowAction[];
   /** Derived summary, consistent with the facts. */
   summary: CallSummary;
+}
+
+export interface FlowAction {
+  /** A label steps can refer to (`ref`); defaults to the action's position. */
+  ref: string;
+  type: string;
+  option?: Record<string, unknown>;
 }
 
 export interface CallSummary {

@@ -70,6 +70,8 @@ export interface TransportSpec {
   timeoutMs: number;
   /** Waits before each retry; its length is the number of retries. */
   retrySchedule: number[];
+  /** The vendor sends each event independently, so receivers may see neighbours swapped (`--reorder`). */
+  unordered?: boolean;
   /** Where the vendor's real service refuses a target that pbxsim allows for testing. */
   targetRule?: (url: URL) => string | undefined;
 }

@@ -48,6 +48,11 @@ export interface PlanOptions {
   method?: string;
   /** Vendor options (`--option key=value`). */
   options?: Record<string, string>;
+  /**
+   * For vendors that send each event independently (VoIPBIN, Webitel): a seeded jitter of up to
+   * this many ms on each event's due time, so neighbouring events can arrive swapped.
+   */
+  reorderMs?: number;
 }
 
 export interface Plan {
@@ -104,9 +109,11 @@ export function planRun(opts: PlanOptions): Plan {
         options: opts.options,
       });
       let end = 0;
+      const jitter = opts.reorderMs && vendor.transport(profile).unordered ? rng.fork("reorder") : undefined;
       for (const ev of projected) {
         end = Math.max(end, ev.at);
-        events.push({ call, event: { ...ev, at: ev.at + offset }, vendor, profile, order: order++ });
+        const shift = jitter ? Math.floor(jitter.next() * (opts.reorderMs as number)) : 0;
+        events.push({ call, event: { ...ev, at: ev.at + offset + shift }, vendor, profile, order: order++ });
       }
       end = Math.max(end, call.facts[call.facts.length - 1]?.at ?? 0);
       slots[slot] = offset + end + sample(scenario.call.gap ?? DEFAULT_GAP, rng.fork("gap"));

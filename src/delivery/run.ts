@@ -29,6 +29,7 @@ export interface RunOptions extends Omit<EngineOptions, "speed"> {
   headers?: Record<string, string>;
   method?: string;
   options?: Record<string, string>;
+  reorderMs?: number;
   speed?: number | "max";
   deadLetterFile?: string;
 }
@@ -67,6 +68,7 @@ export function planFromOptions(opts: RunOptions): { seed: number; plan: Plan } 
     headers: opts.headers,
     method: opts.method,
     options: opts.options,
+    reorderMs: opts.reorderMs,
   });
   return { seed, plan };
 }

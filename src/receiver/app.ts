@@ -3,6 +3,7 @@ import express, { type Express, type Request, type Response } from "express";
 import { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
 import { redactHeaders } from "../core/redact.js";
+import { verifySignature } from "../core/signing.js";
 import { tokenMatches } from "./auth.js";
 
 /**
@@ -31,6 +32,8 @@ export interface ReceiverOptions {
   vendor?: string;
   /** Shared secret the vendor sends as a token header (Enreach X-Benemen-Token). */
   token?: string;
+  /** Secret the vendor signs bodies with (VoIPBIN X-VoIPBIN-Signature). */
+  secret?: string;
   faults?: ReceiverFaults;
   /** Request body size limit, e.g. "1mb". */
   bodyLimit?: string;
@@ -185,12 +188,25 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       return finish(404, { error: rec.issues[0] });
     }
 
-    // 3. authenticate
-    const auth = vendor.transport(vendor.defaultProfile).auth;
-    if (opts.token !== undefined && auth.kind === "token") {
-      const got = req.headers[auth.header];
+    // 3. authenticate: a shared token compared in constant time, or a signature over the exact body bytes
+    const auths = vendor.profiles.map((p) => vendor.transport(p).auth);
+    const tokenAuth = auths.find((a) => a.kind === "token");
+    const hmacAuth = auths.find((a) => a.kind === "hmac-sha256");
+    const auth = tokenAuth ?? hmacAuth ?? { kind: "none" as const };
+    if (opts.token !== undefined && tokenAuth?.kind === "token") {
+      const got = req.headers[tokenAuth.header];
       const value = Array.isArray(got) ? got[0] : got;
       rec.auth = value === undefined ? "missing" : tokenMatches(value, opts.token) ? "ok" : "bad";
+    } else if (opts.secret !== undefined && hmacAuth?.kind === "hmac-sha256") {
+      const got = req.headers[hmacAuth.header];
+      const value = Array.isArray(got) ? got[0] : got;
+      const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+      rec.auth =
+        value === undefined
+          ? "missing"
+          : verifySignature(hmacAuth.prefix, opts.secret, raw, value)
+            ? "ok"
+            : "bad";
     }
 
     // 4. validate
@@ -201,7 +217,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     rec.callId = vendor.callIdOf?.(body);
     rec.dedupeKey = vendor.dedupeKeyOf?.(body);
     if (rec.auth === "missing" || rec.auth === "bad") {
-      return finish(401, { error: `${auth.kind === "token" ? auth.header : "signature"} ${rec.auth}` });
+      return finish(401, { error: `${auth.kind === "none" ? "secret" : auth.header} ${rec.auth}` });
     }
     if (!verdict.ok)
       return finish(422, { error: "payload does not match the vendor schema", issues: verdict.issues });

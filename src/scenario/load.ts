@@ -123,6 +123,7 @@ const STEP_FACTS: Record<string, FactKind[]> = {
   callback: ["callback"],
   availability: ["availability"],
   disposition: ["disposition"],
+  action: ["action"],
 };
 
 function checkSupported(

@@ -78,6 +78,24 @@ const steps: Record<string, z.ZodType> = {
     for: DistributionSchema.optional(),
     ...After,
   }),
+  action: z.strictObject({
+    /** The action type; may be left out when `ref` names an entry of the scenario's `flow:`. */
+    type: z
+      .string()
+      .regex(/^[a-z_]+$/, "an action type is lower-case with underscores, e.g. talk, digits_receive")
+      .optional(),
+    /** Refers to a `flow:` entry by its ref, when the flow has several actions of one type. */
+    ref: z.string().optional(),
+    option: z.record(z.string(), z.unknown()).optional(),
+    /** How long the action runs on the clock. */
+    duration: DistributionSchema.optional(),
+    /** Digits the caller presses (digits_receive). */
+    digits: z
+      .string()
+      .regex(/^[0-9*#]+$/, "digits are 0-9, * and #")
+      .optional(),
+    ...After,
+  }),
   disposition: z.strictObject({
     value: Weighted(z.strictObject({ value: z.string().min(1), sub: z.string().optional() })),
     ...After,
@@ -135,6 +153,15 @@ export type Step =
       after?: Dist;
     }
   | { type: "disposition"; value: { weight: number; value: { value: string; sub?: string } }[]; after?: Dist }
+  | {
+      type: "action";
+      type_?: string;
+      ref?: string;
+      option?: Record<string, unknown>;
+      duration?: Dist;
+      digits?: string;
+      after?: Dist;
+    }
   | { type: "branch"; options: { weight: number; steps: Step[] }[] }
   | { type: "repeat"; times: [number, number]; steps: Step[] };
 
@@ -143,6 +170,10 @@ type Ref = number | "next" | "current";
 
 function toStep(name: string, value: unknown): Step {
   if (name === "wait" || name === "talk") return { type: name, duration: value as Dist };
+  if (name === "action") {
+    const { type, ...rest } = value as Record<string, unknown>;
+    return { type: "action", type_: type, ...rest } as Step;
+  }
   if (name === "callback") {
     const { type, ...rest } = value as Record<string, unknown>;
     return { type: "callback", type_: type, ...rest } as Step;
@@ -255,6 +286,17 @@ export const ScenarioFileSchema = z.strictObject({
       gap: DistributionSchema.optional(),
     })
     .default({ direction: "inbound", queue: "any" }),
+  /** The call flow a programmable PBX runs (VoIPBIN activeflows); `action` steps move its cursor. */
+  flow: z
+    .array(
+      z.strictObject({
+        type: z.string().regex(/^[a-z_]+$/, "an action type is lower-case with underscores"),
+        ref: z.string().optional(),
+        option: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .min(1)
+    .optional(),
   steps: z.array(StepSchema).min(1),
 });
 

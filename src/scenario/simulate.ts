@@ -1,7 +1,7 @@
 import { Faker, base, en, fi } from "@faker-js/faker";
 import { sample } from "../core/distribution.js";
 import { ScenarioError } from "../core/errors.js";
-import type { CallSummary, Directory, Fact, PhoneNumber, SimulatedCall } from "../core/model.js";
+import type { CallSummary, Directory, Fact, FlowAction, PhoneNumber, SimulatedCall } from "../core/model.js";
 import type { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
 import type { Step } from "./schema.js";
@@ -114,8 +114,22 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
     user,
     callList: directory.callLists[0]?.key,
     facts: st.facts,
+    flow: flowOf(scenario, st.facts),
     summary,
   };
+}
+
+/** The scenario's `flow:` with refs filled in, or the action steps' actions in order of first use. */
+function flowOf(scenario: Scenario, facts: Fact[]): FlowAction[] | undefined {
+  if (scenario.flow)
+    return scenario.flow.map((a, i) => ({ ref: a.ref ?? String(i + 1), type: a.type, option: a.option }));
+  const out: FlowAction[] = [];
+  for (const f of facts) {
+    if (f.kind !== "action") continue;
+    const ref = f.ref ?? `${f.type}:${JSON.stringify(f.option ?? {})}`;
+    if (!out.some((a) => a.ref === ref)) out.push({ ref, type: f.type, option: f.option });
+  }
+  return out.length ? out : undefined;
 }
 
 function summarize(st: State, direction: SimulatedCall["direction"]): CallSummary {
@@ -368,6 +382,49 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       const choice = rng.weighted(step.value);
       st.disposition = choice.sub ? `${choice.value}/${choice.sub}` : choice.value;
       emit(st, scenario, p, { kind: "disposition", at, agent, value: choice.value, sub: choice.sub });
+      return;
+    }
+    case "action": {
+      needCall();
+      const fromFlow = step.ref ? scenario.flow?.find((a) => a.ref === step.ref) : undefined;
+      const type = step.type_ ?? fromFlow?.type;
+      if (!type)
+        fail(
+          scenario,
+          p,
+          "an action needs a type (e.g. type: talk), or a ref to an entry of the scenario's flow:",
+        );
+      if (scenario.flow) {
+        const known = step.ref ? fromFlow !== undefined : scenario.flow.some((a) => a.type === type);
+        if (!known)
+          fail(
+            scenario,
+            p,
+            step.ref
+              ? `action ref "${step.ref}" is not in the scenario's flow; its refs are ${scenario.flow.map((a) => a.ref ?? "(none)").join(", ")}`
+              : `action type "${type}" is not in the scenario's flow; add it to flow: or use one of ${scenario.flow.map((a) => a.type).join(", ")}`,
+          );
+      }
+      emit(st, scenario, p, {
+        kind: "action",
+        at,
+        type,
+        ref: step.ref,
+        option: step.option ?? fromFlow?.option,
+        digits: step.digits,
+      });
+      if (type === "answer") {
+        st.connected = true;
+        st.answeredAt ??= at;
+      }
+      if (step.duration) st.t += sample(step.duration, rng);
+      if (type === "hangup") {
+        // the flow's hangup action ends the call from the PBX side
+        st.hungUp = true;
+        st.connected = false;
+        emit(st, scenario, p, { kind: "hangup", at: st.t + 20, by: "system", cause: "normal" });
+        st.t += 20;
+      }
       return;
     }
     case "branch": {
