@@ -47,8 +47,9 @@ function isPrivateHost(host: string): boolean {
 }
 
 function transport(profile: string): TransportSpec {
+  // the target check came with the current generation
   const targetRule = (url: URL) =>
-    isPrivateHost(url.hostname)
+    profile === "current" && isPrivateHost(url.hostname)
       ? "real VoIPBIN refuses private and loopback webhook URLs (it validates every target)"
       : undefined;
   if (profile === "current") {
@@ -172,9 +173,10 @@ function generation(body: unknown): "legacy" | "current" | undefined {
   const name = String((body as { type?: unknown }).type ?? "");
   const def = voipbinEvents.find((e) => e.name === name);
   if (def && def.profiles.length === 1) return def.profiles[0];
-  const times = Object.entries(data).filter(([k, v]) => k.startsWith("tm_") && typeof v === "string");
-  if (times.some(([, v]) => / \d{2}:\d{2}:\d{2}\.\d{6}$/.test(String(v)))) return "legacy";
-  return "current";
+  // structure tells the generations apart: legacy activeflows carry the whole `actions` list, current
+  // calls, queuecalls and agents carry `customer_id`
+  if (name.startsWith("activeflow_")) return "actions" in data ? "legacy" : "current";
+  return "customer_id" in data ? "current" : "legacy";
 }
 
 export const voipbin: Vendor = {
@@ -212,9 +214,20 @@ export const voipbin: Vendor = {
   region: voipbinRegion,
   project: projectVoipbin,
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {
+    // call_dialing: an outgoing call in its first status (the code names the event after it)
+    const wanted = eventName === "call_dialing" && ctx.profile === "current" ? "call_created" : eventName;
     for (const call of sampleCalls(start)) {
-      const ev = projectVoipbin(call, ctx).find((e) => e.name === eventName);
-      if (ev) return { ...ev, at: 0 };
+      const ev = projectVoipbin(call, ctx).find(
+        (e) =>
+          e.name === wanted &&
+          (wanted !== "call_created" ||
+            eventName !== "call_dialing" ||
+            (e.payload.data as { status?: string }).status === "dialing"),
+      );
+      if (ev)
+        return eventName === wanted
+          ? { ...ev, at: 0 }
+          : { ...ev, at: 0, name: eventName, payload: { ...ev.payload, type: eventName } };
     }
     throw new PbxsimError("EVENT", `voipbin profile ${ctx.profile} has no event "${eventName}".`);
   },

@@ -288,7 +288,9 @@ class VoipbinCall {
       on_complete_flow_id: ZERO_UUID,
       current_action: this.actionJson(this.cursor, true),
       forward_action_id: this.forward,
-      executed_actions: this.executed.map((a) => this.actionJson(a, true)),
+      ...(this.executed.length
+        ? { executed_actions: this.executed.map((a) => this.actionJson(a, true)) }
+        : {}),
       tm_create: rfc3339(this.afCreate),
       tm_update: this.afUpdate !== undefined ? rfc3339(this.afUpdate) : null,
       tm_delete: null,
@@ -317,8 +319,8 @@ class VoipbinCall {
       reference_id: this.caller.id,
       status: q.status,
       service_agent_id: q.agent,
-      duration_waiting: q.waitingMs,
-      duration_service: q.serviceMs,
+      ...(q.waitingMs ? { duration_waiting: q.waitingMs } : {}),
+      ...(q.serviceMs ? { duration_service: q.serviceMs } : {}),
       tm_create: rfc3339(q.tmCreate),
       tm_service: q.tmService !== undefined ? rfc3339(q.tmService) : null,
       tm_update: q.tmUpdate !== undefined ? rfc3339(q.tmUpdate) : null,
@@ -636,6 +638,7 @@ class VoipbinCall {
     };
     if (status !== "kicking") q.status = status;
     q.tmUpdate = us;
+    if (status === "entering") q.tmService = us;
     if (status === "service") {
       q.tmService = us;
       q.waitingMs = Math.round((us - q.tmCreate) / 1000);
@@ -688,7 +691,6 @@ class VoipbinCall {
       this.callUpdated(at + 30, this.caller, this.clock.us(at + 30));
       if (this.queuecall && !transfer) {
         this.queuecall.agent = a.key;
-        this.queuecall.tmService = this.clock.us(at + 60);
         this.queueStatus(at + 60, "entering");
       }
     } else {
@@ -767,9 +769,17 @@ class VoipbinCall {
           );
       }
     }
-    // legs still ringing when the caller leaves are cancelled
-    for (const [, leg] of this.agentLegs) {
-      if (leg.status !== "hangup") this.hangupLeg(t + 70, leg, "cancel", true);
+    // legs still ringing when the caller leaves are cancelled; their agents are free again
+    for (const [key, leg] of this.agentLegs) {
+      if (leg.status === "hangup") continue;
+      this.hangupLeg(t + 70, leg, "cancel", true);
+      if (this.gen === "current")
+        this.push(
+          t + 75,
+          "groupcall_hangup",
+          this.groupcallJson(leg, "hangup", this.clock.us(t + 75), false),
+        );
+      this.agentStatus(t + 80, key, "available");
     }
     if (q && q.status !== "done" && q.status !== "abandoned") this.queueStatus(t + 90, "abandoned");
     this.endFlow(t + 120, false);
