@@ -143,6 +143,9 @@ export interface SimulatedCall {
   /** Epoch milliseconds of the call's start on the virtual clock. */
   start: number;
   direction: "inbound" | "outbound" | "none";
+  /** Who started the call: the PBX's routing, a click-to-call request, or a dialer campaign. */
+  origin?: "pbx" | "click-to-call" | "preview" | "progressive" | "predictive" | "broadcast";
+  campaign?: string;
   caller: PhoneNumber;
   /** The number dialled: the queue's or user's number for inbound, the remote party for outbound. */
   dialled: PhoneNumber;

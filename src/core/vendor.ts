@@ -17,6 +17,8 @@ export interface VendorEvent {
   payload: Record<string, unknown>;
   /** The entity a subscription may filter on (Enreach EntityId, ...). */
   entityId?: string;
+  /** What a vendor's per-webhook filters read (call type, outbound type, number). */
+  meta?: Record<string, string>;
 }
 
 export interface EventDef {
@@ -92,6 +94,8 @@ export interface EncodeOptions {
   secret?: string;
   /** The method the user configured, where the vendor lets its customers choose. */
   method?: string;
+  /** Vendor options: `--option key=value`, then the target's own. */
+  options?: Record<string, string>;
 }
 
 export interface ProjectionContext {
@@ -112,6 +116,10 @@ export interface RegionSpec {
 export interface TargetSettings {
   url: string;
   method?: string;
+  /** Per-target vendor options (Acefone: content type, date format, time zone). */
+  options?: Record<string, string>;
+  /** A name for messages (the webhook's name in the vendor's portal). */
+  name?: string;
   secret?: string;
   insecure?: boolean;
   headers?: Record<string, string>;
@@ -149,7 +157,11 @@ export interface Vendor {
   /** Receiver side: does this request look like it came from this vendor? */
   detect(headers: Record<string, string | string[] | undefined>, body: unknown): boolean;
   /** Receiver side: the event name and the validation verdict for a parsed body. */
-  validate(body: unknown, headers: Record<string, string | string[] | undefined>): ValidationResult;
+  validate(
+    body: unknown,
+    headers: Record<string, string | string[] | undefined>,
+    path?: string,
+  ): ValidationResult;
   /** Receiver side: the answer the vendor wants for a valid delivery. */
   okResponse: { status: number; body?: string };
   /** Correlation id of the call an event belongs to, for grouping on the receiver. */

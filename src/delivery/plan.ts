@@ -143,6 +143,7 @@ export function planRun(opts: PlanOptions): Plan {
         url: target.url,
         secret: target.secret,
         method: target.method ?? opts.method,
+        options: { ...opts.options, ...target.options },
       });
       const url = enc.url;
       const refusal = transport.targetRule?.(new URL(target.url));

@@ -210,7 +210,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     }
 
     // 4. validate
-    const verdict = vendor.validate(body, req.headers);
+    const verdict = vendor.validate(body, req.headers, req.path);
     rec.event = verdict.event ?? null;
     rec.valid = verdict.ok;
     rec.issues = verdict.issues;

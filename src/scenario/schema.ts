@@ -284,8 +284,17 @@ export const ScenarioFileSchema = z.strictObject({
       queue: z.string().default("any"),
       /** Pause before the next call in the same slot. */
       gap: DistributionSchema.optional(),
+      /**
+       * Who started the call: the PBX's own routing (default), a click-to-call API request that rings the
+       * agent first, or a dialer campaign (preview, progressive, predictive) that calls customers.
+       */
+      origin: z
+        .enum(["pbx", "click-to-call", "preview", "progressive", "predictive", "broadcast"])
+        .default("pbx"),
+      /** The campaign's name, for dialer and broadcast calls. */
+      campaign: z.string().optional(),
     })
-    .default({ direction: "inbound", queue: "any" }),
+    .default({ direction: "inbound", queue: "any", origin: "pbx" }),
   /** The call flow a programmable PBX runs (VoIPBIN activeflows); `action` steps move its cursor. */
   flow: z
     .array(

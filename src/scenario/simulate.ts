@@ -108,6 +108,8 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
     vendor: vendor.id,
     start: opts.start,
     direction,
+    origin: scenario.call.origin,
+    campaign: scenario.call.campaign,
     caller: direction === "outbound" ? (agentByKey(user)?.number ?? caller) : caller,
     dialled,
     queue: queue.key,

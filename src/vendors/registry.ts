@@ -1,11 +1,12 @@
 import { PbxsimError } from "../core/errors.js";
 import type { Vendor } from "../core/vendor.js";
 import { threeCx } from "./3cx/index.js";
+import { acefone } from "./acefone/index.js";
 import { enreach } from "./enreach/index.js";
 import { voipbin } from "./voipbin/index.js";
 
 /** Every vendor pbxsim simulates, by id. */
-export const VENDORS: readonly Vendor[] = [enreach, voipbin, threeCx];
+export const VENDORS: readonly Vendor[] = [enreach, voipbin, threeCx, acefone];
 
 export function findVendor(id: string): Vendor | undefined {
   return VENDORS.find((v) => v.id === id.toLowerCase());
