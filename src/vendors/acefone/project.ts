@@ -125,7 +125,6 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
     });
   };
 
-  const agentFields = (a: DirectoryAgent) => ({
     number: a.number.e164,
     name: `${a.firstName} ${a.lastName}`,
   });
