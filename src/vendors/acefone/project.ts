@@ -125,10 +125,6 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
     });
   };
 
-    number: a.number.e164,
-    name: `${a.firstName} ${a.lastName}`,
-  });
-
   const cdr = (at: number, trigger: string, leg: Leg | undefined): void => {
     const answered = legs.filter((l) => l.answeredAt !== undefined);
     const missed = legs.filter((l) => l.missed);
