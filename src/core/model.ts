@@ -55,7 +55,7 @@ export type Fact =
   | { kind: "miss"; at: number; agent: string; reason: "noanswer" | "rejected" }
   | { kind: "dial"; at: number; agent: string }
   | { kind: "remote-ringing"; at: number }
-  | { kind: "remote-answer"; at: number }
+  | { kind: "remote-answer"; at: number; amd?: "HUMAN" | "MACHINE" | "NOTSURE" }
   | {
       kind: "transfer-start";
       at: number;
@@ -144,7 +144,8 @@ export interface SimulatedCall {
   start: number;
   direction: "inbound" | "outbound" | "none";
   /** Who started the call: the PBX's routing, a click-to-call request, or a dialer campaign. */
-  origin?: "pbx" | "click-to-call" | "preview" | "progressive" | "predictive" | "broadcast";
+  origin?: "pbx" | "click-to-call" | "preview" | "progressive" | "predictive" | "broadcast" | "offline";
+  channel?: "call" | "chat" | "task";
   campaign?: string;
   caller: PhoneNumber;
   /** The number dialled: the queue's or user's number for inbound, the remote party for outbound. */

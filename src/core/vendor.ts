@@ -120,6 +120,8 @@ export interface TargetSettings {
   options?: Record<string, string>;
   /** A name for messages (the webhook's name in the vendor's portal). */
   name?: string;
+  /** This target's own attempt timeout (Webitel's httpRequest `timeout`). */
+  timeoutMs?: number;
   secret?: string;
   insecure?: boolean;
   headers?: Record<string, string>;

@@ -160,7 +160,7 @@ export function planRun(opts: PlanOptions): Plan {
         url,
         headers: { ...enc.headers, ...(opts.headers ?? {}), ...(target.headers ?? {}) },
         body: enc.body,
-        transport,
+        transport: target.timeoutMs ? { ...transport, timeoutMs: target.timeoutMs } : transport,
         insecure: target.insecure ?? false,
       });
     }

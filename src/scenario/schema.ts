@@ -38,7 +38,11 @@ const steps: Record<string, z.ZodType> = {
   miss: z.strictObject({ reason: z.enum(["noanswer", "rejected"]).default("noanswer"), ...After }),
   dial: z.strictObject({ agent: AgentRef.default("next"), ...After }),
   ringing: z.strictObject({ ...After }),
-  connect: z.strictObject({ ...After }),
+  connect: z.strictObject({
+    /** Answering-machine detection's verdict on the answered call (dialers). */
+    amd: z.enum(["HUMAN", "MACHINE", "NOTSURE"]).optional(),
+    ...After,
+  }),
   transfer: z.strictObject({
     mode: z.enum(["blind", "attended"]),
     to: z.union([AgentRef, z.literal("external")]).default("next"),
@@ -115,7 +119,7 @@ export type Step =
   | { type: "miss"; reason: "noanswer" | "rejected"; after?: Dist }
   | { type: "dial"; agent: Ref; after?: Dist }
   | { type: "ringing"; after?: Dist }
-  | { type: "connect"; after?: Dist }
+  | { type: "connect"; amd?: "HUMAN" | "MACHINE" | "NOTSURE"; after?: Dist }
   | {
       type: "transfer";
       mode: "blind" | "attended";
@@ -289,12 +293,14 @@ export const ScenarioFileSchema = z.strictObject({
        * agent first, or a dialer campaign (preview, progressive, predictive) that calls customers.
        */
       origin: z
-        .enum(["pbx", "click-to-call", "preview", "progressive", "predictive", "broadcast"])
+        .enum(["pbx", "click-to-call", "preview", "progressive", "predictive", "broadcast", "offline"])
         .default("pbx"),
+      /** What is queued: a phone call (default), a chat or a task. */
+      channel: z.enum(["call", "chat", "task"]).default("call"),
       /** The campaign's name, for dialer and broadcast calls. */
       campaign: z.string().optional(),
     })
-    .default({ direction: "inbound", queue: "any", origin: "pbx" }),
+    .default({ direction: "inbound", queue: "any", origin: "pbx", channel: "call" }),
   /** The call flow a programmable PBX runs (VoIPBIN activeflows); `action` steps move its cursor. */
   flow: z
     .array(

@@ -109,6 +109,7 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
     start: opts.start,
     direction,
     origin: scenario.call.origin,
+    channel: scenario.call.channel,
     campaign: scenario.call.campaign,
     caller: direction === "outbound" ? (agentByKey(user)?.number ?? caller) : caller,
     dialled,
@@ -290,7 +291,7 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       st.connected = true;
       st.answeredBy ??= st.current;
       st.answeredAt ??= at;
-      emit(st, scenario, p, { kind: "remote-answer", at });
+      emit(st, scenario, p, { kind: "remote-answer", at, ...(step.amd ? { amd: step.amd } : {}) });
       return;
     case "transfer": {
       needCall();

@@ -4,9 +4,10 @@ import { threeCx } from "./3cx/index.js";
 import { acefone } from "./acefone/index.js";
 import { enreach } from "./enreach/index.js";
 import { voipbin } from "./voipbin/index.js";
+import { webitel } from "./webitel/index.js";
 
 /** Every vendor pbxsim simulates, by id. */
-export const VENDORS: readonly Vendor[] = [enreach, voipbin, threeCx, acefone];
+export const VENDORS: readonly Vendor[] = [enreach, voipbin, threeCx, acefone, webitel];
 
 export function findVendor(id: string): Vendor | undefined {
   return VENDORS.find((v) => v.id === id.toLowerCase());

@@ -1,0 +1,330 @@
+import { z } from "zod";
+import { PbxsimError } from "../../core/errors.js";
+import type { Fact, SimulatedCall } from "../../core/model.js";
+import type {
+  EncodedRequest,
+  ProjectionContext,
+  TargetSettings,
+  TransportSpec,
+  Vendor,
+  VendorEvent,
+} from "../../core/vendor.js";
+import { HOOKS, projectWebitel } from "./project.js";
+import { webitelDirectory, webitelRegion } from "./world.js";
+
+/**
+ * Webitel has no built-in webhook: a queue hook starts a flow schema, and the schema's
+ * `httpRequest` step makes the request. pbxsim plays that step: by default POST, JSON added as
+ * the content type, a flat JSON object of the hook's variables (every value a string), a 1 s
+ * timeout, no retries, any status accepted; a targets file gives each schema its own URL (with
+ * `${var}` substitution), method, headers, body template and timeout.
+ */
+
+const transport: TransportSpec = {
+  method: "POST",
+  contentType: "application/json",
+  auth: { kind: "none" },
+  success: { kind: "any" },
+  timeoutMs: 1_000,
+  retrySchedule: [],
+  unordered: true,
+};
+
+/** `${var}` substitution as the flow runtime does it: an unknown variable becomes "". */
+export function substitute(text: string, vars: Record<string, unknown>): string {
+  return text.replace(/\$\{([A-Za-z0-9_.]+)\}/g, (_m, name: string) => {
+    const v = vars[name];
+    return v === undefined || v === null ? "" : String(v);
+  });
+}
+
+/** Go's json.Marshal of a map: keys sorted, compact. */
+function marshalMap(map: Record<string, unknown>): string {
+  const sorted: Record<string, unknown> = {};
+  for (const k of Object.keys(map).sort()) sorted[k] = map[k];
+  return JSON.stringify(sorted);
+}
+
+function jsonEscape(s: string): string {
+  return JSON.stringify(s).slice(1, -1);
+}
+
+export interface SchemaRequest {
+  hooks?: string[];
+  url: string;
+  method: string;
+  headers: Record<string, string>;
+  /** The body template: a map (marshalled, then variables substituted) or a string. */
+  data?: Record<string, unknown> | string;
+  contentType?: string;
+  timeoutMs?: number;
+}
+
+/** Builds the httpRequest step's request for one hook run. */
+export function buildRequest(vars: Record<string, string>, step: SchemaRequest): EncodedRequest {
+  const headers: Record<string, string> = {};
+  for (const [k, v] of Object.entries(step.headers)) headers[k.toLowerCase()] = substitute(v, vars);
+  const contentType = step.contentType ?? headers["content-type"] ?? "application/json";
+  headers["content-type"] = contentType;
+  const url = substitute(step.url, vars);
+  let body: string;
+  if (step.data === undefined) {
+    body = marshalMap(vars);
+  } else if (typeof step.data === "string") {
+    body = substitute(step.data, vars);
+  } else if (contentType.includes("x-www-form-urlencoded")) {
+    body = Object.keys(step.data)
+      .sort()
+      .map(
+        (k) =>
+          `${encodeURIComponent(k)}=${encodeURIComponent(substitute(String((step.data as Record<string, unknown>)[k]), vars))}`,
+      )
+      .join("&");
+  } else {
+    // a map is marshalled first, then the variables are substituted in its text (JSON-escaped here)
+    const escaped: Record<string, string> = {};
+    for (const [k, v] of Object.entries(vars)) escaped[k] = jsonEscape(v);
+    body = substitute(marshalMap(step.data), escaped);
+  }
+  return {
+    method: step.method,
+    url,
+    headers,
+    body: step.method === "GET" && step.data === undefined ? "" : body,
+  };
+}
+
+const SchemaStepSchema = z.strictObject({
+  name: z.string().optional(),
+  hooks: z.array(z.enum(HOOKS)).optional(),
+  queues: z.array(z.union([z.string(), z.number()])).optional(),
+  url: z.string().min(1),
+  method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
+  headers: z.record(z.string(), z.string()).default({}),
+  data: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+  content_type: z.string().optional(),
+  timeout: z.number().int().min(1).max(600_000).optional(),
+  insecureSkipVerify: z.boolean().default(false),
+});
+
+/** The default body: the hook's variables, all strings; these are always there. */
+export const WebitelDefaultBodySchema = z
+  .object({
+    state: z.enum(HOOKS),
+    channel: z.enum(["call", "chat", "task", "out_call", "im"]),
+    destination: z.string().min(1),
+    attempt_id: z.string().regex(/^\d+$/, "expected a numeric id as a string"),
+    timestamp: z.string().regex(/^\d{13}$/, "expected epoch milliseconds"),
+    joined_at: z.string().regex(/^\d{13}$/, "expected epoch milliseconds"),
+    queue_id: z.string().regex(/^\d+$/, "expected a numeric id as a string"),
+    bridged_at: z
+      .string()
+      .regex(/^\d{13}$/, "expected epoch milliseconds")
+      .optional(),
+    use_processing: z.literal("true").optional(),
+    call_bill_sec: z.string().regex(/^\d+$/).optional(),
+    call_duration: z.string().regex(/^\d+$/).optional(),
+    call_voice_sec: z.string().regex(/^\d+$/).optional(),
+    call_sip_code: z
+      .string()
+      .regex(/^[1-6]\d\d$/)
+      .optional(),
+    amd_result: z.enum(["HUMAN", "MACHINE", "NOTSURE"]).optional(),
+    agent_id: z.string().regex(/^\d+$/).optional(),
+    user_id: z.string().regex(/^\d+$/).optional(),
+    member_id: z.string().regex(/^\d+$/).optional(),
+    agent_channel_id: z
+      .string()
+      .regex(/^[0-9a-f-]{36}$/)
+      .optional(),
+    member_channel_id: z
+      .string()
+      .regex(/^[0-9a-f-]{36}$/)
+      .optional(),
+  })
+  .catchall(z.string().min(1, "an empty variable is absent, never sent as an empty string"));
+
+function sampleCalls(start: number): SimulatedCall[] {
+  const dir = webitelDirectory();
+  const [a1, a2] = dir.members["12"]!;
+  const caller = { e164: "+380671234567", national: "0671234567" };
+  const summary = {
+    outcome: "answered" as const,
+    agents: [],
+    waitMs: 0,
+    talkMs: 0,
+    durationMs: 0,
+    callbackItems: 0,
+  };
+  const inbound: Fact[] = [
+    { kind: "arrive", at: 0, target: "queue" },
+    { kind: "enqueue", at: 500, queue: "12" },
+    { kind: "offer", at: 9_000, agent: a1! },
+    { kind: "miss", at: 24_000, agent: a1!, reason: "noanswer" },
+    { kind: "offer", at: 25_000, agent: a2! },
+    { kind: "answer", at: 31_000, agent: a2! },
+    { kind: "hangup", at: 151_000, by: "caller", cause: "normal" },
+    { kind: "wrapup-start", at: 151_000, agent: a2!, maxSec: 60 },
+    { kind: "wrapup-end", at: 181_000, agent: a2!, reason: "manual", elapsedSec: 30 },
+  ];
+  const preview: Fact[] = [
+    { kind: "offer", at: 0, agent: a1! },
+    { kind: "answer", at: 4_000, agent: a1! },
+    { kind: "remote-answer", at: 14_000 },
+    { kind: "hangup", at: 90_000, by: "agent", cause: "normal" },
+  ];
+  return [
+    {
+      key: "1",
+      scenario: "sample/in",
+      vendor: "webitel",
+      start,
+      direction: "inbound",
+      origin: "pbx",
+      channel: "call",
+      caller,
+      dialled: caller,
+      queue: "12",
+      facts: inbound,
+      summary,
+    },
+    {
+      key: "2",
+      scenario: "sample/preview",
+      vendor: "webitel",
+      start,
+      direction: "outbound",
+      origin: "preview",
+      channel: "call",
+      caller,
+      dialled: caller,
+      queue: "15",
+      facts: preview,
+      summary,
+    },
+  ];
+}
+
+export const webitel: Vendor = {
+  id: "webitel",
+  displayName: "Webitel",
+  profiles: ["default"],
+  defaultProfile: "default",
+  supports: {
+    arrive: "silent",
+    ivr: "silent",
+    dtmf: "silent",
+    enqueue: "events",
+    offer: "events",
+    answer: "events",
+    miss: "events",
+    dial: "silent",
+    "remote-ringing": "silent",
+    "remote-answer": "events",
+    "transfer-start": "silent",
+    "transfer-end": "events",
+    hangup: "events",
+    "wrapup-start": "events",
+    "wrapup-end": "events",
+    disposition: "events",
+    recording: "silent",
+  },
+  events: HOOKS.map((h) => ({
+    name: h,
+    description: {
+      joined: "Joined: a member entered the queue",
+      offering: "Offering: the attempt was offered to an agent (the agent's leg rings)",
+      active: "Answered/Active: the agent answered (offline and preview queues)",
+      bridged: "Bridged: agent and member were connected",
+      missed: "Missed: the agent did not answer or rejected",
+      processing: "Processing: post-call processing started (queues with processing on)",
+      leaving: "Leaving: the member left the queue; always the last hook of an attempt",
+    }[h],
+    schema: WebitelDefaultBodySchema,
+    group: "queue hook",
+  })),
+  directory: webitelDirectory,
+  locale: "en",
+  region: webitelRegion,
+  project: projectWebitel,
+  sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {
+    for (const call of sampleCalls(start)) {
+      const ev = projectWebitel(call, ctx).find((e) => e.name === eventName);
+      if (ev) return { ...ev, at: 0 };
+    }
+    throw new PbxsimError("EVENT", `webitel has no hook "${eventName}".`);
+  },
+  transport: () => transport,
+  methods: () => ["POST", "GET", "PUT", "PATCH", "DELETE"],
+  encode(event, { url, method, options }): EncodedRequest {
+    const step: SchemaRequest = {
+      url,
+      method: method ?? "POST",
+      headers: {},
+      data: options?.template ? (JSON.parse(options.template) as Record<string, unknown>) : undefined,
+      contentType: options?.content_type,
+    };
+    return buildRequest(event.payload as Record<string, string>, step);
+  },
+  parseTargets(section, file): TargetSettings[] {
+    const list = z.array(SchemaStepSchema).min(1).safeParse(section);
+    if (!list.success) {
+      const i = list.error.issues[0]!;
+      throw new PbxsimError(
+        "TARGETS",
+        `${file}: webitel[${i.path.join(".")}]: ${i.message}. The webitel section lists the flow schemas' httpRequest steps: hooks, queues, url (with \${var}), method, headers, data (a map or a string template), content_type, timeout (ms), insecureSkipVerify.`,
+      );
+    }
+    return list.data.map((w) => ({
+      name: w.name,
+      url: w.url,
+      method: w.method,
+      insecure: w.insecureSkipVerify,
+      timeoutMs: w.timeout,
+      options: {
+        ...(w.data !== undefined
+          ? { template: typeof w.data === "string" ? JSON.stringify(w.data) : JSON.stringify(w.data) }
+          : {}),
+        ...(w.content_type ? { content_type: w.content_type } : {}),
+      },
+      headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k.toLowerCase(), v])),
+      accepts: (e: VendorEvent) =>
+        (!w.hooks || (w.hooks as string[]).includes(e.name)) &&
+        (!w.queues || w.queues.map(String).includes(e.meta?.queueId ?? "")),
+    }));
+  },
+  detect: (_headers, body) =>
+    !!body &&
+    typeof body === "object" &&
+    typeof (body as Record<string, unknown>).attempt_id === "string" &&
+    typeof (body as Record<string, unknown>).state === "string",
+  validate(body) {
+    if (!body || typeof body !== "object") {
+      return { ok: true, issues: ["a custom body template: its shape is the schema author's, not checked"] };
+    }
+    const b = body as Record<string, unknown>;
+    if (!("attempt_id" in b) || !("state" in b)) {
+      return {
+        ok: true,
+        event: undefined,
+        issues: ["a custom body template: its shape is the schema author's, not checked"],
+      };
+    }
+    const r = WebitelDefaultBodySchema.safeParse(body);
+    return {
+      ok: r.success,
+      event: typeof b.state === "string" ? b.state : undefined,
+      issues: r.success ? [] : r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
+    };
+  },
+  okResponse: { status: 200 },
+  callIdOf: (body) =>
+    body && typeof body === "object" && typeof (body as { attempt_id?: unknown }).attempt_id === "string"
+      ? (body as { attempt_id: string }).attempt_id
+      : undefined,
+  dedupeKeyOf(body) {
+    if (!body || typeof body !== "object") return undefined;
+    const b = body as Record<string, unknown>;
+    return `${b.attempt_id}|${b.state}|${b.timestamp}`;
+  },
+};

@@ -1,0 +1,327 @@
+import type { DirectoryAgent, Fact, SimulatedCall } from "../../core/model.js";
+import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
+import { userIdOf } from "./world.js";
+
+/**
+ * Webitel projection (vendor-facts §2c, W1..W9). Each queue hook (joined, offering, active,
+ * bridged, missed, processing, leaving) starts a flow schema with the attempt's variables: a
+ * flat map of strings in which an empty variable is absent. Which hooks a queue raises depends
+ * on its type.
+ */
+
+export const QUEUE_TYPES = {
+  offline: 0,
+  inbound: 1,
+  ivr: 2,
+  preview: 3,
+  progressive: 4,
+  predictive: 5,
+  "inbound chat": 6,
+  task: 7,
+  outbound_task: 8,
+  im: 9,
+  outbound_call: 10,
+} as const;
+export type QueueTypeName = keyof typeof QUEUE_TYPES;
+
+export const HOOKS = ["joined", "offering", "active", "bridged", "missed", "processing", "leaving"] as const;
+export type Hook = (typeof HOOKS)[number];
+
+/** The 13 attempt results; an agent's disposition may replace them with any custom status. */
+export const CC_RESULTS = [
+  "success",
+  "cancel",
+  "abandoned",
+  "timeout",
+  "processing",
+  "transfer",
+  "endless",
+  "max_wait_size",
+  "agent_timeout",
+  "client_timeout",
+  "dialog_timeout",
+  "block",
+  "canceled_by_timeout",
+] as const;
+
+/** FreeSWITCH hangup causes with their SIP codes (NORMAL_CLEARING carries none). */
+export const CAUSE_SIP: Record<string, number | undefined> = {
+  NORMAL_CLEARING: undefined,
+  USER_BUSY: 486,
+  NO_USER_RESPONSE: 408,
+  NO_ANSWER: 480,
+  CALL_REJECTED: 603,
+  ORIGINATOR_CANCEL: 487,
+  UNALLOCATED_NUMBER: 404,
+  NORMAL_TEMPORARY_FAILURE: 503,
+  RECOVERY_ON_TIMER_EXPIRE: 504,
+  BLIND_TRANSFER: undefined,
+  ATTENDED_TRANSFER: undefined,
+  LOSE_RACE: undefined,
+};
+
+export function queueTypeOf(call: SimulatedCall): QueueTypeName {
+  if (call.channel === "chat") return "inbound chat";
+  if (call.channel === "task") return "task";
+  switch (call.origin) {
+    case "preview":
+      return "preview";
+    case "progressive":
+      return "progressive";
+    case "predictive":
+      return "predictive";
+    case "offline":
+      return "offline";
+    default:
+      return call.direction === "outbound" ? "outbound_call" : "inbound";
+  }
+}
+
+/** Hooks each queue type raises (call_center's queue implementations). */
+export function hooksOf(type: QueueTypeName): readonly Hook[] {
+  const agentQueues: Hook[] = ["offering", "bridged", "missed", "processing", "leaving"];
+  switch (type) {
+    case "offline":
+    case "preview":
+      // Answered fires under the state `active` in these two only; Joined is not raised
+      return ["offering", "active", "bridged", "missed", "processing", "leaving"];
+    case "progressive":
+    case "predictive":
+      return agentQueues;
+    case "ivr":
+    case "outbound_task":
+      return ["joined", "leaving"];
+    default:
+      return ["joined", ...agentQueues];
+  }
+}
+
+const s = (n: number) => String(Math.max(0, Math.floor(n / 1000)));
+
+export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): VendorEvent[] {
+  const rng = ctx.rng;
+  const type = queueTypeOf(call);
+  const allowed = new Set(hooksOf(type));
+  const channel = call.channel === "chat" ? "chat" : call.channel === "task" ? "task" : "call";
+  const agentFirst = type === "preview" || type === "offline";
+  const dialer = type === "preview" || type === "progressive" || type === "predictive" || type === "offline";
+  const events: VendorEvent[] = [];
+  const start = call.start;
+  const queueId = call.queue ?? "12";
+  const attemptId = String(rng.int(1_000_000, 9_999_999));
+  const memberId = String(rng.int(100_000, 999_999));
+  const bucketId = dialer ? String(rng.int(1, 9)) : undefined;
+  // dialer members were imported into the queue earlier; inbound members join when they call
+  const joinedAt = dialer ? start - rng.int(3_600_000, 72 * 3_600_000) : start;
+  const customer = call.direction === "outbound" ? call.dialled : call.caller;
+  const destination = channel === "call" ? customer.e164.replace(/^\+/, "") : `${channel}-${rng.hex(12)}`;
+  const memberChannel = channel === "call" ? rng.uuid() : undefined;
+  const memberName = `Client ${memberId.slice(-4)}`;
+  const memberVars: Record<string, string> = { crm_contact_id: String(rng.int(10_000, 99_999)) };
+  const queueVars: Record<string, string> = {};
+  const processingOn = call.facts.some((f) => f.kind === "wrapup-start");
+  const disposition = call.facts.find((f) => f.kind === "disposition");
+  const seq = agentFirst || dialer ? String(rng.int(1, 3)) : "1";
+
+  let agent: DirectoryAgent | undefined;
+  let agentChannel: string | undefined;
+  let dialStart: number | undefined = channel === "call" && !agentFirst ? 0 : undefined;
+  let answeredAt: number | undefined;
+  let bridgedAt: number | undefined;
+  let endedAt: number | undefined;
+  let cause: string | undefined;
+  let amd: string | undefined;
+  let transferred = false;
+  let result: string | undefined;
+  let stopCause: string | undefined;
+
+  const agentOf = (k: string) => ctx.directory.agents.find((a) => a.key === k)!;
+
+  const vars = (hook: Hook, at: number): Record<string, string> => {
+    const v: Record<string, string | undefined> = {
+      ...memberVars,
+      ...queueVars,
+      attempt_id: attemptId,
+      bucket_id: bucketId,
+      cc_attempt_seq: seq,
+      channel,
+      destination,
+      destination_seq: seq,
+      joined_at: String(joinedAt),
+      member_id: memberId,
+      member_name: memberName,
+      queue_id: queueId,
+      state: hook,
+      timestamp: String(start + at),
+      use_processing: processingOn ? "true" : undefined,
+    };
+    if (agent) {
+      v.agent_id = agent.key;
+      v.agent_name = `${agent.firstName} ${agent.lastName}`;
+      v.agent_extension = agent.extension;
+      v.user_id = userIdOf(agent.key);
+      v.agent_channel_id = agentChannel;
+    }
+    v.member_channel_id = memberChannel;
+    if (bridgedAt !== undefined) v.bridged_at = String(start + bridgedAt);
+    if (channel === "call" && dialStart !== undefined) {
+      const end = endedAt ?? at;
+      v.call_duration = s(end - dialStart);
+      v.call_bill_sec = answeredAt !== undefined ? s(end - answeredAt) : "0";
+      if (bridgedAt !== undefined) v.call_voice_sec = s(end - bridgedAt);
+      if (endedAt !== undefined && cause) {
+        v.call_cause = cause;
+        const sip = CAUSE_SIP[cause];
+        if (sip) v.call_sip_code = String(sip);
+      }
+      if (amd) v.amd_result = amd;
+    }
+    if (channel === "chat") v.chat_transferred = transferred ? "true" : "false";
+    if (hook === "leaving" || hook === "processing") {
+      if (result) v.cc_result = result;
+    }
+    if (hook === "leaving" && stopCause) v.member_stop_cause = stopCause;
+    // an empty variable is never sent: it is absent
+    return Object.fromEntries(
+      Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""),
+    );
+  };
+
+  const hook = (h: Hook, at: number) => {
+    if (!allowed.has(h)) return;
+    events.push({
+      at,
+      name: h,
+      payload: vars(h, at),
+      meta: { queueType: String(QUEUE_TYPES[type]), queueId },
+    });
+  };
+
+  let left = false;
+  const leave = (at: number) => {
+    if (left) return;
+    left = true;
+    hook("leaving", at);
+  };
+
+  for (const f of call.facts) {
+    const at = f.at;
+    switch (f.kind as Fact["kind"]) {
+      case "enqueue":
+        hook("joined", at);
+        break;
+      case "dial":
+        // the dialer calls the member (progressive, predictive) before any agent is involved
+        if (!agentFirst) dialStart = at;
+        break;
+      case "remote-answer": {
+        const ra = f as Extract<Fact, { kind: "remote-answer" }>;
+        if (ra.amd) amd = ra.amd;
+        if (agentFirst) {
+          // the customer answered the call the agent's bridge placed
+          bridgedAt ??= at;
+          answeredAt ??= at;
+          hook("bridged", at);
+        } else {
+          answeredAt ??= at;
+          if (ra.amd === "MACHINE") {
+            cause = "NORMAL_CLEARING";
+            result = "cancel";
+            stopCause = "cancel";
+            endedAt = at + 1_500;
+            leave(at + 1_500);
+          }
+        }
+        break;
+      }
+      case "offer": {
+        const o = f as Extract<Fact, { kind: "offer" }>;
+        agent = agentOf(o.agent);
+        if (agentFirst) {
+          // the agent's leg is the attempt's call: both channel ids are the same leg
+          agentChannel = rng.uuid();
+          if (channel === "call") dialStart ??= at;
+        } else agentChannel = channel === "call" ? rng.uuid() : undefined;
+        hook("offering", at);
+        break;
+      }
+      case "miss":
+        hook("missed", at);
+        if (agentFirst) {
+          result = "abandoned";
+          stopCause = "cancel";
+          endedAt = at;
+          cause = "NO_ANSWER";
+        }
+        break;
+      case "answer":
+        if (agentFirst) {
+          hook("active", at);
+        } else {
+          bridgedAt ??= at;
+          answeredAt ??= at;
+          hook("bridged", at);
+        }
+        break;
+      case "transfer-end": {
+        const t = f as Extract<Fact, { kind: "transfer-end" }>;
+        if (t.outcome === "connected") {
+          transferred = true;
+          if (t.to.agent) {
+            agent = agentOf(t.to.agent);
+            agentChannel = rng.uuid();
+          }
+        }
+        break;
+      }
+      case "hangup": {
+        const h = f as Extract<Fact, { kind: "hangup" }>;
+        endedAt = at;
+        if (bridgedAt !== undefined) {
+          cause = "NORMAL_CLEARING";
+          result ??= transferred ? "transfer" : processingOn ? "processing" : "success";
+          stopCause ??= "SUCCESSFUL";
+        } else if (agentFirst && answeredAt === undefined) {
+          // the agent answered but the customer never did
+          cause = h.cause === "busy" ? "USER_BUSY" : "NO_ANSWER";
+          result ??= "abandoned";
+          stopCause ??= "cancel";
+        } else if (h.by === "caller") {
+          cause =
+            h.cause === "busy" ? "USER_BUSY" : h.cause === "noanswer" ? "NO_ANSWER" : "ORIGINATOR_CANCEL";
+          result ??= dialer ? "cancel" : "abandoned";
+          stopCause ??= dialer ? "cancel" : "abandoned";
+        } else {
+          cause = h.cause === "timeout" ? "RECOVERY_ON_TIMER_EXPIRE" : "NORMAL_CLEARING";
+          result ??= h.cause === "timeout" ? "timeout" : "cancel";
+          stopCause ??= h.cause === "timeout" ? "timeout" : "cancel";
+        }
+        if (!processingOn || bridgedAt === undefined) leave(at + 120);
+        break;
+      }
+      case "wrapup-start":
+        if (bridgedAt !== undefined) hook("processing", at + 200);
+        break;
+      case "wrapup-end":
+        if (!disposition && bridgedAt !== undefined) {
+          result = "success";
+          leave(at);
+        }
+        break;
+      case "disposition": {
+        // the agent's reported status: any custom string, on the Leaving hook that follows processing
+        const d = f as Extract<Fact, { kind: "disposition" }>;
+        result = d.sub
+          ? `${d.value}_${d.sub}`.toLowerCase().replace(/\s+/g, "_")
+          : d.value.toLowerCase().replace(/\s+/g, "_");
+        if (bridgedAt !== undefined || processingOn) leave(at);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+  // every attempt ends with Leaving
+  if (!left) leave((endedAt ?? call.facts[call.facts.length - 1]?.at ?? 0) + 120);
+  return events.sort((a, b) => a.at - b.at);
+}
