@@ -1307,12 +1307,6 @@ describe.each(PROFILES)("%s, 20 seeds: every body", (profile) => {
   }
 });
 
-/**
- * BUG (src/vendors/voipbin/project.ts, activeflowJson): the current generation's activeflow webhook struct
- * declares `executed_actions,omitempty` (bin-flow-manager/models/activeflow/webhook.go), so an activeflow that
- * has executed nothing yet (activeflow_created, and the first activeflow_updated) carries no executed_actions
- * key. pbxsim sends `"executed_actions":[]` instead.
- */
 it("current: an activeflow with no executed action leaves executed_actions out (omitempty)", () => {
   const empties = everyCall("current").flatMap((c) =>
     c.events.filter(
@@ -1323,21 +1317,12 @@ it("current: an activeflow with no executed action leaves executed_actions out (
   expect([...new Set(empties.map((e) => e.name))]).toEqual([]);
 });
 
-/**
- * BUG (src/vendors/voipbin/schemas.ts, CurrentActiveflowSchema): executed_actions is required, so the receiver
- * rejects a real current activeflow_created, which leaves the empty list out (omitempty).
- */
 it("current: the receiver accepts an activeflow_created without executed_actions", () => {
   const e = everyCall("current")[0]!.events.find((x) => x.name === "activeflow_created")!;
   const { executed_actions: _dropped, ...data } = e.data;
   expect(voipbin.validate({ type: "activeflow_created", data }, {})).toMatchObject({ ok: true, issues: [] });
 });
 
-/**
- * BUG (src/vendors/voipbin/project.ts, offer): legacy queuecall_entering draws tm_service and tm_update from two
- * separate clock readings, so they differ by up to a millisecond (tm_service may even be later than tm_update).
- * The document's queuecall_entering shows both set to the same instant (2022-03-29 15:08:02.233858).
- */
 it("legacy: queuecall_entering has tm_service equal to tm_update, as in the document", () => {
   const bad = everyCall("legacy").flatMap((c) =>
     c.events
@@ -1391,11 +1376,6 @@ describe("the caller hangs up while the agent's leg rings", () => {
     },
   );
 
-  /**
-   * BUG (src/vendors/voipbin/project.ts, hangup): legs still ringing when the caller leaves are hung up with
-   * hangupLeg only; unlike a missed ring (`miss`), no groupcall_hangup is sent, so the agent's groupcall never
-   * ends for the receiver (and no agent_status_updated follows, leaving the agent `ringing`).
-   */
   it("current: the agent's groupcall ends with groupcall_hangup", () => {
     const names = view("current").events.map((e) => e.name);
     expect(names).toContain("groupcall_created");
@@ -1744,12 +1724,6 @@ describe("the receiver and VoIPBIN deliveries", () => {
     }
   });
 
-  /**
-   * BUG (src/vendors/voipbin/index.ts, generation): for an event both generations send (call_updated,
-   * activeflow_updated, ...), one legacy-format time makes the validator treat the whole current body as legacy,
-   * so the issues list every current-only field and blame the body's correct RFC 3339 times, never the
-   * offending field.
-   */
   it("a current call_updated with one legacy-format time fails with an issue naming that field", () => {
     const body = JSON.parse(samples("current").find((r) => r.event === "call_updated")!.body) as Envelope;
     body.data.tm_create = "2026-01-05 07:00:00.123456";
@@ -1818,11 +1792,6 @@ describe("VoIPBIN samples for pbxsim send", () => {
     });
   });
 
-  /**
-   * BUG (src/vendors/voipbin/index.ts, sample): the catalogue lists call_dialing for the current profile, but no
-   * sample call produces it (outgoing calls are created already dialing), so `pbxsim send call_dialing
-   * --vendor voipbin --profile current` fails with `voipbin profile current has no event "call_dialing"`.
-   */
   it("current call_dialing, listed in the catalogue, can be sampled", () => {
     expect(voipbin.events.some((e) => e.name === "call_dialing" && e.profiles?.includes("current"))).toBe(
       true,

@@ -45,6 +45,7 @@ interface State {
   callbackItems: number;
   overflowed: boolean;
   remote: PhoneNumber;
+  answeredByRemote?: boolean;
 }
 
 export interface SimulateOptions {
@@ -262,7 +263,11 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
         );
       st.connected = true;
       st.offered = undefined;
-      st.answeredBy ??= agent;
+      // an agent who answers after the customer did (a dialer) is the one who handled the call
+      if (st.answeredBy === undefined || st.answeredByRemote) {
+        st.answeredBy = agent;
+        st.answeredByRemote = false;
+      }
       st.answeredAt ??= at;
       emit(st, scenario, p, { kind: "answer", at, agent });
       return;
@@ -289,7 +294,10 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     case "connect":
       needCall();
       st.connected = true;
-      st.answeredBy ??= st.current;
+      if (st.answeredBy === undefined) {
+        st.answeredBy = st.current;
+        st.answeredByRemote = true;
+      }
       st.answeredAt ??= at;
       emit(st, scenario, p, { kind: "remote-answer", at, ...(step.amd ? { amd: step.amd } : {}) });
       return;

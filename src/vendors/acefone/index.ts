@@ -169,7 +169,8 @@ const HANGUP_ALIASES: Record<string, { status?: string }> = {
 
 function findTrigger(label: string) {
   const l = label.trim().toLowerCase();
-  return ACEFONE_TRIGGERS.find((t) => t.id === l || t.name.toLowerCase() === l);
+  const bare = (n: string) => n.toLowerCase().replace(/ \(deprecated\)$/, "");
+  return ACEFONE_TRIGGERS.find((t) => t.id === l || t.name.toLowerCase() === l || bare(t.name) === l);
 }
 
 function acceptsFor(w: z.output<typeof WebhookSchema>, triggerId: string): (e: VendorEvent) => boolean {
@@ -212,8 +213,15 @@ function detectDateFormat(body: Record<string, unknown>): AcefoneDateFormat {
   return "default";
 }
 
-/** Which trigger a body belongs to: from the path (/acefone/<trigger-id>), else from its keys. */
-function triggerOf(body: Record<string, unknown>, path: string | undefined): string | undefined {
+/**
+ * Which trigger a body belongs to: from the path (/acefone/<trigger-id>), else from its keys. With
+ * `lenient` (GET queries, which share the URL with the user's own parameters) extra keys are allowed.
+ */
+function triggerOf(
+  body: Record<string, unknown>,
+  path: string | undefined,
+  lenient: boolean,
+): string | undefined {
   const fromPath = path?.split("/").find((seg) => findTrigger(seg));
   if (fromPath) return findTrigger(fromPath)!.id;
   const keys = new Set(
@@ -225,8 +233,10 @@ function triggerOf(body: Record<string, unknown>, path: string | undefined): str
     (t) =>
       t.variables.length &&
       t.variables.every((v) => keys.has(v)) &&
-      [...keys].every((k) => t.variables.includes(k) || (t.observedExtras ?? []).includes(k)),
+      (lenient || [...keys].every((k) => t.variables.includes(k) || (t.observedExtras ?? []).includes(k))),
   );
+  // the most specific match: the trigger with the most variables, the hang-up family as call-hangup
+  candidates.sort((x, y) => y.variables.length - x.variables.length);
   return (candidates.find((t) => t.id === "call-hangup") ?? candidates[0])?.id;
 }
 
@@ -420,7 +430,7 @@ export const acefone: Vendor = {
       const i = list.error.issues[0]!;
       throw new PbxsimError(
         "TARGETS",
-        `${file}: acefone[${i.path.join(".")}]: ${i.message}. The acefone section lists the portal's webhooks: trigger, url, request (POST or GET), content_type, date_format (Default, Epoch, ISO 8601), time_zone (IST or UTC), call_type, outbound_type, my_numbers, headers, status.`,
+        `${file}: acefone${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}. The acefone section lists the portal's webhooks: trigger, url, request (POST or GET), content_type, date_format (Default, Epoch, ISO 8601), time_zone (IST or UTC), call_type, outbound_type, my_numbers, headers, status.`,
       );
     }
     return list.data.map((w, i) => {
@@ -453,8 +463,11 @@ export const acefone: Vendor = {
   },
   validate(body, headers, path) {
     if (!body || typeof body !== "object") return { ok: false, issues: ["not an Acefone webhook body"] };
-    const b = body as Record<string, unknown>;
-    const trigger = triggerOf(b, path);
+    const ct = header(headers, "content-type");
+    // a GET query shares the URL with the user's own parameters (a secret, a tenant id): only Acefone's keys count
+    const lenient = ct === "";
+    let b = body as Record<string, unknown>;
+    const trigger = triggerOf(b, path, lenient);
     if (!trigger) {
       return {
         ok: false,
@@ -463,14 +476,22 @@ export const acefone: Vendor = {
         ],
       };
     }
-    const ct = header(headers, "content-type");
+    if (lenient) {
+      const t = acefoneTrigger(trigger);
+      const known = new Set([
+        ...t.variables,
+        ...(t.observedExtras ?? []),
+        CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE,
+      ]);
+      b = Object.fromEntries(Object.entries(b).filter(([k]) => known.has(k)));
+    }
     const encoding = ct.includes("json") ? "json" : "form";
     const schema = triggerPayloadSchema(trigger, {
       dateFormat: detectDateFormat(b),
       encoding,
       smartfloQuirks: true,
     });
-    const r = schema.safeParse(body);
+    const r = schema.safeParse(b);
     return {
       ok: r.success,
       event: trigger,

@@ -125,7 +125,8 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
     });
   };
 
-  const cdr = (at: number, trigger: string, leg: Leg | undefined): void => {
+  /** A hang-up CDR fired at `fireAt` about the call that ended at `at`. */
+  const cdr = (fireAt: number, at: number, trigger: string, leg: Leg | undefined): void => {
     const answered = legs.filter((l) => l.answeredAt !== undefined);
     const missed = legs.filter((l) => l.missed);
     const last = answered[answered.length - 1];
@@ -143,7 +144,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
           ? "hangup_as_per_destination"
           : "NormalClearing";
     const firstMissed = missed[0] ? agentOf(missed[0].agent) : undefined;
-    fire(at, trigger, {
+    fire(fireAt, trigger, {
       ...common,
       uuid: leg?.uuid ?? callerUuid,
       answered_agent_number: lastAgent ? lastAgent.number.e164 : "",
@@ -414,16 +415,18 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         if (!outbound && answered)
           cdr(
             at + 300,
+            at,
             "call-answered-by-agent-hangup",
             legs.filter((l) => l.answeredAt !== undefined).pop(),
           );
         if (!outbound && legs.some((l) => l.missed) && !answered)
           cdr(
             at + 300,
+            at,
             "call-missed-by-agent-hangup",
             legs.find((l) => l.missed),
           );
-        cdr(at + 600, "call-hangup", undefined);
+        cdr(at + 600, at, "call-hangup", undefined);
         break;
       }
       case "disposition":

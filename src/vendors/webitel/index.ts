@@ -38,11 +38,19 @@ export function substitute(text: string, vars: Record<string, unknown>): string 
   });
 }
 
-/** Go's json.Marshal of a map: keys sorted, compact. */
+/** Go's json.Marshal of a map: keys sorted at every level, compact. */
+function sortDeep(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(sortDeep);
+  if (v && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const k of Object.keys(v).sort()) out[k] = sortDeep((v as Record<string, unknown>)[k]);
+    return out;
+  }
+  return v;
+}
+
 function marshalMap(map: Record<string, unknown>): string {
-  const sorted: Record<string, unknown> = {};
-  for (const k of Object.keys(map).sort()) sorted[k] = map[k];
-  return JSON.stringify(sorted);
+  return JSON.stringify(sortDeep(map));
 }
 
 function jsonEscape(s: string): string {
@@ -260,7 +268,8 @@ export const webitel: Vendor = {
     const step: SchemaRequest = {
       url,
       method: method ?? "POST",
-      headers: {},
+      // the schema's headers are substituted per hook run, like its URL and body
+      headers: options?.headers ? (JSON.parse(options.headers) as Record<string, string>) : {},
       data: options?.template ? (JSON.parse(options.template) as Record<string, unknown>) : undefined,
       contentType: options?.content_type,
     };
@@ -286,8 +295,8 @@ export const webitel: Vendor = {
           ? { template: typeof w.data === "string" ? JSON.stringify(w.data) : JSON.stringify(w.data) }
           : {}),
         ...(w.content_type ? { content_type: w.content_type } : {}),
+        ...(Object.keys(w.headers).length ? { headers: JSON.stringify(w.headers) } : {}),
       },
-      headers: Object.fromEntries(Object.entries(w.headers).map(([k, v]) => [k.toLowerCase(), v])),
       accepts: (e: VendorEvent) =>
         (!w.hooks || (w.hooks as string[]).includes(e.name)) &&
         (!w.queues || w.queues.map(String).includes(e.meta?.queueId ?? "")),
@@ -303,7 +312,10 @@ export const webitel: Vendor = {
       return { ok: true, issues: ["a custom body template: its shape is the schema author's, not checked"] };
     }
     const b = body as Record<string, unknown>;
-    if (!("attempt_id" in b) || !("state" in b)) {
+    // the default body carries the attempt's id, its state and its clocks; anything else is a schema author's template
+    const looksDefault =
+      "attempt_id" in b && "state" in b && ("timestamp" in b || "joined_at" in b || "queue_id" in b);
+    if (!looksDefault) {
       return {
         ok: true,
         event: undefined,

@@ -112,10 +112,11 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
   const memberId = String(rng.int(100_000, 999_999));
   const bucketId = dialer ? String(rng.int(1, 9)) : undefined;
   // dialer members were imported into the queue earlier; inbound members join when they call
-  const joinedAt = dialer ? start - rng.int(3_600_000, 72 * 3_600_000) : start;
+  const enqueued = call.facts.find((f) => f.kind === "enqueue");
+  const joinedAt = dialer ? start - rng.int(3_600_000, 72 * 3_600_000) : start + (enqueued?.at ?? 0);
   const customer = call.direction === "outbound" ? call.dialled : call.caller;
   const destination = channel === "call" ? customer.e164.replace(/^\+/, "") : `${channel}-${rng.hex(12)}`;
-  const memberChannel = channel === "call" ? rng.uuid() : undefined;
+  let memberChannel = channel === "call" && !agentFirst ? rng.uuid() : undefined;
   const memberName = `Client ${memberId.slice(-4)}`;
   const memberVars: Record<string, string> = { crm_contact_id: String(rng.int(10_000, 99_999)) };
   const queueVars: Record<string, string> = {};
@@ -198,10 +199,12 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
   };
 
   let left = false;
+  let processingAt: number | undefined;
   const leave = (at: number) => {
     if (left) return;
     left = true;
-    hook("leaving", at);
+    // Leaving is always the attempt's last hook
+    hook("leaving", Math.max(at, (processingAt ?? -1) + 1));
   };
 
   for (const f of call.facts) {
@@ -239,7 +242,8 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
         agent = agentOf(o.agent);
         if (agentFirst) {
           // the agent's leg is the attempt's call: both channel ids are the same leg
-          agentChannel = rng.uuid();
+          agentChannel = channel === "call" ? rng.uuid() : undefined;
+          memberChannel = agentChannel;
           if (channel === "call") dialStart ??= at;
         } else agentChannel = channel === "call" ? rng.uuid() : undefined;
         hook("offering", at);
@@ -300,7 +304,10 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
         break;
       }
       case "wrapup-start":
-        if (bridgedAt !== undefined) hook("processing", at + 200);
+        if (bridgedAt !== undefined) {
+          processingAt = at + 200;
+          hook("processing", processingAt);
+        }
         break;
       case "wrapup-end":
         if (!disposition && bridgedAt !== undefined) {
