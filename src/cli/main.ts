@@ -2,6 +2,13 @@ import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT_CODES, PbxsimError } from "../core/errors.js";
 import { demoCommand, listCommand, receiveCommand, runCommand, sendCommand } from "./commands.js";
+import {
+  checkCommand,
+  contractsGenerateCommand,
+  schemaCommand,
+  verifyCommand,
+  verifyMessagesCommand,
+} from "./contracts-commands.js";
 import { err } from "./print.js";
 
 /** The command line: yargs definitions only; each command calls into the library through commands.ts. */
@@ -166,12 +173,112 @@ export function buildCli(argv: string[]) {
       act((a) => receiveCommand(a)),
     )
     .command(
+      "contracts generate",
+      "regenerate the Pact contracts in contracts/ from the vendor schemas and builders",
+      (y) =>
+        y
+          .option("dir", { type: "string", describe: "write them here instead of the package's contracts/" })
+          .option("vendor", { type: "string", array: true, describe: "only these vendors" }),
+      act((a) => contractsGenerateCommand(a)),
+    )
+    .command(
+      "verify",
+      "verify a live receiver against the vendors' Pact contracts",
+      (y) =>
+        y
+          .option("url", {
+            type: "string",
+            describe: "the receiver under test (its path replaces the contracts' /webhooks/<vendor>)",
+          })
+          .option("vendor", { type: "string", array: true, describe: "only these vendors (default: all)" })
+          .option("profile", { type: "string", describe: "only this profile" })
+          .option("token", { type: "string", describe: "Enreach: the token the request filter adds" })
+          .option("secret", {
+            type: "string",
+            describe: "VoIPBIN current: the secret the request filter signs with",
+          })
+          .option("provider-states-url", {
+            type: "string",
+            describe: "URL the verifier POSTs provider states to",
+          })
+          .option("insecure", { type: "boolean" })
+          .option("junit", { type: "string", describe: "write a JUnit XML report" })
+          .option("json", { type: "boolean" })
+          .option("broker-url", { type: "string", describe: "Pact Broker base URL" })
+          .option("provider-version", { type: "string" })
+          .option("publish", { type: "boolean", describe: "publish the verification results to the broker" })
+          .example(
+            "$0 verify --url http://127.0.0.1:8080/enreach --vendor enreach --token s3cret --junit pact.xml",
+            "",
+          ),
+      act((a) => verifyCommand(a)),
+    )
+    .command(
+      "verify-messages <files..>",
+      "check your own V4 message pacts against real vendor payloads (pbxsim is the message provider)",
+      (y) =>
+        y
+          .positional("files", { type: "string", array: true })
+          .option("junit", { type: "string" })
+          .option("json", { type: "boolean" }),
+      act((a) => verifyMessagesCommand({ ...a, files: (a.files as string[]) ?? [] })),
+    )
+    .command(
+      "check",
+      "run the conformance battery against a live receiver",
+      (y) =>
+        y
+          .option("url", { type: "string" })
+          .option("vendor", { type: "string" })
+          .option("profile", { type: "string" })
+          .option("token", { type: "string" })
+          .option("secret", { type: "string" })
+          .option("reject-status", {
+            type: "number",
+            array: true,
+            describe: "statuses that count as rejecting bad auth (default 401 403)",
+          })
+          .option("option", { type: "string", array: true })
+          .option("insecure", { type: "boolean" })
+          .option("seed", { type: "number" })
+          .option("junit", { type: "string" })
+          .option("json", { type: "boolean" })
+          .example(
+            "$0 check --url http://127.0.0.1:8080/enreach --vendor enreach --token s3cret --junit check.xml",
+            "",
+          ),
+      act((a) => checkCommand(a)),
+    )
+    .command(
+      "schema <vendor> [event]",
+      "export JSON Schema for a vendor's events, or an OpenAPI 3.1 document of their webhooks",
+      (y) =>
+        y
+          .positional("vendor", { type: "string", describe: "a vendor id, or all" })
+          .positional("event", { type: "string" })
+          .option("format", { choices: ["json-schema", "openapi"] as const, default: "json-schema" as const })
+          .option("profile", { type: "string" })
+          .example("$0 schema enreach QueueCallInComing", "")
+          .example("$0 schema all --format openapi > webhooks.openapi.json", ""),
+      act((a) =>
+        schemaCommand({
+          vendor: a.vendor as string,
+          event: a.event as string | undefined,
+          format: a.format,
+          profile: a.profile,
+        }),
+      ),
+    )
+    .command(
       "demo",
       "start a receiver and play a few Enreach calls against it",
       (y) => y.option("seed", { type: "number" }).option("json", { type: "boolean" }),
       act((a) => demoCommand(a)),
     )
-    .demandCommand(1, "give a command: list, send, run, receive or demo (pbxsim --help)")
+    .demandCommand(
+      1,
+      "give a command: list, send, run, receive, demo, verify, check, contracts generate (pbxsim --help)",
+    )
     .strict()
     .recommendCommands()
     .help()

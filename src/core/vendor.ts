@@ -148,6 +148,8 @@ export interface Vendor {
   locale: string;
   region: RegionSpec;
   project(call: SimulatedCall, ctx: ProjectionContext): VendorEvent[];
+  /** The schema of one event's JSON body in a profile, where it differs from `events[].schema`. */
+  payloadSchema?(event: string, profile: string): z.ZodType;
   /** One event with faked values, for `pbxsim send`. */
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent;
   transport(profile: string): TransportSpec;
@@ -164,6 +166,8 @@ export interface Vendor {
     headers: Record<string, string | string[] | undefined>,
     path?: string,
   ): ValidationResult;
+  /** Receiver side: whether this body is one the vendor signs or tokens (VoIPBIN legacy never signs). */
+  authApplies?(body: unknown): boolean;
   /** Receiver side: the answer the vendor wants for a valid delivery. */
   okResponse: { status: number; body?: string };
   /** Correlation id of the call an event belongs to, for grouping on the receiver. */

@@ -69,8 +69,18 @@ export function loadCa(file: string): string {
 
 /** Explains a transport error in words a user can act on. */
 export function describeError(e: unknown, timeoutMs: number): string {
-  const err = e as { code?: string; message?: string; cause?: { code?: string; message?: string } };
-  const code = err.cause?.code ?? err.code ?? "";
+  const err = e as {
+    code?: unknown;
+    name?: string;
+    message?: string;
+    cause?: { code?: unknown; name?: string; message?: string };
+  };
+  const named = err.cause?.name === "TimeoutError" || err.name === "TimeoutError" ? "TimeoutError" : "";
+  const code = String(
+    (typeof err.cause?.code === "string" ? err.cause.code : undefined) ??
+      (typeof err.code === "string" ? err.code : undefined) ??
+      named,
+  );
   const msg = err.cause?.message ?? err.message ?? String(e);
   switch (code) {
     case "DEPTH_ZERO_SELF_SIGNED_CERT":

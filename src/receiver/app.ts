@@ -197,7 +197,11 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       const got = req.headers[tokenAuth.header];
       const value = Array.isArray(got) ? got[0] : got;
       rec.auth = value === undefined ? "missing" : tokenMatches(value, opts.token) ? "ok" : "bad";
-    } else if (opts.secret !== undefined && hmacAuth?.kind === "hmac-sha256") {
+    } else if (
+      opts.secret !== undefined &&
+      hmacAuth?.kind === "hmac-sha256" &&
+      (vendor.authApplies?.(body) ?? true)
+    ) {
       const got = req.headers[hmacAuth.header];
       const value = Array.isArray(got) ? got[0] : got;
       const raw = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);

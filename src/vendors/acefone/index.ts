@@ -396,6 +396,12 @@ export const acefone: Vendor = {
       `acefone has no sample for "${eventName}" (it has no documented variables).`,
     );
   },
+  payloadSchema: (event, profile) =>
+    triggerPayloadSchema(event, {
+      dateFormat: "default",
+      encoding: "json",
+      smartfloQuirks: profile === "smartflo",
+    }),
   transport: () => transport,
   methods: () => ["POST", "GET"],
   encode(event, { profile, url, method, options }): EncodedRequest {

@@ -229,8 +229,10 @@ export const enreach: Vendor = {
   project: projectEnreach,
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {
     const name = eventName as EnreachEventName;
-    const values = sampleValues(name, ctx.rng, start);
-    const payload = buildPayload(name, values, ctx.rng.uuid(), dotNetDateTime(start, ctx.rng.digits(4)));
+    // each event type draws from its own stream, so samples of different types never share ids
+    const rng = ctx.rng.fork(name);
+    const values = sampleValues(name, rng, start);
+    const payload = buildPayload(name, values, rng.uuid(), dotNetDateTime(start, rng.digits(4)));
     return { at: 0, name, payload, entityId: values.EntityId as string };
   },
   transport: () => transport,

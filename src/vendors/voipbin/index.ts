@@ -275,6 +275,7 @@ export const voipbin: Vendor = {
       issues: r.success ? [] : r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
     };
   },
+  authApplies: (body) => generation(body) === "current",
   okResponse: { status: 200 },
   callIdOf(body) {
     if (!body || typeof body !== "object") return undefined;

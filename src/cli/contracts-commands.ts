@@ -1,0 +1,230 @@
+import { fork } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { type CheckResult, runChecks } from "../check/battery.js";
+import { summaryLine, toJUnit } from "../check/junit.js";
+import { EXIT_CODES, type ErrorCode, PbxsimError, UsageError } from "../core/errors.js";
+import { prepareOutput } from "../delivery/dead-letter.js";
+import { getVendor } from "../vendors/registry.js";
+import { parseOptions, parseUrlFlag } from "./options.js";
+import { dim, err, green, out, red } from "./print.js";
+
+/** `pbxsim contracts`, `verify`, `verify-messages` and `check`: contract testing for CI. */
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+interface InteractionResult {
+  vendor: string;
+  profile: string;
+  description: string;
+  ok: boolean;
+  detail: string;
+}
+
+function runChild(message: unknown): Promise<InteractionResult[]> {
+  return new Promise((resolve, reject) => {
+    const child = fork(join(here, "..", "contracts", "verify-child.js"), [], {
+      silent: true,
+      env: { ...process.env, PACT_DO_NOT_TRACK: "true" },
+    });
+    // the verifier's own narrative: progress on stderr, results on stdout stay ours
+    child.stdout?.on("data", (d: Buffer) => process.stderr.write(dim(d.toString())));
+    child.stderr?.on("data", (d: Buffer) => process.stderr.write(dim(d.toString())));
+    let done = false;
+    child.on(
+      "message",
+      (m: { ok: boolean; results?: InteractionResult[]; code?: string; message?: string }) => {
+        done = true;
+        child.kill();
+        if (m.ok) resolve(m.results ?? []);
+        else
+          reject(
+            m.code
+              ? new PbxsimError(m.code as ErrorCode, m.message ?? "verification failed")
+              : new Error(m.message),
+          );
+      },
+    );
+    child.on("exit", (code) => {
+      if (!done) reject(new Error(`the verifier stopped unexpectedly (exit ${code})`));
+    });
+    child.send(message as object);
+  });
+}
+
+function asChecks(results: InteractionResult[]): CheckResult[] {
+  return results.map((r) => ({
+    id: `${r.vendor}.${r.profile}.${r.description}`,
+    name: r.description,
+    vendor: r.vendor,
+    rule: "the receiver answers every interaction of the vendor's contract as the vendor's success rule demands",
+    ok: r.ok,
+    detail: r.detail,
+    durationMs: 0,
+  }));
+}
+
+function report(suite: string, results: CheckResult[], a: { junit?: string; json?: boolean }): number {
+  if (a.junit) writeFileSync(a.junit, toJUnit(suite, results));
+  if (a.json)
+    out(
+      JSON.stringify(
+        {
+          suite,
+          passed: results.filter((r) => r.ok).length,
+          failed: results.filter((r) => !r.ok).length,
+          results,
+        },
+        null,
+        2,
+      ),
+    );
+  else {
+    for (const r of results)
+      out(`${r.ok ? green("PASS") : red("FAIL")} ${r.name}${r.ok ? "" : `\n     ${r.detail}`}`);
+    out(summaryLine(results));
+  }
+  return results.every((r) => r.ok) ? 0 : EXIT_CODES.UNDELIVERED;
+}
+
+export async function contractsGenerateCommand(a: { dir?: string; vendor?: string[] }): Promise<number> {
+  const { generateAllContracts, CONTRACTS_DIR } = await import("../contracts/pact.js");
+  for (const v of a.vendor ?? []) getVendor(v);
+  const files = await generateAllContracts(a.dir ?? CONTRACTS_DIR, a.vendor?.length ? a.vendor : undefined);
+  for (const f of files) out(f);
+  return 0;
+}
+
+export interface VerifyArgs {
+  url?: string;
+  vendor?: string[];
+  profile?: string;
+  token?: string;
+  secret?: string;
+  providerStatesUrl?: string;
+  insecure?: boolean;
+  junit?: string;
+  json?: boolean;
+  brokerUrl?: string;
+  providerVersion?: string;
+  publish?: boolean;
+}
+
+export async function verifyCommand(a: VerifyArgs): Promise<number> {
+  const url = parseUrlFlag(a.url);
+  if (!url)
+    throw new UsageError(
+      "verify needs --url: the receiver under test, e.g. --url http://127.0.0.1:8080/enreach.",
+    );
+  for (const v of a.vendor ?? []) getVendor(v);
+  if (a.publish && !a.providerVersion)
+    throw new UsageError("--publish needs --provider-version (the receiver's version, e.g. a git sha).");
+  if (a.publish && !a.brokerUrl) throw new UsageError("--publish needs --broker-url.");
+  if (a.junit) prepareOutput(a.junit, "--junit");
+  const results = await runChild({
+    kind: "http",
+    opts: {
+      url,
+      vendors: a.vendor,
+      profile: a.profile,
+      token: a.token,
+      secret: a.secret,
+      providerStatesUrl: a.providerStatesUrl,
+      insecure: a.insecure,
+      brokerUrl: a.brokerUrl,
+      providerVersion: a.providerVersion,
+      publish: a.publish,
+    },
+  });
+  return report("pbxsim verify", asChecks(results), a);
+}
+
+export async function verifyMessagesCommand(a: {
+  files: string[];
+  junit?: string;
+  json?: boolean;
+}): Promise<number> {
+  if (!a.files.length)
+    throw new UsageError(
+      "verify-messages needs the pact files to verify (V4 message pacts your receiver wrote).",
+    );
+  if (a.junit) prepareOutput(a.junit, "--junit");
+  const results = await runChild({ kind: "messages", files: a.files });
+  return report("pbxsim verify-messages", asChecks(results), a);
+}
+
+export async function checkCommand(a: {
+  url?: string;
+  vendor?: string;
+  profile?: string;
+  token?: string;
+  secret?: string;
+  rejectStatus?: number[];
+  insecure?: boolean;
+  seed?: number;
+  option?: string[];
+  junit?: string;
+  json?: boolean;
+}): Promise<number> {
+  const url = parseUrlFlag(a.url);
+  if (!url) throw new UsageError("check needs --url: the receiver under test.");
+  if (!a.vendor) throw new UsageError(`check needs --vendor: one of the vendors (pbxsim list vendors).`);
+  getVendor(a.vendor);
+  if (a.junit) prepareOutput(a.junit, "--junit");
+  const results = await runChecks({
+    url,
+    vendor: a.vendor,
+    profile: a.profile,
+    token: a.token,
+    secret: a.secret,
+    rejectStatuses: a.rejectStatus,
+    insecure: a.insecure,
+    seed: a.seed,
+    options: parseOptions(a.option),
+  });
+  if (a.junit) writeFileSync(a.junit, toJUnit(`pbxsim check ${a.vendor}`, results));
+  if (a.json)
+    out(
+      JSON.stringify(
+        {
+          vendor: a.vendor,
+          passed: results.filter((r) => r.ok).length,
+          failed: results.filter((r) => !r.ok).length,
+          results,
+        },
+        null,
+        2,
+      ),
+    );
+  else {
+    for (const r of results)
+      out(
+        `${r.ok ? green("PASS") : red("FAIL")} ${r.name}  ${dim(r.rule)}${r.ok ? "" : `\n     ${r.detail}`}`,
+      );
+    out(summaryLine(results));
+  }
+  return results.every((r) => r.ok) ? 0 : EXIT_CODES.UNDELIVERED;
+}
+
+export async function schemaCommand(a: {
+  vendor: string;
+  event?: string;
+  format: string;
+  profile?: string;
+}): Promise<number> {
+  const { jsonSchemaFor, openApiDocument } = await import("../contracts/schema-export.js");
+  if (a.format === "openapi") {
+    const ids = a.vendor === "all" ? undefined : [getVendor(a.vendor).id];
+    out(JSON.stringify(openApiDocument(ids), null, 2));
+    return 0;
+  }
+  out(JSON.stringify(jsonSchemaFor(a.vendor, a.event, a.profile), null, 2));
+  return 0;
+}
+
+export function staleCheckMessage(stale: string[]): string {
+  return `contracts are stale: ${stale.join(", ")}. Run \`pbxsim contracts generate\` and commit contracts/.`;
+}
+
+export { err };

@@ -1,0 +1,327 @@
+import { createServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import express, { type Express } from "express";
+import { afterAll, describe, expect, it } from "vitest";
+import {
+  crashesOnForm,
+  malformedGives500,
+  missingFieldHandler,
+  rejectsDuplicates,
+  tokenNotChecked,
+  tooSlow,
+  wrongStatus,
+} from "../examples/defective-receivers.js";
+import { createReferenceReceiver, main, type StoredEvent } from "../examples/reference-receiver/server.js";
+import { type CheckResult, runChecks } from "../src/check/battery.js";
+import { summaryLine, toJUnit } from "../src/check/junit.js";
+import { selfSignedCertificate } from "../src/receiver/serve.js";
+
+/**
+ * `pbxsim check` against real loopback servers: the reference receiver passes every check for
+ * every vendor and profile, and each receiver with a planted defect fails on the rule it breaks.
+ */
+
+const TOKEN = "s3cret-token";
+const SECRET = "whsec-voipbin";
+
+const servers: { close(): Promise<void> }[] = [];
+afterAll(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+});
+
+async function listen(app: Express): Promise<string> {
+  const server = createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  servers.push({
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  });
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+function failed(results: CheckResult[]): CheckResult[] {
+  return results.filter((r) => !r.ok);
+}
+
+function explain(results: CheckResult[]): string {
+  return failed(results)
+    .map((r) => `${r.id}: ${r.detail}`)
+    .join("\n");
+}
+
+describe.concurrent("the reference receiver", () => {
+  const cases: { vendor: string; profile: string; options?: Record<string, string> }[] = [
+    { vendor: "enreach", profile: "default" },
+    { vendor: "voipbin", profile: "legacy" },
+    { vendor: "voipbin", profile: "current" },
+    { vendor: "3cx", profile: "k2m-json" },
+    { vendor: "3cx", profile: "form" },
+    { vendor: "acefone", profile: "acefone" },
+    { vendor: "acefone", profile: "smartflo" },
+    { vendor: "acefone", profile: "acefone", options: { content_type: "form" } },
+    { vendor: "webitel", profile: "default" },
+  ];
+
+  it.each(cases)("passes every check for $vendor $profile $options", async ({ vendor, profile, options }) => {
+    // legacy VoIPBIN signs nothing, so a legacy receiver has no secret configured
+    const app = createReferenceReceiver({
+      enreachToken: TOKEN,
+      voipbinSecret: profile === "legacy" ? undefined : SECRET,
+    });
+    const base = await listen(app);
+    const results = await runChecks({
+      url: `${base}/${vendor}`,
+      vendor,
+      profile,
+      token: vendor === "enreach" ? TOKEN : undefined,
+      secret: vendor === "voipbin" ? SECRET : undefined,
+      options,
+      seed: 7,
+    });
+    expect(explain(results)).toBe("");
+    const ids = results.map((r) => r.id);
+    expect(ids).toEqual(expect.arrayContaining(["malformed", "duplicate", "out-of-order"]));
+    expect(ids.filter((id) => id.startsWith("event:")).length).toBeGreaterThan(3);
+    const skipped = results.filter((r) => r.skipped).map((r) => r.id);
+    if (vendor === "enreach" || profile === "current") {
+      expect(ids).toEqual(expect.arrayContaining(["auth:missing", "auth:wrong"]));
+    } else {
+      expect(skipped).toContain("auth");
+      expect(results.find((r) => r.id === "auth")?.detail).toBe("vendor has no auth");
+    }
+    expect(skipped.filter((id) => id !== "auth" && id !== "event:session-call-answered")).toEqual([]);
+    for (const r of results) expect(r.rule.length).toBeGreaterThan(20);
+    // it stored each event once, duplicates included
+    const events = app.locals.events as StoredEvent[];
+    expect(events.length).toBeGreaterThan(0);
+    expect(new Set(events.map((e) => e.key)).size).toBe(events.length);
+  });
+
+  it("skips the auth checks when no token is given", async () => {
+    const base = await listen(createReferenceReceiver({}));
+    const results = await runChecks({ url: `${base}/enreach`, vendor: "enreach" });
+    expect(failed(results)).toEqual([]);
+    const auth = results.find((r) => r.id === "auth")!;
+    expect(auth.skipped).toBe(true);
+    expect(auth.detail).toMatch(/no --token given/);
+  });
+});
+
+describe.concurrent("receivers with a planted defect", () => {
+  it("wrongStatus: 201 fails Enreach's exactly-200 rule", async () => {
+    const base = await listen(wrongStatus({ enreachToken: TOKEN }));
+    const results = await runChecks({ url: `${base}/enreach`, vendor: "enreach", token: TOKEN });
+    const bad = failed(results);
+    expect(bad.map((r) => r.id)).toEqual(expect.arrayContaining(["event:UserCallInComing", "duplicate"]));
+    const ev = bad.find((r) => r.id.startsWith("event:"))!;
+    expect(ev.detail).toContain("201");
+    expect(ev.detail).toContain("exactly 200");
+    // the auth checks still pass: the defect is only the success status
+    expect(bad.map((r) => r.id)).not.toContain("auth:missing");
+    expect(bad.map((r) => r.id)).not.toContain("auth:wrong");
+  });
+
+  it("tokenNotChecked: a wrong token and a wrong signature get in", async () => {
+    const base = await listen(tokenNotChecked({ enreachToken: TOKEN, voipbinSecret: SECRET }));
+    const [enreach, voipbin] = await Promise.all([
+      runChecks({ url: `${base}/enreach`, vendor: "enreach", token: TOKEN }),
+      runChecks({ url: `${base}/voipbin`, vendor: "voipbin", profile: "current", secret: SECRET }),
+    ]);
+    expect(failed(enreach).map((r) => r.id)).toEqual(["auth:missing", "auth:wrong"]);
+    expect(enreach.find((r) => r.id === "auth:wrong")!.detail).toContain("wrong token accepted");
+    expect(enreach.find((r) => r.id === "auth:missing")!.detail).toContain("missing token accepted");
+    expect(failed(voipbin).map((r) => r.id)).toEqual(["auth:missing", "auth:wrong"]);
+    expect(voipbin.find((r) => r.id === "auth:wrong")!.detail).toContain("wrong signature accepted");
+  });
+
+  it("crashesOnForm: fails 3CX's form scheme and Acefone's form option, not JSON", async () => {
+    const base = await listen(crashesOnForm());
+    const [form, json, acefoneForm] = await Promise.all([
+      runChecks({ url: `${base}/3cx`, vendor: "3cx", profile: "form" }),
+      runChecks({ url: `${base}/3cx`, vendor: "3cx", profile: "k2m-json" }),
+      runChecks({ url: `${base}/acefone`, vendor: "acefone", options: { content_type: "form" } }),
+    ]);
+    expect(failed(json)).toEqual([]);
+    for (const results of [form, acefoneForm]) {
+      const bad = failed(results);
+      expect(bad.map((r) => r.id)).toEqual(
+        expect.arrayContaining(["malformed", "duplicate", "out-of-order"]),
+      );
+      expect(bad.find((r) => r.id === "malformed")!.detail).toMatch(
+        /answered 500 .*must get a 4xx, not a 5xx/,
+      );
+      expect(bad.find((r) => r.id.startsWith("event:"))!.detail).toContain("answered 500");
+    }
+  });
+
+  it("tooSlow: 1.5 s fails Webitel's 1 s timeout", async () => {
+    const base = await listen(tooSlow());
+    const results = await runChecks({ url: `${base}/webitel`, vendor: "webitel" });
+    const events = results.filter((r) => r.id.startsWith("event:"));
+    expect(events.length).toBe(7);
+    for (const r of events) {
+      expect(r.ok).toBe(false);
+      expect(r.detail).toContain("timeout");
+      expect(r.detail).toContain("1 s");
+    }
+    expect(results.find((r) => r.id === "malformed")!.detail).toContain("timeout");
+  });
+
+  it("rejectsDuplicates: 409 on the repeat fails the duplicate check only", async () => {
+    const base = await listen(rejectsDuplicates({ enreachToken: TOKEN }));
+    const results = await runChecks({ url: `${base}/enreach`, vendor: "enreach", token: TOKEN });
+    expect(failed(results).map((r) => r.id)).toEqual(["duplicate"]);
+    expect(failed(results)[0]!.detail).toMatch(/second delivery \(same bytes\): answered 409/);
+  });
+
+  it("missingFieldHandler: 500 on CallbackChanged fails that event only", async () => {
+    const base = await listen(missingFieldHandler({ enreachToken: TOKEN }));
+    const results = await runChecks({ url: `${base}/enreach`, vendor: "enreach", token: TOKEN });
+    expect(failed(results).map((r) => r.id)).toEqual(["event:CallbackChanged"]);
+    expect(failed(results)[0]!.detail).toContain("answered 500");
+  });
+
+  it("malformedGives500: fails the malformed check only", async () => {
+    const base = await listen(malformedGives500({ enreachToken: TOKEN, voipbinSecret: SECRET }));
+    const [enreach, voipbin] = await Promise.all([
+      runChecks({ url: `${base}/enreach`, vendor: "enreach", token: TOKEN }),
+      runChecks({ url: `${base}/voipbin`, vendor: "voipbin", profile: "current", secret: SECRET }),
+    ]);
+    for (const results of [enreach, voipbin]) {
+      expect(failed(results).map((r) => r.id)).toEqual(["malformed"]);
+      expect(failed(results)[0]!.detail).toMatch(/answered 500 to truncated JSON.*must get a 4xx, not a 5xx/);
+    }
+  });
+
+  it("an Enreach answer with a body fails: Enreach wants 200 and nothing else", async () => {
+    const app = express();
+    app.post("/enreach", (_req, res) => {
+      res.status(200).json({ ok: true });
+    });
+    app.all("/{*path}", (_req, res) => {
+      res.status(400).end();
+    });
+    const base = await listen(app);
+    const results = await runChecks({ url: `${base}/enreach`, vendor: "enreach" });
+    const ev = results.find((r) => r.id === "event:QueueCallInComing")!;
+    expect(ev.ok).toBe(false);
+    expect(ev.detail).toContain("answered 200 with a 11-byte body");
+    expect(ev.detail).toContain("no body");
+  });
+
+  it("HTTPS with a self-signed certificate: fails unless insecure", async () => {
+    const { cert, key } = await selfSignedCertificate();
+    const server = createHttpsServer({ cert, key }, createReferenceReceiver());
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    });
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/3cx`;
+    const strict = await runChecks({ url, vendor: "3cx" });
+    expect(failed(strict).length).toBeGreaterThan(0);
+    expect(failed(strict)[0]!.detail).toMatch(/TLS: the receiver's certificate is not trusted/);
+    expect(failed(await runChecks({ url, vendor: "3cx", insecure: true }))).toEqual([]);
+  });
+
+  it("nothing listening: every check fails with the connection error, nothing throws", async () => {
+    const base = await listen(createReferenceReceiver());
+    await servers.pop()!.close();
+    const results = await runChecks({ url: `${base}/3cx`, vendor: "3cx" });
+    expect(results.length).toBeGreaterThan(5);
+    for (const r of results.filter((x) => !x.skipped)) {
+      expect(r.ok).toBe(false);
+      expect(r.detail).toContain("connection refused");
+    }
+  });
+});
+
+describe("JUnit output", () => {
+  const results: CheckResult[] = [
+    {
+      id: "event:A",
+      name: "enreach accepts A",
+      vendor: "enreach",
+      event: "A",
+      rule: "r",
+      ok: true,
+      detail: "answered 200",
+      durationMs: 3,
+    },
+    {
+      id: "event:B",
+      name: "enreach accepts B <&>",
+      vendor: "enreach",
+      event: "B",
+      rule: "Enreach counts only exactly 200",
+      ok: false,
+      detail: `answered 201: "exactly 200" & <no body>\u0001`,
+      durationMs: 5,
+    },
+    {
+      id: "auth",
+      name: "auth",
+      vendor: "enreach",
+      rule: "r",
+      ok: true,
+      skipped: true,
+      detail: "vendor has no auth",
+      durationMs: 0,
+    },
+  ];
+
+  it("has the right counts and escapes text", () => {
+    const xml = toJUnit("pbxsim check", results);
+    expect(xml.startsWith('<?xml version="1.0" encoding="UTF-8"?>')).toBe(true);
+    expect(xml).toMatch(/<testsuites name="pbxsim check" tests="3" failures="1" errors="0" skipped="1"/);
+    expect(xml).toMatch(/<testsuite name="pbxsim check" tests="3" failures="1" errors="0" skipped="1"/);
+    expect(xml.match(/<testcase /g)).toHaveLength(3);
+    expect(xml.match(/<\/testcase>/g)).toHaveLength(3);
+    expect(xml.match(/<failure /g)).toHaveLength(1);
+    expect(xml.match(/<skipped /g)).toHaveLength(1);
+    expect(xml).toContain('message="answered 201: &quot;exactly 200&quot; &amp; &lt;no body&gt;"');
+    expect(xml).toContain('name="enreach accepts B &lt;&amp;&gt;"');
+    expect(xml).not.toContain("\u0001");
+    // every element is closed: strip text and attributes, then the tags balance
+    const tags = [...xml.replace(/<\?xml[^>]*\?>/, "").matchAll(/<(\/?)([a-z-]+)[^>]*?(\/?)>/g)];
+    const stack: string[] = [];
+    for (const [, close, name, self] of tags) {
+      if (self) continue;
+      if (close) expect(stack.pop()).toBe(name);
+      else stack.push(name!);
+    }
+    expect(stack).toEqual([]);
+  });
+
+  it("summarises a run in one line", () => {
+    expect(summaryLine(results)).toBe("3 checks: 1 passed, 1 failed, 1 skipped: event:B");
+  });
+});
+
+describe("the reference receiver's main", () => {
+  it("listens on PORT at 127.0.0.1 with the token from the environment", async () => {
+    const server = await main({ PORT: "0", ENREACH_TOKEN: TOKEN });
+    servers.push({
+      close: () =>
+        new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          server.closeAllConnections();
+        }),
+    });
+    const { address, port } = server.address() as AddressInfo;
+    expect(address).toBe("127.0.0.1");
+    const results = await runChecks({
+      url: `http://127.0.0.1:${port}/enreach`,
+      vendor: "enreach",
+      token: TOKEN,
+    });
+    expect(explain(results)).toBe("");
+  });
+});

@@ -1,0 +1,183 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { createServer, type RequestListener, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { MatchersV3, MessageConsumerPact } from "@pact-foundation/pact";
+import { afterAll, describe, expect, it } from "vitest";
+import { missingFieldHandler, wrongStatus } from "../examples/defective-receivers.js";
+import { createReferenceReceiver } from "../examples/reference-receiver/server.js";
+import { CONTRACTS_DIR, staleContracts, verifyMessagePacts, verifyReceiver } from "../src/contracts/pact.js";
+import { VENDORS } from "../src/vendors/registry.js";
+
+/** Pact contracts: generated, committed, kept fresh, and verified against real receivers both ways. */
+
+const servers: Server[] = [];
+afterAll(() => {
+  for (const s of servers) s.close();
+});
+
+async function listen(app: RequestListener): Promise<string> {
+  const server = createServer(app);
+  servers.push(server);
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}
+
+describe("contracts/", () => {
+  it("holds a Pact V4 file for every vendor and profile, the vendor as consumer and the receiver as provider", () => {
+    const files = readdirSync(CONTRACTS_DIR).sort();
+    const expected = VENDORS.flatMap((v) => v.profiles.map((p) => `${v.id}-${p}.json`)).sort();
+    expect(files).toEqual(expected);
+    const enreach = JSON.parse(readFileSync(join(CONTRACTS_DIR, "enreach-default.json"), "utf8"));
+    expect(enreach.metadata.pactSpecification.version).toBe("4.0");
+    expect(enreach.provider.name).toBe("webhook-receiver");
+    expect(enreach.interactions).toHaveLength(34);
+    const connected = enreach.interactions.find((i: { description: string }) =>
+      i.description.endsWith("QueueCallInUserConnected"),
+    );
+    // exact where Enreach does not vary, generous where it does, exactly 200 back
+    expect(connected.request.headers["x-benemen-event"]).toEqual(["QueueCallInUserConnected"]);
+    expect(connected.request.matchingRules.body["$.EventType"].matchers[0].match).toBe("equality");
+    expect(connected.request.matchingRules.body["$.Timestamp"].matchers[0].match).toBe("regex");
+    expect(connected.response.status).toBe(200);
+    expect(connected.response.matchingRules).toBeUndefined();
+    expect(connected.providerStates[0].name).toMatch(/^call [0-9a-f-]{36} is known$/);
+    // vendors that accept any 2xx say so with a status-code matcher
+    const voipbin = JSON.parse(readFileSync(join(CONTRACTS_DIR, "voipbin-current.json"), "utf8"));
+    expect(voipbin.interactions[0].response.matchingRules.status.$.matchers[0]).toMatchObject({
+      match: "statusCode",
+      status: "success",
+    });
+    // one interaction per event and wire format
+    const acefone = JSON.parse(readFileSync(join(CONTRACTS_DIR, "acefone-acefone.json"), "utf8"));
+    expect(
+      acefone.interactions.some((i: { description: string }) => i.description.includes("GET query")),
+    ).toBe(true);
+    expect(
+      acefone.interactions.some((i: { description: string }) => i.description.includes("POST form")),
+    ).toBe(true);
+  });
+
+  it("are not stale: regenerating them from the schemas and builders gives the committed bytes", async () => {
+    expect(await staleContracts()).toEqual([]);
+  }, 60_000);
+});
+
+describe("pbxsim verify (Pact verifier against a live receiver)", () => {
+  it("the reference receiver passes every interaction of every vendor", async () => {
+    const base = await listen(createReferenceReceiver({ enreachToken: "s3cret", voipbinSecret: "k3y" }));
+    const results = [
+      ...(await verifyReceiver({ url: `${base}/enreach`, vendors: ["enreach"], token: "s3cret" })),
+      ...(await verifyReceiver({
+        url: `${base}/voipbin`,
+        vendors: ["voipbin"],
+        profile: "current",
+        secret: "k3y",
+      })),
+      ...(await verifyReceiver({ url: `${base}/3cx`, vendors: ["3cx"] })),
+      ...(await verifyReceiver({ url: `${base}/acefone`, vendors: ["acefone"] })),
+      ...(await verifyReceiver({ url: `${base}/webitel`, vendors: ["webitel"] })),
+    ];
+    expect(results.length).toBeGreaterThan(150);
+    expect(results.filter((r) => !r.ok)).toEqual([]);
+  }, 60_000);
+
+  it("a receiver that answers 201 fails Enreach's exactly-200 rule, naming the status", async () => {
+    const base = await listen(wrongStatus({ enreachToken: "s3cret" }));
+    const results = await verifyReceiver({ url: `${base}/enreach`, vendors: ["enreach"], token: "s3cret" });
+    expect(results.every((r) => !r.ok)).toBe(true);
+    expect(results[0]!.detail).toMatch(/200.*201|201.*200/);
+  }, 30_000);
+
+  it("a receiver without a handler for one event fails that interaction only, naming it", async () => {
+    const base = await listen(missingFieldHandler({ enreachToken: "s3cret" }, "CallbackChanged"));
+    const results = await verifyReceiver({ url: `${base}/enreach`, vendors: ["enreach"], token: "s3cret" });
+    const failed = results.filter((r) => !r.ok);
+    expect(failed.map((r) => r.description)).toEqual(["Enreach (Benemen) CallbackChanged"]);
+    expect(failed[0]!.detail).toMatch(/500/);
+  }, 30_000);
+
+  it("without the token the request filter would add, the receiver's 401s fail the verification", async () => {
+    const base = await listen(createReferenceReceiver({ enreachToken: "s3cret" }));
+    const results = await verifyReceiver({ url: `${base}/enreach`, vendors: ["enreach"] });
+    expect(results.every((r) => !r.ok && /401/.test(r.detail))).toBe(true);
+  }, 30_000);
+});
+
+describe("pbxsim verify-messages (a receiver team's own message pacts)", () => {
+  async function messagePact(dir: string, description: string, content: Record<string, unknown>) {
+    const pact = new MessageConsumerPact({
+      consumer: "crm-receiver",
+      provider: "pbxsim",
+      dir,
+      logLevel: "error",
+    });
+    await pact
+      .expectsToReceive(description)
+      .withContent(content)
+      .verify(async () => undefined);
+    return join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith(".json"))!,
+    );
+  }
+
+  it("passes when the receiver's expectations hold for real vendor payloads", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-msg-"));
+    const file = await messagePact(dir, "a QueueCallInArrived event", {
+      EventType: "QueueCallInArrived",
+      CallId: MatchersV3.uuid("9cae633f-68d0-4315-8b9a-b83c7673d8dc"),
+      QueueName: MatchersV3.string("Sample queue"),
+    });
+    const results = await verifyMessagePacts([file]);
+    expect(results).toHaveLength(1);
+    expect(results[0]).toMatchObject({ vendor: "enreach", ok: true });
+  }, 30_000);
+
+  it("fails, naming the message, when the receiver expects a field the vendor never sends", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-msg-"));
+    const file = await messagePact(dir, "a QueueCallInArrived event", {
+      EventType: "QueueCallInArrived",
+      CallerName: MatchersV3.string("Jane"),
+    });
+    const results = await verifyMessagePacts([file]);
+    expect(results[0]).toMatchObject({ ok: false, description: "a QueueCallInArrived event" });
+    expect(results[0]!.detail).toMatch(/CallerName/);
+  }, 30_000);
+});
+
+describe("the CLI", () => {
+  const BIN = resolve(__dirname, "..", "bin", "pbxsim.js");
+  const run = promisify(execFile);
+
+  it("pbxsim verify --json reports every interaction and exits 0 for a conforming receiver", async () => {
+    const base = await listen(createReferenceReceiver({ enreachToken: "s3cret" }));
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-junit-"));
+    const junit = join(dir, "pact.xml");
+    const r = await run(
+      process.execPath,
+      [
+        BIN,
+        "verify",
+        "--url",
+        `${base}/enreach`,
+        "--vendor",
+        "enreach",
+        "--token",
+        "s3cret",
+        "--json",
+        "--junit",
+        junit,
+      ],
+      {
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    );
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({ passed: 34, failed: 0 });
+    expect(readFileSync(junit, "utf8")).toMatch(/<testsuite [^>]*tests="34"[^>]*failures="0"/);
+  }, 60_000);
+});
