@@ -180,4 +180,40 @@ describe("the CLI", () => {
     expect(report).toMatchObject({ passed: 34, failed: 0 });
     expect(readFileSync(junit, "utf8")).toMatch(/<testsuite [^>]*tests="34"[^>]*failures="0"/);
   }, 60_000);
+
+  it("pbxsim check runs the battery, writes JUnit and exits 1 when a check fails", async () => {
+    const good = await listen(createReferenceReceiver({ enreachToken: "s3cret" }));
+    const bad = await listen(wrongStatus({ enreachToken: "s3cret" }));
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-check-"));
+    const ok = await run(
+      process.execPath,
+      [
+        BIN,
+        "check",
+        "--url",
+        `${good}/enreach`,
+        "--vendor",
+        "enreach",
+        "--token",
+        "s3cret",
+        "--json",
+        "--junit",
+        join(dir, "check.xml"),
+      ],
+      {
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    );
+    expect(JSON.parse(ok.stdout)).toMatchObject({ vendor: "enreach", failed: 0 });
+    expect(readFileSync(join(dir, "check.xml"), "utf8")).toMatch(/<testsuite /);
+    const failed = await run(
+      process.execPath,
+      [BIN, "check", "--url", `${bad}/enreach`, "--vendor", "enreach", "--token", "s3cret"],
+      {
+        env: { ...process.env, NO_COLOR: "1" },
+      },
+    ).catch((e: { code: number; stdout: string }) => e);
+    expect((failed as { code: number }).code).toBe(1);
+    expect((failed as { stdout: string }).stdout).toMatch(/FAIL .*[\s\S]*201/);
+  }, 60_000);
 });

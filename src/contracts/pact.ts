@@ -379,7 +379,7 @@ export function requestFilter(vendor: Vendor, profile: string, target: URL, toke
 }
 
 function resultsFrom(json: string, vendor: Vendor, profile: string, descriptions: string[]): InteractionResult[] {
-  let parsed: { result?: boolean; errors?: { interaction?: string; mismatch?: unknown }[]; output?: string[] } = {};
+  let parsed: { result?: boolean; errors?: { interaction?: string; mismatch?: unknown }[]; output?: string[] };
   try {
     parsed = JSON.parse(json);
   } catch {
