@@ -29,3 +29,7 @@ export {
 export { summarize, type RunSummary } from "./delivery/summary.js";
 export { createReceiver, type Receiver, type ReceivedRecord, type ReceiverOptions } from "./receiver/app.js";
 export { serve, type RunningReceiver, type ServeOptions } from "./receiver/serve.js";
+export { runLoad, type LoadOptions, type Snapshot } from "./load/run.js";
+export type { LoadReport } from "./load/report.js";
+export { constantRate, parseRate, parseRamp } from "./load/arrivals.js";
+export { runChecks, type CheckResult } from "./check/battery.js";

@@ -9,6 +9,7 @@ import {
   verifyCommand,
   verifyMessagesCommand,
 } from "./contracts-commands.js";
+import { loadCommand, reportMergeCommand } from "./load-commands.js";
 import { err } from "./print.js";
 
 /** The command line: yargs definitions only; each command calls into the library through commands.ts. */
@@ -268,6 +269,64 @@ export function buildCli(argv: string[]) {
           profile: a.profile,
         }),
       ),
+    )
+    .command(
+      "load <scenarios..>",
+      "load-test a receiver: whole calls per second, open arrivals, honest latency",
+      (y) =>
+        transportFlags(
+          y
+            .positional("scenarios", {
+              type: "string",
+              array: true,
+              describe: "scenario[=weight] ids, globs or files; the mix may span vendors",
+            })
+            .option("url", { type: "string" })
+            .option("targets", { type: "string" })
+            .option("rate", { type: "string", describe: "new calls per time unit, e.g. 80/s (default 1/s)" })
+            .option("ramp", { type: "string", describe: "FROM..TO:DURATION, e.g. 10/s..80/s:2m" })
+            .option("phases", { type: "string", describe: "YAML list of {rate|ramp, duration}" })
+            .option("arrivals", { type: "string", describe: "poisson (default) or constant" })
+            .option("duration", { type: "string", describe: "how long new calls arrive, e.g. 10m" })
+            .option("calls", { type: "number", describe: "stop after this many calls" })
+            .option("max-calls", { type: "number", describe: "cap on simultaneous calls" })
+            .option("max-inflight", { type: "number", describe: "cap on concurrent requests (default 256)" })
+            .option("speed", { type: "string", describe: "compress each call's timeline by N, or max" })
+            .option("seed", { type: "number" })
+            .option("dead-letter", { type: "string" })
+            .option("stats-file", { type: "string", describe: "periodic NDJSON snapshots" })
+            .option("report", { type: "string", describe: "JSON report (histograms included, mergeable)" })
+            .option("html", { type: "string", describe: "self-contained HTML report" })
+            .option("threshold", {
+              type: "string",
+              array: true,
+              describe: "e.g. 'p99<250ms' 'errors<0.1%' 'rate>=95%' (exit 99 when breached)",
+            })
+            .option("workers", { type: "number", describe: "use N processes on this machine" })
+            .option("shard", {
+              type: "string",
+              describe: "run shard INDEX/COUNT (or JOB_COMPLETION_INDEX/JOB_COMPLETIONS)",
+            })
+            .option("allow-remote", { type: "boolean", describe: "allow a target that is not on loopback" })
+            .option("json", { type: "boolean" })
+            .option("quiet", { type: "boolean" }),
+        ).example(
+          "$0 load 'enreach/queue-*=3' voipbin/queue-answered=1 --url http://127.0.0.1:4780 --rate 80/s --duration 2m --speed 10 --threshold 'p99<250ms'",
+          "",
+        ),
+      act((a) => loadCommand({ ...a, scenarios: (a.scenarios as string[]) ?? [] }, argv)),
+    )
+    .command(
+      "report merge <files..>",
+      "merge the JSON reports of load shards exactly",
+      (y) =>
+        y
+          .positional("files", { type: "string", array: true })
+          .option("out", { type: "string", describe: "write the merged JSON report here" })
+          .option("html", { type: "string" })
+          .option("threshold", { type: "string", array: true })
+          .option("json", { type: "boolean" }),
+      act((a) => reportMergeCommand({ ...a, files: (a.files as string[]) ?? [] })),
     )
     .command(
       "demo",

@@ -1,0 +1,583 @@
+/**
+ * Load-generator benchmark: pbxsim's sender against autocannon (and wrk when installed), side by
+ * side, against the same minimal loopback receiver (bench/receiver.mjs, its own process).
+ *
+ * Run after `npm run build` (it measures the compiled library in dist/):
+ *
+ *   node --expose-gc -e "import('vite').then((v) => v.runnerImport('./bench/bench.ts'))"
+ *
+ * (Node 20 has no --experimental-strip-types; vite, installed with vitest, runs the TypeScript.)
+ *
+ * Settings (environment):
+ *   BENCH_SECONDS=5         length of each throughput and rate run
+ *   BENCH_SOAK_MS=60000     length of the memory run (600000 for the 10-minute soak; 0 skips it)
+ *   BENCH_SOAK_RATE=2000    requests/s of the memory run
+ *   BENCH_CONNECTIONS=10    connections (autocannon, wrk) and requests in flight (pbxsim)
+ *
+ * It measures: (a) autocannon's requests/s and CPU time per request, (b) pbxsim's at a rate beyond
+ * saturation, (c) pbxsim's rate accuracy and scheduling lag at 200 and 2,000 requests/s, (d) memory
+ * at the start and end of a longer run. It prints numbers; it never fails because they are slow.
+ */
+import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { cpus, tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+type Lib = typeof import("../dist/index.js");
+type LoadReport = import("../dist/index.js").LoadReport;
+type PlannedRequest = import("../dist/index.js").PlannedRequest;
+type Scenario = import("../dist/index.js").Scenario;
+
+// ---- settings -----------------------------------------------------------------------------------
+
+function envNumber(name: string, fallback: number): number {
+  const raw = process.env[name];
+  const v = Number(raw);
+  return raw !== undefined && raw !== "" && Number.isFinite(v) && v >= 0 ? v : fallback;
+}
+
+const SECONDS = Math.max(0.5, envNumber("BENCH_SECONDS", 5));
+const SOAK_MS = envNumber("BENCH_SOAK_MS", 60_000);
+const SOAK_RATE = Math.max(1, envNumber("BENCH_SOAK_RATE", 2000));
+const CONNECTIONS = Math.max(1, Math.round(envNumber("BENCH_CONNECTIONS", 10)));
+const WARMUP_SECONDS = Math.min(1, SECONDS);
+const SCENARIO = "enreach/queue-answered";
+const BODY_BYTES = 650;
+
+// ---- helpers ------------------------------------------------------------------------------------
+
+const require = createRequire(import.meta.url);
+/** The compiled library is imported natively, so what is measured is exactly what users run. */
+const nativeImport = new Function("specifier", "return import(specifier)") as (s: string) => Promise<unknown>;
+
+interface AutocannonResult {
+  requests: { total: number };
+  latency: { p50: number; p99: number };
+  duration: number;
+  errors: number;
+  timeouts: number;
+  non2xx: number;
+}
+type Autocannon = (opts: Record<string, unknown>) => Promise<AutocannonResult>;
+
+const fmt = (n: number | undefined, digits = 0): string =>
+  n === undefined || !Number.isFinite(n)
+    ? "–"
+    : n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits });
+const mb = (bytes: number) => `${fmt(bytes / 1024 / 1024, 1)} MB`;
+
+function percentile(sorted: readonly number[], p: number): number | undefined {
+  if (sorted.length === 0) return undefined;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+/** CPU time (ms) a process has used so far, from /proc (Linux); undefined elsewhere. */
+function processCpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined;
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    const ticks = Number(fields[11]) + Number(fields[12]); // utime + stime
+    return Number.isFinite(ticks) ? ticks * 10 : undefined; // USER_HZ is 100 on Linux
+  } catch {
+    return undefined;
+  }
+}
+
+function gc(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+function memory(): { rss: number; heap: number } {
+  const m = process.memoryUsage();
+  return { rss: m.rss, heap: m.heapUsed };
+}
+
+function table(head: string[], rows: string[][]): string {
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const line = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join("  ");
+  return [line(head), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join("\n");
+}
+
+// ---- the receiver -------------------------------------------------------------------------------
+
+interface Receiver {
+  url: string;
+  pid: number | undefined;
+  stop(): void;
+}
+
+async function startReceiver(): Promise<Receiver> {
+  const script = fileURLToPath(new URL("./receiver.mjs", import.meta.url));
+  const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [script], { stdio: "pipe" });
+  child.stderr.pipe(process.stderr);
+  const port = await new Promise<number>((resolve, reject) => {
+    let buf = "";
+    child.stdout.on("data", (d: Buffer) => {
+      buf += d.toString();
+      const nl = buf.indexOf("\n");
+      if (nl < 0) return;
+      try {
+        resolve((JSON.parse(buf.slice(0, nl)) as { port: number }).port);
+      } catch (e) {
+        reject(e as Error);
+      }
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`the receiver exited (${code}) before listening`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/webhooks/enreach`,
+    pid: child.pid,
+    stop() {
+      child.stdin.end();
+      child.kill("SIGTERM");
+    },
+  };
+}
+
+// ---- measurements -------------------------------------------------------------------------------
+
+interface Measured {
+  name: string;
+  requests: number;
+  seconds: number;
+  /** Client CPU time, µs. */
+  cpuUs: number | undefined;
+  /** Receiver CPU busy fraction over the run (1 = one core). */
+  receiverBusy: number | undefined;
+  p50?: number;
+  p99?: number;
+  note?: string;
+}
+
+async function measure<T>(
+  receiver: Receiver,
+  run: () => Promise<T>,
+): Promise<{ value: T; cpuUs: number; wallMs: number; receiverBusy: number | undefined }> {
+  const r0 = processCpuMs(receiver.pid);
+  const c0 = process.cpuUsage();
+  const t0 = performance.now();
+  const value = await run();
+  const wallMs = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const r1 = processCpuMs(receiver.pid);
+  return {
+    value,
+    cpuUs: c.user + c.system,
+    wallMs,
+    receiverBusy: r0 !== undefined && r1 !== undefined ? (r1 - r0) / wallMs : undefined,
+  };
+}
+
+function autocannonRun(url: string, body: string, headers: Record<string, string>, seconds: number) {
+  const autocannon = require("autocannon") as Autocannon;
+  return autocannon({ url, method: "POST", body, headers, connections: CONNECTIONS, duration: seconds });
+}
+
+async function benchAutocannon(
+  receiver: Receiver,
+  body: string,
+  headers: Record<string, string>,
+): Promise<Measured> {
+  await autocannonRun(receiver.url, body, headers, WARMUP_SECONDS);
+  const m = await measure(receiver, () => autocannonRun(receiver.url, body, headers, SECONDS));
+  const r = m.value;
+  const bad = r.errors + r.non2xx;
+  return {
+    name: "autocannon",
+    requests: r.requests.total,
+    seconds: m.wallMs / 1000,
+    cpuUs: m.cpuUs,
+    receiverBusy: m.receiverBusy,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    note: `latency in whole ms${bad ? `, ${bad} errors/non-2xx` : ""}`,
+  };
+}
+
+function which(cmd: string): string | undefined {
+  const r = spawnSync("sh", ["-c", `command -v ${cmd}`], { encoding: "utf8" });
+  return r.status === 0 && r.stdout.trim() ? r.stdout.trim() : undefined;
+}
+
+async function benchWrk(
+  receiver: Receiver,
+  body: string,
+  headers: Record<string, string>,
+): Promise<Measured | undefined> {
+  if (!which("wrk")) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), "pbxsim-bench-"));
+  try {
+    const script = join(dir, "post.lua");
+    const hdrs = Object.entries(headers)
+      .map(([k, v]) => `wrk.headers[${JSON.stringify(k)}] = ${JSON.stringify(v)}`)
+      .join("\n");
+    writeFileSync(script, `wrk.method = "POST"\nwrk.body = [==[${body}]==]\n${hdrs}\n`);
+    const seconds = Math.max(1, Math.round(SECONDS));
+    const cmd = `TIMEFORMAT='%U %S'; time wrk -t1 -c${CONNECTIONS} -d${seconds}s --latency -s '${script}' '${receiver.url}'`;
+    const r0 = processCpuMs(receiver.pid);
+    const t0 = performance.now();
+    const out = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+      const child = spawn("bash", ["-c", cmd]);
+      let stdout = "";
+      let stderr = "";
+      child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", () => resolve({ stdout, stderr }));
+      child.on("error", () => resolve({ stdout, stderr }));
+    });
+    const wallMs = performance.now() - t0;
+    const r1 = processCpuMs(receiver.pid);
+    const total = /(\d+) requests in ([\d.]+)(m?s)/.exec(out.stdout);
+    if (!total)
+      return {
+        name: "wrk",
+        requests: 0,
+        seconds: 0,
+        cpuUs: undefined,
+        receiverBusy: undefined,
+        note: "no result",
+      };
+    const secs = Number(total[2]) / (total[3] === "ms" ? 1000 : 1);
+    const times = /([\d.]+) ([\d.]+)\s*$/.exec(out.stderr);
+    const ms = (re: RegExp) => {
+      const m = re.exec(out.stdout);
+      if (!m) return undefined;
+      const unit = m[2] === "us" ? 0.001 : m[2] === "s" ? 1000 : 1;
+      return Number(m[1]) * unit;
+    };
+    return {
+      name: "wrk",
+      requests: Number(total[1]),
+      seconds: secs,
+      cpuUs: times ? (Number(times[1]) + Number(times[2])) * 1e6 : undefined,
+      receiverBusy: r0 !== undefined && r1 !== undefined ? (r1 - r0) / wallMs : undefined,
+      p50: ms(/\s50%\s+([\d.]+)(us|ms|s)/),
+      p99: ms(/\s99%\s+([\d.]+)(us|ms|s)/),
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+interface LoadRun {
+  callsPerSec: number;
+  durationMs: number;
+  arrivals: "poisson" | "constant";
+  maxCalls?: number;
+  speed?: number | "max";
+  onSnapshot?: () => void;
+}
+
+function pbxsimLoad(lib: Lib, scenario: Scenario, url: string, run: LoadRun): Promise<LoadReport> {
+  return lib.runLoad({
+    scenarios: [{ scenario, weight: 1 }],
+    targets: { byVendor: new Map(), fallback: { url } },
+    rate: lib.constantRate(run.callsPerSec, `${fmt(run.callsPerSec, 2)}/s`),
+    arrivals: run.arrivals,
+    durationMs: run.durationMs,
+    speed: run.speed ?? "max",
+    maxInflight: CONNECTIONS,
+    seed: 1,
+    ...(run.maxCalls !== undefined ? { maxCalls: run.maxCalls } : {}),
+    ...(run.onSnapshot ? { onSnapshot: run.onSnapshot, snapshotMs: 1000 } : {}),
+  });
+}
+
+/** pbxsim's load runner, offered more calls than the receiver can take (bounded active calls). */
+async function benchRunLoad(
+  lib: Lib,
+  scenario: Scenario,
+  receiver: Receiver,
+  perCall: number,
+  ceilingRps: number,
+): Promise<Measured> {
+  const callsPerSec = (2 * ceilingRps) / perCall;
+  const run = (seconds: number) =>
+    pbxsimLoad(lib, scenario, receiver.url, {
+      callsPerSec,
+      durationMs: seconds * 1000,
+      arrivals: "constant",
+      maxCalls: Math.max(20, 4 * CONNECTIONS),
+    });
+  await run(WARMUP_SECONDS);
+  const m = await measure(receiver, () => run(SECONDS));
+  const r = m.value;
+  const bad = r.requests.failed + (r.statuses.error ?? 0);
+  return {
+    name: "pbxsim runLoad",
+    requests: r.requests.sent,
+    seconds: r.elapsedMs / 1000,
+    cpuUs: m.cpuUs,
+    receiverBusy: m.receiverBusy,
+    p50: r.latency.service.p50,
+    p99: r.latency.service.p99,
+    note: `offered ${fmt(callsPerSec)} calls/s${bad ? `, ${bad} failed` : ""}`,
+  };
+}
+
+/** pbxsim's delivery engine replaying a pre-planned list of requests as fast as it can. */
+async function benchEngine(
+  lib: Lib,
+  requests: readonly PlannedRequest[],
+  receiver: Receiver,
+): Promise<Measured> {
+  const latencies: number[] = [];
+  let failed = 0;
+  const play = async (seconds: number, keep: boolean) => {
+    const engine = new lib.DeliveryEngine({ speed: "max", maxInflight: CONNECTIONS });
+    let sent = 0;
+    const t0 = performance.now();
+    try {
+      while (performance.now() - t0 < seconds * 1000) {
+        const results = await engine.run(requests);
+        for (const res of results) {
+          for (const a of res.attempts) {
+            sent++;
+            if (keep) latencies.push(a.latencyMs);
+          }
+          if (keep && res.outcome !== "delivered") failed++;
+        }
+      }
+    } finally {
+      await engine.close();
+    }
+    return sent;
+  };
+  await play(WARMUP_SECONDS, false);
+  const m = await measure(receiver, () => play(SECONDS, true));
+  latencies.sort((a, b) => a - b);
+  return {
+    name: "pbxsim DeliveryEngine",
+    requests: m.value,
+    seconds: m.wallMs / 1000,
+    cpuUs: m.cpuUs,
+    receiverBusy: m.receiverBusy,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    note: `batches of ${requests.length}${failed ? `, ${failed} failed` : ""}`,
+  };
+}
+
+// ---- main ---------------------------------------------------------------------------------------
+
+const distUrl = new URL("../dist/index.js", import.meta.url).href;
+let lib: Lib;
+try {
+  lib = (await nativeImport(distUrl)) as Lib;
+} catch (e) {
+  console.error(
+    `Cannot import ${fileURLToPath(distUrl)}: ${(e as Error).message}\nRun \`npm run build\` first.`,
+  );
+  process.exit(1);
+}
+const hasRunLoad = typeof (lib as Partial<Lib>).runLoad === "function";
+
+const receiver = await startReceiver();
+const stopReceiver = () => receiver.stop();
+process.once("exit", stopReceiver);
+
+try {
+  const [scenario] = lib.resolveScenarios([SCENARIO], lib.findVendor);
+  if (!scenario) throw new Error(`scenario ${SCENARIO} not found`);
+  const targets = { byVendor: new Map(), fallback: { url: receiver.url } };
+  const plan = lib.planRun({
+    scenarios: [scenario],
+    targets,
+    seed: 1,
+    start: lib.SEEDED_START,
+    calls: 400,
+    concurrency: 400,
+  });
+  const perCall = plan.requests.length / 400;
+  const avgBody = plan.requests.reduce((n, r) => n + Buffer.byteLength(r.body), 0) / plan.requests.length;
+  // autocannon and wrk send one real request of the scenario, of about the average size (~650 bytes)
+  const size = Math.round(avgBody) || BODY_BYTES;
+  const sample = [...plan.requests].sort(
+    (a, b) => Math.abs(Buffer.byteLength(a.body) - size) - Math.abs(Buffer.byteLength(b.body) - size),
+  )[0]!;
+  const headers = { ...sample.headers };
+
+  const cpu = cpus();
+  console.log(`pbxsim load benchmark — node ${process.version}, ${cpu.length} × ${cpu[0]?.model ?? "cpu"}`);
+  console.log(
+    `receiver ${receiver.url} (separate process); ${CONNECTIONS} connections; ${SECONDS}s per run after ${WARMUP_SECONDS}s warm-up`,
+  );
+  console.log(
+    `autocannon/wrk body: ${Buffer.byteLength(sample.body)} bytes (${sample.event}); pbxsim ${SCENARIO}: ${fmt(perCall, 1)} requests/call, ${fmt(avgBody)} bytes on average`,
+  );
+  console.log(
+    `runLoad ${hasRunLoad ? "found" : "not in dist/ (measuring DeliveryEngine only)"}; gc ${typeof (globalThis as { gc?: unknown }).gc === "function" ? "exposed" : "not exposed (pass --expose-gc)"}\n`,
+  );
+
+  // (a), (b) throughput and CPU per request
+  const rows: Measured[] = [];
+  const ac = await benchAutocannon(receiver, sample.body, headers);
+  rows.push(ac);
+  const wrk = await benchWrk(receiver, sample.body, headers);
+  if (wrk) rows.push(wrk);
+  const ceiling = ac.requests / Math.max(ac.seconds, 1e-9) || 20_000;
+  let load: Measured | undefined;
+  if (hasRunLoad) {
+    try {
+      load = await benchRunLoad(lib, scenario, receiver, perCall, ceiling);
+      rows.push(load);
+    } catch (e) {
+      console.log(`runLoad failed: ${(e as Error).message}`);
+    }
+  }
+  const engine = await benchEngine(lib, plan.requests, receiver);
+  rows.push(engine);
+
+  console.log("Throughput (as fast as the receiver answers)");
+  console.log(
+    table(
+      ["sender", "requests", "req/s", "CPU µs/req", "client CPU", "receiver CPU", "p50 ms", "p99 ms", "note"],
+      rows.map((r) => [
+        r.name,
+        fmt(r.requests),
+        fmt(r.requests / r.seconds),
+        r.cpuUs !== undefined && r.requests ? fmt(r.cpuUs / r.requests, 1) : "–",
+        r.cpuUs !== undefined ? `${fmt((r.cpuUs / 1e6 / r.seconds) * 100)}%` : "–",
+        r.receiverBusy !== undefined ? `${fmt(r.receiverBusy * 100)}%` : "–",
+        fmt(r.p50, 3),
+        fmt(r.p99, 3),
+        r.note ?? "",
+      ]),
+    ),
+  );
+  const ratios = (p: Measured) => {
+    const thr = p.requests / p.seconds / (ac.requests / ac.seconds);
+    const cpuRatio =
+      p.cpuUs !== undefined && ac.cpuUs !== undefined && p.requests && ac.requests
+        ? p.cpuUs / p.requests / (ac.cpuUs / ac.requests)
+        : undefined;
+    console.log(`${p.name} / autocannon: throughput ×${fmt(thr, 2)}, CPU per request ×${fmt(cpuRatio, 2)}`);
+  };
+  console.log("");
+  if (load) ratios(load);
+  ratios(engine);
+
+  // (c) rate accuracy
+  if (hasRunLoad) {
+    console.log("\nRate accuracy (constant arrivals, --speed max, whole calls of the scenario)");
+    const accRows: string[][] = [];
+    for (const rps of [200, 2000]) {
+      const callsPerSec = rps / perCall;
+      const m = await measure(receiver, () =>
+        pbxsimLoad(lib, scenario, receiver.url, {
+          callsPerSec,
+          durationMs: SECONDS * 1000,
+          arrivals: "constant",
+        }),
+      );
+      const r = m.value;
+      const activeSecs = Math.min(r.elapsedMs, SECONDS * 1000) / 1000;
+      accRows.push([
+        `${fmt(rps)} req/s`,
+        `${fmt(r.rates.targetCallsPerSec, 2)}/s`,
+        `${fmt(r.rates.achievedCallsPerSec, 2)}/s`,
+        r.rates.targetCallsPerSec > 0
+          ? `${fmt((r.rates.achievedCallsPerSec / r.rates.targetCallsPerSec) * 100, 1)}%`
+          : "–",
+        fmt(r.requests.sent / activeSecs),
+        fmt(r.lag.p50, 3),
+        fmt(r.lag.p99, 3),
+        fmt(r.lag.max, 3),
+        fmt(r.requests.late),
+        fmt(r.latency.corrected.p99, 3),
+        `${fmt((m.cpuUs / 1e6 / (m.wallMs / 1000)) * 100)}%`,
+        r.requests.sent ? fmt(m.cpuUs / r.requests.sent, 1) : "–",
+      ]);
+    }
+    console.log(
+      table(
+        [
+          "target",
+          "calls target",
+          "achieved",
+          "ratio",
+          "req/s",
+          "lag p50 ms",
+          "lag p99 ms",
+          "lag max ms",
+          "late",
+          "p99 ms",
+          "CPU",
+          "CPU µs/req",
+        ],
+        accRows,
+      ),
+    );
+  }
+
+  // (d) memory over a longer run
+  if (SOAK_MS > 0) {
+    console.log(`\nMemory over ${fmt(SOAK_MS / 1000)}s at ${fmt(SOAK_RATE)} requests/s`);
+    gc();
+    const start = memory();
+    let peak = { ...start };
+    const samples: { t: number; rss: number; heap: number }[] = [];
+    const t0 = performance.now();
+    const sampleMemory = () => {
+      const m = memory();
+      peak = { rss: Math.max(peak.rss, m.rss), heap: Math.max(peak.heap, m.heap) };
+      samples.push({ t: performance.now() - t0, ...m });
+    };
+    let sent: number;
+    let note: string;
+    if (hasRunLoad) {
+      const r = await pbxsimLoad(lib, scenario, receiver.url, {
+        callsPerSec: SOAK_RATE / perCall,
+        durationMs: SOAK_MS,
+        arrivals: "poisson",
+        onSnapshot: sampleMemory,
+      });
+      sent = r.requests.sent;
+      note = `runLoad: ${fmt(r.rates.achievedCallsPerSec, 2)} of ${fmt(r.rates.targetCallsPerSec, 2)} calls/s, lag p99 ${fmt(r.lag.p99, 3)} ms, ${fmt(r.requests.failed)} failed`;
+    } else {
+      const engine = new lib.DeliveryEngine({ speed: "max", maxInflight: CONNECTIONS });
+      sent = 0;
+      const timer = setInterval(sampleMemory, 1000);
+      try {
+        while (performance.now() - t0 < SOAK_MS) sent += (await engine.run(plan.requests)).length;
+      } finally {
+        clearInterval(timer);
+        await engine.close();
+      }
+      note = "DeliveryEngine as fast as possible";
+    }
+    sampleMemory();
+    const endBeforeGc = memory();
+    gc();
+    const end = memory();
+    const quarter = (from: number, to: number) => {
+      const s = samples.filter((x) => x.t >= from * SOAK_MS && x.t < to * SOAK_MS);
+      return s.length ? s.reduce((n, x) => n + x.heap, 0) / s.length : undefined;
+    };
+    const q1 = quarter(0, 0.25);
+    const q4 = quarter(0.75, 1.01);
+    console.log(
+      table(
+        ["", "RSS", "heap used"],
+        [
+          ["start (after gc)", mb(start.rss), mb(start.heap)],
+          ["peak", mb(peak.rss), mb(peak.heap)],
+          ["end", mb(endBeforeGc.rss), mb(endBeforeGc.heap)],
+          ["end (after gc)", mb(end.rss), mb(end.heap)],
+          ["first quarter (mean)", "", q1 !== undefined ? mb(q1) : "–"],
+          ["last quarter (mean)", "", q4 !== undefined ? mb(q4) : "–"],
+        ],
+      ),
+    );
+    console.log(`${fmt(sent)} requests; ${note}`);
+  }
+} finally {
+  receiver.stop();
+  process.off("exit", stopReceiver);
+}
+process.exit(0);

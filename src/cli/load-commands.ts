@@ -1,0 +1,310 @@
+import { fork } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EXIT_CODES, UsageError } from "../core/errors.js";
+import { prepareOutput } from "../delivery/dead-letter.js";
+import { buildTargets } from "../delivery/run.js";
+import { checkUrl, loadTargetsFile } from "../delivery/targets.js";
+import { constantRate, loadPhases, parseRamp, parseRate, type RateProfile } from "../load/arrivals.js";
+import { renderHtml } from "../load/html.js";
+import { loadReportFile, mergeReports } from "../load/merge.js";
+import type { LoadReport } from "../load/report.js";
+import { isLoopback, runLoad, type Snapshot } from "../load/run.js";
+import { evaluateThresholds, parseThreshold, THRESHOLD_EXIT_CODE } from "../load/thresholds.js";
+import { resolveScenarios } from "../scenario/load.js";
+import { findVendor } from "../vendors/registry.js";
+import {
+  parseDurationFlag,
+  parseHeaders,
+  parseMethod,
+  parseOptions,
+  parsePositiveInt,
+  parseScheduleFlag,
+  parseSeed,
+  parseSpeed,
+  parseUrlFlag,
+} from "./options.js";
+import { bold, err, out } from "./print.js";
+import { randomSeed } from "../core/random.js";
+
+/** `pbxsim load` and `pbxsim report merge`. */
+
+export interface LoadArgs {
+  scenarios: string[];
+  url?: string;
+  targets?: string;
+  rate?: string;
+  ramp?: string;
+  phases?: string;
+  arrivals?: string;
+  duration?: string;
+  calls?: number;
+  maxCalls?: number;
+  maxInflight?: number;
+  speed?: string;
+  seed?: number;
+  profile?: string;
+  token?: string;
+  secret?: string;
+  header?: string[];
+  method?: string;
+  option?: string[];
+  insecure?: boolean;
+  timeout?: string;
+  retrySchedule?: string;
+  deadLetter?: string;
+  statsFile?: string;
+  report?: string;
+  html?: string;
+  threshold?: string[];
+  workers?: number;
+  shard?: string;
+  allowRemote?: boolean;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+function parseShard(v: string | undefined): { index: number; count: number } | undefined {
+  const text =
+    v ??
+    (process.env.JOB_COMPLETION_INDEX !== undefined && process.env.JOB_COMPLETIONS
+      ? `${process.env.JOB_COMPLETION_INDEX}/${process.env.JOB_COMPLETIONS}`
+      : undefined);
+  if (text === undefined) return undefined;
+  const m = /^(\d+)\/(\d+)$/.exec(text);
+  const index = m ? Number(m[1]) : Number.NaN;
+  const count = m ? Number(m[2]) : Number.NaN;
+  if (!m || count < 1 || index >= count) {
+    throw new UsageError(
+      `--shard ${text}: write INDEX/COUNT with 0 <= INDEX < COUNT, e.g. --shard 0/4 (or set JOB_COMPLETION_INDEX and JOB_COMPLETIONS).`,
+    );
+  }
+  return { index, count };
+}
+
+function parseWeighted(args: string[]): { arg: string; weight: number }[] {
+  return args.map((a) => {
+    const m = /^(.*)=(\d+(?:\.\d+)?)$/.exec(a);
+    if (m && Number(m[2]) <= 0) throw new UsageError(`${a}: a scenario's weight must be above 0.`);
+    return m ? { arg: m[1]!, weight: Number(m[2]) } : { arg: a, weight: 1 };
+  });
+}
+
+function profileOf(a: LoadArgs): RateProfile {
+  const given = [a.rate, a.ramp, a.phases].filter((x) => x !== undefined).length;
+  if (given > 1) throw new UsageError("give one of --rate, --ramp or --phases.");
+  if (a.ramp) return parseRamp(a.ramp);
+  if (a.phases) return loadPhases(a.phases);
+  const perSec = parseRate(a.rate ?? "1/s");
+  return constantRate(perSec, a.rate ?? "1/s");
+}
+
+function progressLine(s: Snapshot): string {
+  return `t=${(s.t / 1000).toFixed(0)}s calls ${s.callsStarted} (active ${s.activeCalls}${s.blocked ? `, blocked ${s.blocked}` : ""})  requests ${s.sent} (${s.requestsPerSec}/s, in flight ${s.inflight})  ok ${s.delivered} failed ${s.failed}${s.late ? ` late ${s.late}` : ""}  p50 ${s.p50}ms p99 ${s.p99}ms lag p99 ${s.lagP99}ms`;
+}
+
+export function formatLoadSummary(r: LoadReport): string {
+  const l = r.latency.corrected;
+  const sv = r.latency.service;
+  const lines = [
+    bold("load summary"),
+    `calls     target ${r.calls.target}  started ${r.calls.started}  completed ${r.calls.completed}  blocked ${r.calls.blocked}   rate ${r.rates.achievedCallsPerSec}/s of ${r.rates.targetCallsPerSec}/s`,
+    `requests  sent ${r.requests.sent}  delivered ${r.requests.delivered}  failed ${r.requests.failed}  retried ${r.requests.retried}  late ${r.requests.late}  cancelled ${r.requests.cancelled}   ${r.rates.requestsPerSec}/s`,
+    `latency   (from due)   p50 ${l.p50}ms  p90 ${l.p90}ms  p99 ${l.p99}ms  p99.9 ${l.p999}ms  max ${l.max}ms`,
+    `latency   (from sent)  p50 ${sv.p50}ms  p90 ${sv.p90}ms  p99 ${sv.p99}ms  p99.9 ${sv.p999}ms  max ${sv.max}ms`,
+    `lag       p50 ${r.lag.p50}ms  p99 ${r.lag.p99}ms  max ${r.lag.max}ms`,
+    `statuses  ${
+      Object.entries(r.statuses)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(" ") || "-"
+    }`,
+  ];
+  if (Object.keys(r.errors).length)
+    lines.push(
+      `errors    ${Object.entries(r.errors)
+        .map(([k, v]) => `${v}× ${k}`)
+        .join("; ")}`,
+    );
+  for (const t of r.thresholds ?? [])
+    lines.push(`threshold ${t.ok ? "ok  " : "FAIL"} ${t.expr} (actual ${t.actual})`);
+  return lines.join("\n");
+}
+
+function finish(
+  report: LoadReport,
+  a: { report?: string; html?: string; json?: boolean; threshold?: string[] },
+  interrupted: boolean,
+): number {
+  const thresholds = (a.threshold ?? []).map(parseThreshold);
+  if (thresholds.length) report.thresholds = evaluateThresholds(report, thresholds);
+  if (a.report) writeFileSync(a.report, `${JSON.stringify(report, null, 2)}\n`);
+  if (a.html) writeFileSync(a.html, renderHtml(report));
+  if (a.json) out(JSON.stringify({ ...report, timeline: undefined, byEvent: undefined }, null, 2));
+  else out(formatLoadSummary(report));
+  if (interrupted) return EXIT_CODES.INTERRUPTED;
+  if (report.thresholds?.some((t) => !t.ok)) return THRESHOLD_EXIT_CODE;
+  return 0;
+}
+
+const here = dirname(fileURLToPath(import.meta.url));
+
+export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> {
+  if (!a.scenarios.length)
+    throw new UsageError(
+      "load needs at least one scenario, e.g. pbxsim load 'enreach/*=3' voipbin/queue-answered=1 --url ...",
+    );
+  if (a.url && a.targets) throw new UsageError("give --url or --targets, not both.");
+  const url = parseUrlFlag(a.url);
+  const targets = a.targets ? loadTargetsFile(a.targets) : undefined;
+  if (!url && !targets) throw new UsageError("load needs a target: --url URL or --targets FILE.");
+  const rate = profileOf(a);
+  const durationMs = parseDurationFlag("--duration", a.duration);
+  const calls = parsePositiveInt("--calls", a.calls);
+  if (durationMs === undefined && calls === undefined && rate.durationMs === undefined) {
+    throw new UsageError("load needs an end: --duration 10m, --calls N, or a --phases file.");
+  }
+  const arrivals = (a.arrivals ?? "poisson") as "poisson" | "constant";
+  if (arrivals !== "poisson" && arrivals !== "constant")
+    throw new UsageError(`--arrivals ${a.arrivals}: poisson or constant.`);
+  const speed = parseSpeed(a.speed);
+  const seed = parseSeed(a.seed) ?? randomSeed();
+  const shard = parseShard(a.shard);
+  const workers = parsePositiveInt("--workers", a.workers);
+  const thresholds = (a.threshold ?? []).map(parseThreshold);
+  void thresholds;
+  const vt = buildTargets({ url, token: a.token ?? a.secret, targets });
+  const urls = [...vt.byVendor.values()]
+    .flat()
+    .map((t) => t.url)
+    .concat(vt.fallback ? [vt.fallback.url] : []);
+  for (const u of urls) {
+    const parsed = checkUrl(u, "--url");
+    if (!a.allowRemote && !isLoopback(parsed)) {
+      throw new UsageError(
+        `${u}: not a loopback address. A load test floods its target; to aim at another host, add --allow-remote (and make sure it is your own test receiver).`,
+      );
+    }
+  }
+  for (const f of [a.report, a.html, a.statsFile, a.deadLetter])
+    if (f) prepareOutput(f, "--report/--html/--stats-file/--dead-letter");
+
+  if (workers && workers > 1 && !shard) return runWorkers(a, argv, workers, seed);
+
+  const weighted = parseWeighted(a.scenarios);
+  const scenarios = weighted.flatMap((w) =>
+    resolveScenarios([w.arg], findVendor).map((scenario) => ({ scenario, weight: w.weight })),
+  );
+  const controller = new AbortController();
+  const onSignal = () => {
+    err("interrupted: no new calls; waiting for requests in flight");
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  try {
+    if (!a.quiet)
+      err(
+        `load: ${scenarios.length} scenario(s), ${rate.label}, ${arrivals} arrivals, seed ${seed}${shard ? `, shard ${shard.index}/${shard.count}` : ""}`,
+      );
+    const report = await runLoad({
+      scenarios,
+      targets: vt,
+      rate,
+      arrivals,
+      durationMs,
+      calls,
+      maxCalls: parsePositiveInt("--max-calls", a.maxCalls),
+      maxInflight: parsePositiveInt("--max-inflight", a.maxInflight),
+      speed,
+      seed,
+      profile: a.profile,
+      headers: parseHeaders(a.header),
+      method: parseMethod(a.method),
+      options: parseOptions(a.option),
+      timeoutMs: parseDurationFlag("--timeout", a.timeout),
+      retrySchedule: parseScheduleFlag(a.retrySchedule),
+      insecure: a.insecure,
+      shard,
+      deadLetterFile: a.deadLetter,
+      statsFile: a.statsFile,
+      signal: controller.signal,
+      onSnapshot: (s) => {
+        if (a.quiet) return;
+        if (tty) process.stderr.write(`\r\u001b[2K${progressLine(s)}`);
+        else if (s.t - lastLine >= 5000) {
+          lastLine = s.t;
+          err(progressLine(s));
+        }
+      },
+    });
+    if (tty && !a.quiet) process.stderr.write("\n");
+    return finish(report, a, controller.signal.aborted);
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** `--workers N`: N processes, each a shard with its own seed and id space; their reports merge exactly. */
+async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: number): Promise<number> {
+  const dir = mkdtempSync(join(tmpdir(), "pbxsim-workers-"));
+  const bin = join(here, "..", "..", "bin", "pbxsim.js");
+  const strip = new Set([
+    "--workers",
+    "--report",
+    "--html",
+    "--json",
+    "--threshold",
+    "--stats-file",
+    "--seed",
+  ]);
+  const base: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const x = argv[i]!;
+    const name = x.split("=")[0]!;
+    if (strip.has(name)) {
+      if (!x.includes("=")) i++;
+      continue;
+    }
+    base.push(x);
+  }
+  if (!a.quiet) err(`load: ${workers} workers`);
+  const files = await Promise.all(
+    Array.from({ length: workers }, (_, i) => {
+      const file = join(dir, `shard-${i}.json`);
+      return new Promise<string>((resolve, reject) => {
+        const child = fork(
+          bin,
+          [...base, "--shard", `${i}/${workers}`, "--seed", String(seed), "--report", file, "--quiet"],
+          { stdio: ["ignore", "ignore", "inherit", "ipc"] },
+        );
+        child.on("exit", (code) =>
+          code === 0 || code === THRESHOLD_EXIT_CODE
+            ? resolve(file)
+            : reject(new Error(`worker ${i} exited with ${code}`)),
+        );
+      });
+    }),
+  );
+  const merged = mergeReports(files.map((f) => JSON.parse(readFileSync(f, "utf8")) as LoadReport));
+  return finish(merged, a, false);
+}
+
+export async function reportMergeCommand(a: {
+  files: string[];
+  out?: string;
+  html?: string;
+  threshold?: string[];
+  json?: boolean;
+}): Promise<number> {
+  if (a.files.length === 0)
+    throw new UsageError(
+      "report merge needs the report files of the shards, e.g. pbxsim report merge reports/*.json --out merged.json.",
+    );
+  const merged = mergeReports(a.files.map(loadReportFile));
+  return finish(merged, { report: a.out, html: a.html, threshold: a.threshold, json: a.json }, false);
+}

@@ -1,0 +1,216 @@
+import { readFileSync } from "node:fs";
+import { PbxsimError, UsageError } from "../core/errors.js";
+import type { LoadReport } from "./report.js";
+import {
+  decodeHistogram,
+  encodeHistogram,
+  encodeStats,
+  newHistogram,
+  summarizeHistogram,
+  type EncodedStats,
+  type Histogram,
+} from "./stats.js";
+
+/**
+ * Exact merge of the reports of several shards of one load run (`pbxsim report merge`): counts
+ * are summed and HDR histograms added, so the merged percentiles are those of the whole data
+ * set, not averages of percentiles. Thresholds are dropped: they are evaluated again on the
+ * merged report.
+ */
+
+type Bucket = LoadReport["timeline"][number];
+type EventEntry = LoadReport["byEvent"][string];
+
+/** Adds encoded histograms into one (an empty string counts as an empty histogram). */
+function addHistograms(encoded: readonly string[]): Histogram {
+  const h = newHistogram();
+  for (const s of encoded) if (s) h.add(decodeHistogram(s));
+  return h;
+}
+
+/**
+ * Adds the histograms. A histogram read back from its encoding knows min and max only to its
+ * precision, so the exact min and max are taken from the reports.
+ */
+function mergeStats(list: readonly EncodedStats[]): EncodedStats {
+  const merged = encodeStats(addHistograms(list.map((e) => e.histogram)));
+  const withData = list.filter((e) => e.count > 0);
+  if (merged.count === 0 || withData.length === 0) return merged;
+  return {
+    ...merged,
+    min: Math.min(...withData.map((e) => e.min)),
+    max: Math.max(...withData.map((e) => e.max)),
+  };
+}
+
+function sumRecords(list: readonly Record<string, number>[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of list) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out;
+}
+
+function sumFields<T extends Record<string, number>>(list: readonly T[]): T {
+  const out: Record<string, number> = {};
+  for (const r of list) for (const [k, v] of Object.entries(r)) out[k] = (out[k] ?? 0) + v;
+  return out as T;
+}
+
+function mergeByEvent(reports: readonly LoadReport[]): LoadReport["byEvent"] {
+  const groups = new Map<string, EventEntry[]>();
+  for (const r of reports) {
+    for (const [key, entry] of Object.entries(r.byEvent)) {
+      const g = groups.get(key);
+      if (g) g.push(entry);
+      else groups.set(key, [entry]);
+    }
+  }
+  const out: LoadReport["byEvent"] = {};
+  for (const key of [...groups.keys()].sort()) {
+    const g = groups.get(key)!;
+    const first = g[0]!;
+    out[key] = {
+      vendor: first.vendor,
+      event: first.event,
+      status: first.status,
+      corrected: mergeStats(g.map((e) => e.corrected)),
+      service: mergeStats(g.map((e) => e.service)),
+    };
+  }
+  return out;
+}
+
+function mergeTimeline(reports: readonly LoadReport[]): LoadReport["timeline"] {
+  const groups = new Map<number, Bucket[]>();
+  for (const r of reports) {
+    for (const b of r.timeline) {
+      const g = groups.get(b.t);
+      if (g) g.push(b);
+      else groups.set(b.t, [b]);
+    }
+  }
+  return [...groups.keys()]
+    .sort((a, b) => a - b)
+    .map((t) => {
+      const g = groups.get(t)!;
+      const h = addHistograms(g.map((b) => b.histogram));
+      const s = summarizeHistogram(h);
+      return {
+        t,
+        requests: g.reduce((n, b) => n + b.requests, 0),
+        errors: g.reduce((n, b) => n + b.errors, 0),
+        callsStarted: g.reduce((n, b) => n + b.callsStarted, 0),
+        activeCalls: g.reduce((n, b) => n + b.activeCalls, 0),
+        p50: s.p50,
+        p99: s.p99,
+        histogram: encodeHistogram(h),
+      };
+    });
+}
+
+function byTime(pick: (r: LoadReport) => string, later: boolean) {
+  return (reports: readonly LoadReport[]): string => {
+    let best = pick(reports[0]!);
+    let bestMs = Date.parse(best);
+    for (const r of reports.slice(1)) {
+      const v = pick(r);
+      const ms = Date.parse(v);
+      if (Number.isNaN(ms)) continue;
+      if (Number.isNaN(bestMs) || (later ? ms > bestMs : ms < bestMs)) {
+        best = v;
+        bestMs = ms;
+      }
+    }
+    return best;
+  };
+}
+
+const earliestStart = byTime((r) => r.startedAt, false);
+const latestEnd = byTime((r) => r.endedAt, true);
+
+/** Merges the reports of the shards of one run into the report of the whole run. */
+export function mergeReports(reports: LoadReport[]): LoadReport {
+  if (reports.length === 0) throw new UsageError("report merge: give at least one report file to merge.");
+  const first = reports[0]!;
+  const elapsedMs = Math.max(...reports.map((r) => r.elapsedMs));
+  const calls = sumFields(reports.map((r) => r.calls));
+  const requests = sumFields(reports.map((r) => r.requests));
+  const seconds = elapsedMs / 1000;
+  return {
+    version: 1,
+    tool: "pbxsim",
+    config: { ...first.config, shards: reports.flatMap((r) => r.config.shards) },
+    startedAt: earliestStart(reports),
+    endedAt: latestEnd(reports),
+    elapsedMs,
+    calls,
+    requests,
+    rates: {
+      targetCallsPerSec: reports.reduce((n, r) => n + r.rates.targetCallsPerSec, 0),
+      achievedCallsPerSec: seconds > 0 ? calls.started / seconds : 0,
+      requestsPerSec: seconds > 0 ? requests.sent / seconds : 0,
+    },
+    lag: mergeStats(reports.map((r) => r.lag)),
+    latency: {
+      corrected: mergeStats(reports.map((r) => r.latency.corrected)),
+      service: mergeStats(reports.map((r) => r.latency.service)),
+    },
+    byEvent: mergeByEvent(reports),
+    statuses: sumRecords(reports.map((r) => r.statuses)),
+    errors: sumRecords(reports.map((r) => r.errors)),
+    deadLettered: reports.reduce((n, r) => n + r.deadLettered, 0),
+    timeline: mergeTimeline(reports),
+  };
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+/** Reads a report written by `pbxsim load --report F.json`. */
+export function loadReportFile(file: string): LoadReport {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why =
+      code === "ENOENT" ? "no such file" : code === "EISDIR" ? "is a directory" : `cannot read it (${code})`;
+    throw new PbxsimError(
+      "IO",
+      `${file}: ${why}. Give the JSON file written by \`pbxsim load --report FILE.json\`.`,
+      { cause: e },
+    );
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (e) {
+    throw new PbxsimError(
+      "IO",
+      `${file}: not a pbxsim load report (not valid JSON: ${(e as Error).message}). Give the JSON file written by \`pbxsim load --report FILE.json\`.`,
+      { cause: e },
+    );
+  }
+  if (!isObject(data) || data.tool !== "pbxsim") {
+    throw new PbxsimError(
+      "IO",
+      `${file}: not a pbxsim load report (no "tool": "pbxsim"). Give the JSON file written by \`pbxsim load --report FILE.json\`.`,
+    );
+  }
+  if (data.version !== 1) {
+    throw new PbxsimError(
+      "IO",
+      `${file}: a pbxsim load report of version ${JSON.stringify(data.version)}, but this pbxsim reads version 1. Merge it with the pbxsim version that wrote it.`,
+    );
+  }
+  const missing = ["config", "calls", "requests", "rates", "lag", "latency", "byEvent", "statuses", "errors"]
+    .filter((k) => !isObject(data[k]))
+    .concat(Array.isArray(data.timeline) ? [] : ["timeline"]);
+  if (missing.length > 0) {
+    throw new PbxsimError(
+      "IO",
+      `${file}: not a complete pbxsim load report (missing ${missing.join(", ")}). Was it cut short while being written?`,
+    );
+  }
+  return data as unknown as LoadReport;
+}

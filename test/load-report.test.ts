@@ -1,0 +1,519 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { PbxsimError, UsageError } from "../src/core/errors.js";
+import { escapeHtml, renderHtml } from "../src/load/html.js";
+import { loadReportFile, mergeReports } from "../src/load/merge.js";
+import type { LoadReport } from "../src/load/report.js";
+import {
+  decodeHistogram,
+  encodeHistogram,
+  encodeStats,
+  newHistogram,
+  recordMs,
+  summarizeHistogram,
+  type Histogram,
+} from "../src/load/stats.js";
+import {
+  evaluateThresholds,
+  parseThreshold,
+  THRESHOLD_EXIT_CODE,
+  type Threshold,
+} from "../src/load/thresholds.js";
+
+/** One request of a synthetic run. */
+interface Sample {
+  /** Second of the run the request was due in. */
+  t: number;
+  /** Corrected latency (from due time), ms. */
+  latencyMs: number;
+  /** Service latency (from send time), ms; defaults to latencyMs minus lagMs. */
+  serviceMs?: number;
+  /** Scheduling lag, ms. */
+  lagMs?: number;
+  vendor?: string;
+  event?: string;
+  /** HTTP status, or "error" with `reason`. */
+  status?: number | "error";
+  reason?: string;
+  retried?: boolean;
+}
+
+interface Build {
+  samples: Sample[];
+  callsStarted?: number[];
+  targetCallsPerSec?: number;
+  /** Calls the arrival model asked for; defaults to target rate × elapsed. */
+  callsTarget?: number;
+  elapsedMs?: number;
+  startedAt?: string;
+  endedAt?: string;
+  shards?: { index: number; count: number }[];
+  thresholds?: LoadReport["thresholds"];
+}
+
+/** Fills a LoadReport from a list of requests, as the load runner would. */
+function buildReport(b: Build): LoadReport {
+  const corrected = newHistogram();
+  const service = newHistogram();
+  const lag = newHistogram();
+  const byEvent = new Map<
+    string,
+    { vendor: string; event: string; status: string; c: Histogram; s: Histogram }
+  >();
+  const statuses: Record<string, number> = {};
+  const errors: Record<string, number> = {};
+  const buckets = new Map<number, { requests: number; errors: number; h: Histogram }>();
+  let delivered = 0;
+  let failed = 0;
+  let retried = 0;
+  for (const x of b.samples) {
+    const lagMs = x.lagMs ?? 0.5;
+    const serviceMs = x.serviceMs ?? Math.max(0.001, x.latencyMs - lagMs);
+    const status = String(x.status ?? 200);
+    recordMs(corrected, x.latencyMs);
+    recordMs(service, serviceMs);
+    recordMs(lag, lagMs);
+    const vendor = x.vendor ?? "enreach";
+    const event = x.event ?? "CallStarted";
+    const key = `${vendor} ${event} ${status}`;
+    let e = byEvent.get(key);
+    if (!e) byEvent.set(key, (e = { vendor, event, status, c: newHistogram(), s: newHistogram() }));
+    recordMs(e.c, x.latencyMs);
+    recordMs(e.s, serviceMs);
+    statuses[status] = (statuses[status] ?? 0) + 1;
+    const ok = x.status === undefined || (typeof x.status === "number" && x.status < 300);
+    if (ok) delivered++;
+    else {
+      failed++;
+      const reason = x.reason ?? `HTTP ${status}`;
+      errors[reason] = (errors[reason] ?? 0) + 1;
+    }
+    if (x.retried) retried++;
+    let bucket = buckets.get(x.t);
+    if (!bucket) buckets.set(x.t, (bucket = { requests: 0, errors: 0, h: newHistogram() }));
+    bucket.requests++;
+    if (!ok) bucket.errors++;
+    recordMs(bucket.h, x.latencyMs);
+  }
+  const started = (b.callsStarted ?? []).reduce((a, n) => a + n, 0);
+  const lastT = Math.max(-1, ...buckets.keys(), (b.callsStarted ?? []).length - 1);
+  const elapsedMs = b.elapsedMs ?? (lastT + 1) * 1000;
+  const timeline: LoadReport["timeline"] = [];
+  for (let t = 0; t <= lastT; t++) {
+    const bucket = buckets.get(t) ?? { requests: 0, errors: 0, h: newHistogram() };
+    const s = summarizeHistogram(bucket.h);
+    timeline.push({
+      t,
+      requests: bucket.requests,
+      errors: bucket.errors,
+      callsStarted: b.callsStarted?.[t] ?? 0,
+      activeCalls: b.callsStarted?.[t] ?? 0,
+      p50: s.p50,
+      p99: s.p99,
+      histogram: encodeHistogram(bucket.h),
+    });
+  }
+  const seconds = elapsedMs / 1000;
+  const targetCallsPerSec = b.targetCallsPerSec ?? 10;
+  const report: LoadReport = {
+    version: 1,
+    tool: "pbxsim",
+    config: {
+      scenarios: [{ id: "enreach/queue-answered", weight: 1 }],
+      rate: `${targetCallsPerSec}/s`,
+      arrivals: "poisson",
+      durationMs: elapsedMs,
+      speed: 1,
+      maxInflight: 256,
+      seed: 42,
+      target: "http://127.0.0.1:8080",
+      shards: b.shards ?? [],
+    },
+    startedAt: b.startedAt ?? "2026-01-05T07:00:00.000Z",
+    endedAt: b.endedAt ?? new Date(Date.parse("2026-01-05T07:00:00.000Z") + elapsedMs).toISOString(),
+    elapsedMs,
+    calls: {
+      target: b.callsTarget ?? Math.round(targetCallsPerSec * seconds),
+      started,
+      completed: started,
+      blocked: 0,
+    },
+    requests: { sent: b.samples.length, delivered, failed, retried, late: 0, cancelled: 0 },
+    rates: {
+      targetCallsPerSec,
+      achievedCallsPerSec: seconds > 0 ? started / seconds : 0,
+      requestsPerSec: seconds > 0 ? b.samples.length / seconds : 0,
+    },
+    lag: encodeStats(lag),
+    latency: { corrected: encodeStats(corrected), service: encodeStats(service) },
+    byEvent: Object.fromEntries(
+      [...byEvent.entries()]
+        .sort(([a], [b]) => a.localeCompare(b))
+        .map(([k, e]) => [
+          k,
+          {
+            vendor: e.vendor,
+            event: e.event,
+            status: e.status,
+            corrected: encodeStats(e.c),
+            service: encodeStats(e.s),
+          },
+        ]),
+    ),
+    statuses,
+    errors,
+    deadLettered: failed,
+    timeline,
+  };
+  if (b.thresholds) report.thresholds = b.thresholds;
+  return report;
+}
+
+const within = (actual: number, expected: number, rel = 0.001) =>
+  expect(Math.abs(actual - expected)).toBeLessThanOrEqual(expected * rel);
+
+/** A deterministic data set: 3000 requests over 10 s, two vendors, some failures. */
+function dataSet(): Sample[] {
+  let x = 12345;
+  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const out: Sample[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const latencyMs = 1 + rand() * rand() * 800;
+    const fail = i % 97 === 0;
+    const timeout = i % 211 === 0;
+    out.push({
+      t: Math.floor(i / 300),
+      latencyMs,
+      lagMs: rand() * 3,
+      vendor: i % 3 === 0 ? "voipbin" : "enreach",
+      event: i % 2 === 0 ? "CallStarted" : "CallEnded",
+      ...(timeout
+        ? { status: "error" as const, reason: "timeout: no answer within 5000ms" }
+        : fail
+          ? { status: 503 }
+          : {}),
+      retried: fail || timeout,
+    });
+  }
+  return out;
+}
+
+describe("percentiles", () => {
+  it("1..1000 ms recorded once each gives p50 500, p99 990, max 1000 (within 0.1 %)", () => {
+    const h = newHistogram();
+    for (let ms = 1; ms <= 1000; ms++) recordMs(h, ms);
+    const s = summarizeHistogram(h);
+    expect(s.count).toBe(1000);
+    within(s.p50, 500);
+    within(s.p90, 900);
+    within(s.p99, 990);
+    within(s.p999, 999);
+    within(s.max, 1000);
+    within(s.min, 1);
+    within(s.mean, 500.5);
+  });
+
+  it("a report built from latencies carries their percentiles", () => {
+    const r = buildReport({ samples: Array.from({ length: 1000 }, (_, i) => ({ t: 0, latencyMs: i + 1 })) });
+    within(r.latency.corrected.p50, 500);
+    within(r.latency.corrected.p99, 990);
+    within(r.latency.corrected.max, 1000);
+    expect(r.timeline).toHaveLength(1);
+    within(r.timeline[0]!.p99, 990);
+  });
+});
+
+describe("mergeReports", () => {
+  const all = dataSet();
+  const calls = [30, 31, 29, 30, 30, 30, 31, 29, 30, 30];
+  // disjoint halves that share every second of the timeline
+  const half = (k: 0 | 1) => ({
+    samples: all.filter((_, i) => i % 2 === k),
+    callsStarted: calls.map((n) => (k === 0 ? Math.ceil(n / 2) : Math.floor(n / 2))),
+    targetCallsPerSec: 15,
+    callsTarget: 150,
+  });
+  const a = buildReport({
+    ...half(0),
+    elapsedMs: 10_000,
+    startedAt: "2026-01-05T07:00:00.000Z",
+    endedAt: "2026-01-05T07:00:10.000Z",
+    shards: [{ index: 0, count: 2 }],
+    thresholds: [{ expr: "p99<1s", ok: true, actual: "700ms" }],
+  });
+  const b = buildReport({
+    ...half(1),
+    elapsedMs: 10_020,
+    startedAt: "2026-01-05T07:00:00.050Z",
+    endedAt: "2026-01-05T07:00:10.070Z",
+    shards: [{ index: 1, count: 2 }],
+  });
+  const whole = buildReport({
+    samples: all,
+    callsStarted: calls,
+    targetCallsPerSec: 30,
+    callsTarget: 300,
+    elapsedMs: 10_020,
+    startedAt: "2026-01-05T07:00:00.000Z",
+    endedAt: "2026-01-05T07:00:10.070Z",
+    shards: [
+      { index: 0, count: 2 },
+      { index: 1, count: 2 },
+    ],
+  });
+  const merged = mergeReports([a, b]);
+
+  it("adds histograms exactly: the merged report equals the report of the whole data set", () => {
+    expect(merged.latency).toEqual(whole.latency);
+    expect(merged.lag).toEqual(whole.lag);
+    expect(merged.byEvent).toEqual(whole.byEvent);
+    // and not merely the summaries: every percentile of the decoded histograms agrees
+    const hm = decodeHistogram(merged.latency.corrected.histogram);
+    const hw = decodeHistogram(whole.latency.corrected.histogram);
+    for (const p of [1, 10, 25, 50, 75, 90, 95, 99, 99.9, 99.99, 100])
+      expect(hm.getValueAtPercentile(p)).toBe(hw.getValueAtPercentile(p));
+  });
+
+  it("sums counts and timeline buckets and recomputes rates", () => {
+    expect(merged.calls).toEqual(whole.calls);
+    expect(merged.requests).toEqual(whole.requests);
+    expect(merged.statuses).toEqual(whole.statuses);
+    expect(merged.errors).toEqual(whole.errors);
+    expect(merged.deadLettered).toBe(whole.deadLettered);
+    expect(merged.timeline).toEqual(whole.timeline);
+    expect(merged.elapsedMs).toBe(10_020);
+    expect(merged.startedAt).toBe("2026-01-05T07:00:00.000Z");
+    expect(merged.endedAt).toBe("2026-01-05T07:00:10.070Z");
+    expect(merged.rates.targetCallsPerSec).toBe(30);
+    expect(merged.rates.achievedCallsPerSec).toBeCloseTo(whole.rates.achievedCallsPerSec, 10);
+    expect(merged.rates.requestsPerSec).toBeCloseTo(whole.rates.requestsPerSec, 10);
+    expect(merged.config.shards).toEqual(whole.config.shards);
+    expect(merged.thresholds).toBeUndefined();
+    expect(merged).toEqual({ ...whole, rates: merged.rates, config: merged.config });
+  });
+
+  it("is independent of order and merges a single report to itself", () => {
+    const ba = mergeReports([b, a]);
+    expect(ba.latency).toEqual(merged.latency);
+    expect(ba.timeline).toEqual(merged.timeline);
+    const { thresholds: _t, ...withoutThresholds } = a;
+    expect(mergeReports([a])).toEqual(withoutThresholds);
+  });
+
+  it("merges timelines of different lengths bucket by bucket", () => {
+    const short = buildReport({ samples: [{ t: 0, latencyMs: 10 }], callsStarted: [1] });
+    const long = buildReport({ samples: [{ t: 2, latencyMs: 20 }], callsStarted: [0, 0, 1] });
+    const m = mergeReports([short, long]);
+    expect(m.timeline.map((x) => [x.t, x.requests, x.callsStarted])).toEqual([
+      [0, 1, 1],
+      [1, 0, 0],
+      [2, 1, 1],
+    ]);
+    within(m.timeline[2]!.p99, 20);
+  });
+
+  it("refuses an empty list", () => {
+    expect(() => mergeReports([])).toThrow(UsageError);
+  });
+});
+
+describe("loadReportFile", () => {
+  const dir = mkdtempSync(join(tmpdir(), "pbxsim-report-"));
+  it("reads a report and explains files that are not one", () => {
+    const good = join(dir, "good.json");
+    const report = buildReport({ samples: [{ t: 0, latencyMs: 5 }] });
+    writeFileSync(good, JSON.stringify(report));
+    expect(loadReportFile(good)).toEqual(report);
+
+    const expectIo = (file: string, message: RegExp) => {
+      let err: unknown;
+      try {
+        loadReportFile(file);
+      } catch (e) {
+        err = e;
+      }
+      expect(err).toBeInstanceOf(PbxsimError);
+      expect((err as PbxsimError).code).toBe("IO");
+      expect((err as PbxsimError).message).toMatch(message);
+    };
+    expectIo(join(dir, "missing.json"), /no such file/);
+    writeFileSync(join(dir, "junk.json"), "{ not json");
+    expectIo(join(dir, "junk.json"), /not a pbxsim load report/);
+    writeFileSync(join(dir, "other.json"), JSON.stringify({ tool: "k6", version: 1 }));
+    expectIo(join(dir, "other.json"), /not a pbxsim load report/);
+    writeFileSync(join(dir, "v2.json"), JSON.stringify({ ...report, version: 2 }));
+    expectIo(join(dir, "v2.json"), /version 2/);
+  });
+});
+
+describe("thresholds", () => {
+  it("parses every form", () => {
+    const p = (e: string) => {
+      const t = parseThreshold(e);
+      const { expr: _e, ...rest } = t;
+      return rest;
+    };
+    expect(p("p99<250ms")).toEqual({ kind: "latency", stat: { percentile: 99 }, op: "<", value: 250 });
+    expect(p("p50<=100ms")).toEqual({ kind: "latency", stat: { percentile: 50 }, op: "<=", value: 100 });
+    expect(p("p90<1s")).toEqual({ kind: "latency", stat: { percentile: 90 }, op: "<", value: 1000 });
+    expect(p("p999<2s")).toEqual({ kind: "latency", stat: { percentile: 99.9 }, op: "<", value: 2000 });
+    expect(p("p95 < 300ms")).toEqual({ kind: "latency", stat: { percentile: 95 }, op: "<", value: 300 });
+    expect(p("max<5s")).toEqual({ kind: "latency", stat: "max", op: "<", value: 5000 });
+    expect(p("mean<50ms")).toEqual({ kind: "latency", stat: "mean", op: "<", value: 50 });
+    expect(p("errors<0.1%")).toEqual({ kind: "errors", op: "<", value: 0.1 });
+    expect(p("rate>=95%")).toEqual({ kind: "rate", op: ">=", value: 95 });
+    expect(p("lag_p99<2ms")).toEqual({ kind: "lag", stat: { percentile: 99 }, op: "<", value: 2 });
+    expect(p("lag_max<500us")).toEqual({ kind: "lag", stat: "max", op: "<", value: 0.5 });
+    expect(parseThreshold(" p99<250ms ").expr).toBe("p99<250ms");
+  });
+
+  it("rejects bad expressions with a message naming them and listing the forms", () => {
+    for (const bad of [
+      "",
+      "p99",
+      "p99<",
+      "p99<250",
+      "p99<250kg",
+      "p99=250ms",
+      "p0<1ms",
+      "p100<1s",
+      "latency<1s",
+      "errors<0.1",
+      "errors<1ms",
+      "rate>=95",
+      "lag<2ms",
+      "p99<-1ms",
+    ]) {
+      expect(() => parseThreshold(bad), bad).toThrow(UsageError);
+      try {
+        parseThreshold(bad);
+      } catch (e) {
+        expect((e as Error).message).toContain(`"${bad}"`);
+        expect((e as Error).message).toMatch(/p99<250ms.*errors<0\.1%.*rate>=95%/s);
+      }
+    }
+  });
+
+  it("evaluates pass and breach", () => {
+    // 1000 responses of 1..1000 ms; 5 of 1000 failed; 9.6 calls/s achieved of 10/s
+    const samples: Sample[] = Array.from({ length: 1000 }, (_, i) => ({
+      t: Math.floor(i / 100),
+      latencyMs: i + 1,
+      lagMs: i % 50 === 0 ? 3 : 0.2,
+      ...(i % 200 === 0 ? { status: 500 } : {}),
+    }));
+    const r = buildReport({
+      samples,
+      callsStarted: [10, 10, 10, 10, 10, 10, 9, 9, 9, 9],
+      targetCallsPerSec: 10,
+    });
+    const ev = (exprs: string[]) =>
+      evaluateThresholds(
+        r,
+        exprs.map((e) => parseThreshold(e)),
+      );
+    const res = ev([
+      "p99<1s",
+      "p99<900ms",
+      "p50<=501ms",
+      "p95<951ms",
+      "max<=1s",
+      "mean<400ms",
+      "errors<1%",
+      "errors<0.1%",
+      "rate>=95%",
+      "rate>=99%",
+      "lag_p99<5ms",
+      "lag_p99<1ms",
+    ]);
+    expect(res.map((x) => [x.expr, x.ok])).toEqual([
+      ["p99<1s", true],
+      ["p99<900ms", false],
+      ["p50<=501ms", true],
+      ["p95<951ms", true],
+      ["max<=1s", true],
+      ["mean<400ms", false],
+      ["errors<1%", true],
+      ["errors<0.1%", false],
+      ["rate>=95%", true],
+      ["rate>=99%", false],
+      ["lag_p99<5ms", true],
+      ["lag_p99<1ms", false],
+    ]);
+    expect(res[1]!.actual).toMatch(/^99\d(\.\d+)?ms$/);
+    expect(res[7]!.actual).toBe("0.5% (5/1000)");
+    expect(res[9]!.actual).toBe("96% (9.6/s of 10/s)");
+    expect(THRESHOLD_EXIT_CODE).toBe(99);
+  });
+
+  it("fails thresholds on metrics without data", () => {
+    const empty = buildReport({ samples: [], targetCallsPerSec: 0 });
+    const ts: Threshold[] = ["p99<1s", "errors<1%", "rate>=95%", "lag_p99<2ms"].map(parseThreshold);
+    const res = evaluateThresholds(empty, ts);
+    expect(res.every((x) => !x.ok && x.actual.startsWith("n/a"))).toBe(true);
+  });
+});
+
+describe("renderHtml", () => {
+  const report = buildReport({
+    samples: [
+      ...dataSet().slice(0, 600),
+      { t: 1, latencyMs: 12, vendor: "enreach", event: "<script>alert(1)</script>" },
+      { t: 1, latencyMs: 12, status: "error", reason: 'refused "<b>"' },
+    ],
+    callsStarted: [5, 6],
+    thresholds: [
+      { expr: "p99<250ms", ok: false, actual: "700ms" },
+      { expr: "errors<1%", ok: true, actual: "0.5% (3/602)" },
+    ],
+  });
+  report.config.target = "http://receiver.test.svc:8080";
+  const html = renderHtml(report);
+
+  it("is self-contained: no remote resources, no scripts", () => {
+    expect(html).not.toMatch(/(?:src|href)\s*=\s*["']?\s*(?:https?:)?\/\//i);
+    expect(html).not.toMatch(/@import|url\(/i);
+    expect(html).not.toMatch(/<script|<link|<iframe|<img/i);
+    expect(html).toContain("<svg");
+    expect(html).toContain("<polyline");
+    expect(html.startsWith("<!doctype html>")).toBe(true);
+  });
+
+  it("escapes text from the report", () => {
+    expect(html).toContain("&lt;script&gt;alert(1)&lt;/script&gt;");
+    expect(html).toContain("refused &quot;&lt;b&gt;&quot;");
+    expect(escapeHtml(`<a href="x">'&'</a>`)).toBe("&lt;a href=&quot;x&quot;&gt;&#39;&amp;&#39;&lt;/a&gt;");
+  });
+
+  it("shows the summary, tables and thresholds", () => {
+    expect(html).toContain("receiver.test.svc:8080");
+    expect(html).toContain("Requests per second");
+    expect(html).toContain("Latency (corrected)");
+    expect(html).toContain("Errors per second");
+    expect(html).toContain("voipbin");
+    expect(html).toContain("503");
+    expect(html).toContain("FAIL");
+    expect(html).toContain("1 of 2 thresholds breached");
+  });
+
+  it("renders an empty report", () => {
+    const empty = buildReport({ samples: [], targetCallsPerSec: 0, elapsedMs: 0 });
+    expect(empty.timeline).toEqual([]);
+    const page = renderHtml(empty);
+    expect(page).toContain("<svg");
+    expect(page).toContain("no data");
+    expect(page).toContain("No requests were sent.");
+    expect(page).toContain("No thresholds were set");
+    expect(page).not.toMatch(/NaN|Infinity|undefined/);
+    expect(page).toMatch(/<\/html>\s*$/);
+  });
+
+  it("renders a merged report", () => {
+    const a = { ...report, config: { ...report.config, shards: [{ index: 0, count: 2 }] } };
+    const b = buildReport({ samples: [{ t: 0, latencyMs: 3 }], shards: [{ index: 1, count: 2 }] });
+    const page = renderHtml(mergeReports([a, b]));
+    expect(page).toContain("2 shards merged");
+  });
+});

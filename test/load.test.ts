@@ -1,0 +1,265 @@
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { promisify } from "node:util";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Rng } from "../src/core/random.js";
+import {
+  constantRate,
+  expectedCalls,
+  loadPhases,
+  nextGap,
+  parseRamp,
+  parseRate,
+} from "../src/load/arrivals.js";
+import { isLoopback, runLoad } from "../src/load/run.js";
+import { resolveScenarios } from "../src/scenario/load.js";
+import { findVendor } from "../src/vendors/registry.js";
+import { writeFileSync } from "node:fs";
+
+/** pbxsim load: arrival models, a short real run on loopback, thresholds, shards and merges. */
+
+let server: Server;
+let url = "";
+let received = 0;
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      received++;
+      res.writeHead(200).end();
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+});
+afterAll(() => server.close());
+
+describe("arrival models", () => {
+  it("parses rates and ramps", () => {
+    expect(parseRate("80/s")).toBe(80);
+    expect(parseRate("120/m")).toBe(2);
+    expect(parseRate("3600/h")).toBe(1);
+    expect(() => parseRate("fast")).toThrow(/--rate fast: write calls per time unit/);
+    const ramp = parseRamp("10/s..80/s:2m");
+    expect(ramp.rateAt(0)).toBe(10);
+    expect(ramp.rateAt(60_000)).toBe(45);
+    expect(ramp.rateAt(300_000)).toBe(80);
+    expect(() => parseRamp("10/s-80/s")).toThrow(/FROM..TO:DURATION/);
+  });
+
+  it("Poisson arrivals average the rate; constant arrivals are evenly spaced", () => {
+    const rng = new Rng(1);
+    const p = constantRate(50, "50/s");
+    let t = 0;
+    let n = 0;
+    while (t < 200_000) {
+      t += nextGap(p, t, "poisson", rng);
+      n++;
+    }
+    expect(n / 200).toBeGreaterThan(47);
+    expect(n / 200).toBeLessThan(53);
+    expect(nextGap(p, 0, "constant", rng)).toBe(20);
+    expect(expectedCalls(parseRamp("0/s..10/s:10s"), 10_000)).toBeCloseTo(50, 0);
+  });
+
+  it("reads a phases file", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-phases-"));
+    const f = join(dir, "phases.yaml");
+    writeFileSync(f, "- { rate: 10/s, duration: 1m }\n- { ramp: 10/s..40/s, duration: 30s }\n");
+    const p = loadPhases(f);
+    expect(p.durationMs).toBe(90_000);
+    expect(p.rateAt(30_000)).toBe(10);
+    expect(p.rateAt(75_000)).toBe(25);
+    expect(p.rateAt(100_000)).toBe(0);
+  });
+
+  it("knows loopback targets", () => {
+    expect(isLoopback(new URL("http://127.0.0.1:1/"))).toBe(true);
+    expect(isLoopback(new URL("http://localhost/"))).toBe(true);
+    expect(isLoopback(new URL("http://[::1]/"))).toBe(true);
+    expect(isLoopback(new URL("https://crm.example.com/"))).toBe(false);
+  });
+});
+
+describe("a short real run", () => {
+  it("delivers whole calls of a mixed vendor workload and accounts for every request", async () => {
+    const scenarios = [
+      ...resolveScenarios(["enreach/queue-answered"], findVendor).map((scenario) => ({
+        scenario,
+        weight: 2,
+      })),
+      ...resolveScenarios(
+        [
+          "voipbin/queue-answered",
+          "3cx/inbound-queue-answered",
+          "webitel/inbound-queue-answered",
+          "acefone/inbound-ivr-answered",
+        ],
+        findVendor,
+      ).map((scenario) => ({ scenario, weight: 1 })),
+    ];
+    const before = received;
+    const report = await runLoad({
+      scenarios,
+      targets: { byVendor: new Map(), fallback: { url, secret: "s3cret" } },
+      rate: constantRate(40, "40/s"),
+      arrivals: "constant",
+      calls: 30,
+      speed: 2000,
+      seed: 3,
+      maxInflight: 32,
+    });
+    expect(report.calls.started).toBe(30);
+    expect(report.calls.completed).toBe(30);
+    expect(report.requests.sent).toBe(
+      report.requests.delivered + report.requests.failed + report.requests.retried,
+    );
+    expect(report.requests.failed).toBe(0);
+    expect(received - before).toBe(report.requests.sent);
+    expect(report.latency.corrected.count).toBe(report.requests.sent);
+    expect(report.latency.corrected.p99).toBeGreaterThanOrEqual(report.latency.service.p50);
+    expect(Object.keys(report.byEvent).some((k) => k.startsWith("enreach "))).toBe(true);
+    expect(Object.keys(report.byEvent).some((k) => k.startsWith("webitel "))).toBe(true);
+    expect(report.rates.targetCallsPerSec).toBeCloseTo(40, 0);
+    expect(report.timeline.reduce((s, b) => s + b.requests, 0)).toBe(report.requests.sent);
+  }, 30_000);
+
+  it("counts failures by reason when the receiver is gone", async () => {
+    const dead = createServer();
+    await new Promise<void>((r) => dead.listen(0, "127.0.0.1", r));
+    const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
+    await new Promise<void>((r) => dead.close(() => r()));
+    const report = await runLoad({
+      scenarios: resolveScenarios(["enreach/outbound-answered"], findVendor).map((scenario) => ({
+        scenario,
+        weight: 1,
+      })),
+      targets: { byVendor: new Map(), fallback: { url: deadUrl } },
+      rate: constantRate(20, "20/s"),
+      arrivals: "constant",
+      calls: 3,
+      speed: "max",
+      seed: 1,
+      retrySchedule: [],
+    });
+    expect(report.requests.failed).toBe(report.requests.sent);
+    expect(Object.keys(report.errors)[0]).toMatch(/connection refused/);
+    expect(report.calls.completed).toBe(3);
+  }, 30_000);
+});
+
+describe("the CLI", () => {
+  const BIN = resolve(__dirname, "..", "bin", "pbxsim.js");
+  const run = promisify(execFile);
+  const cli = (args: string[]) =>
+    run(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 }).then(
+      (r) => ({ code: 0, ...r }),
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+
+  it("writes the three report forms and exits 99 when a threshold is breached", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-"));
+    const r = await cli([
+      "load",
+      "enreach/queue-answered",
+      "--url",
+      url,
+      "--rate",
+      "50/s",
+      "--calls",
+      "10",
+      "--speed",
+      "max",
+      "--seed",
+      "1",
+      "--report",
+      join(dir, "r.json"),
+      "--html",
+      join(dir, "r.html"),
+      "--stats-file",
+      join(dir, "s.ndjson"),
+      "--threshold",
+      "p99<1ms",
+      "--threshold",
+      "errors<1%",
+    ]);
+    expect(r.code).toBe(99);
+    expect(r.stdout).toMatch(/threshold FAIL p99<1ms/);
+    expect(r.stdout).toMatch(/threshold ok +errors<1%/);
+    const report = JSON.parse(readFileSync(join(dir, "r.json"), "utf8"));
+    expect(report.tool).toBe("pbxsim");
+    expect(report.calls.started).toBe(10);
+    expect(readFileSync(join(dir, "r.html"), "utf8")).toMatch(/<svg/);
+  }, 60_000);
+
+  it("refuses a remote target without --allow-remote", async () => {
+    const r = await cli([
+      "load",
+      "enreach/queue-answered",
+      "--url",
+      "https://crm.example.com/hook",
+      "--rate",
+      "1/s",
+      "--calls",
+      "1",
+    ]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/not a loopback address.*--allow-remote/);
+  });
+
+  it("shards across processes and merges the reports exactly; --workers does the same on one machine", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-shards-"));
+    const args = [
+      "load",
+      "enreach/outbound-answered",
+      "--url",
+      url,
+      "--rate",
+      "40/s",
+      "--calls",
+      "20",
+      "--speed",
+      "max",
+      "--seed",
+      "9",
+      "--arrivals",
+      "constant",
+      "--quiet",
+    ];
+    const [a, b] = await Promise.all([
+      cli([...args, "--shard", "0/2", "--report", join(dir, "a.json")]),
+      cli([...args, "--shard", "1/2", "--report", join(dir, "b.json")]),
+    ]);
+    expect(a.code).toBe(0);
+    expect(b.code).toBe(0);
+    const ra = JSON.parse(readFileSync(join(dir, "a.json"), "utf8"));
+    const rb = JSON.parse(readFileSync(join(dir, "b.json"), "utf8"));
+    expect(ra.calls.started + rb.calls.started).toBe(20);
+    const m = await cli([
+      "report",
+      "merge",
+      join(dir, "a.json"),
+      join(dir, "b.json"),
+      "--out",
+      join(dir, "m.json"),
+    ]);
+    expect(m.code).toBe(0);
+    const merged = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
+    expect(merged.calls.started).toBe(20);
+    expect(merged.requests.sent).toBe(ra.requests.sent + rb.requests.sent);
+    expect(merged.latency.corrected.count).toBe(ra.latency.corrected.count + rb.latency.corrected.count);
+    const w = await cli([
+      ...args.filter((x) => x !== "--quiet"),
+      "--workers",
+      "2",
+      "--report",
+      join(dir, "w.json"),
+    ]);
+    expect(w.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "w.json"), "utf8")).calls.started).toBe(20);
+  }, 60_000);
+});
