@@ -175,3 +175,17 @@ export interface Vendor {
   /** The key a receiver dedupes on. */
   dedupeKeyOf?(body: unknown): string | undefined;
 }
+
+/** A zod error's issues as `path: message` lines. */
+export function issueLines(error: {
+  issues: readonly { path: readonly PropertyKey[]; message: string }[];
+}): string[] {
+  return error.issues.map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`);
+}
+
+/** A string field of a parsed body, if the body is an object that has it. */
+export function stringField(body: unknown, key: string): string | undefined {
+  if (!body || typeof body !== "object") return undefined;
+  const v = (body as Record<string, unknown>)[key];
+  return typeof v === "string" ? v : undefined;
+}

@@ -1,11 +1,12 @@
 import { PbxsimError } from "../../core/errors.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
-import type {
-  EncodedRequest,
-  ProjectionContext,
-  TransportSpec,
-  Vendor,
-  VendorEvent,
+import {
+  issueLines,
+  type EncodedRequest,
+  type ProjectionContext,
+  type TransportSpec,
+  type Vendor,
+  type VendorEvent,
 } from "../../core/vendor.js";
 import { projectThreeCx } from "./project.js";
 import { FormRecordingSchema, threeCxEvent, threeCxEvents } from "./schemas.js";
@@ -185,7 +186,7 @@ export const threeCx: Vendor = {
     return {
       ok: r.success,
       event: k.name,
-      issues: r.success ? [] : r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
+      issues: r.success ? [] : issueLines(r.error),
     };
   },
   okResponse: { status: 200 },

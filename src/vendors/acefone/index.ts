@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
-import type {
-  EncodedRequest,
-  ProjectionContext,
-  TargetSettings,
-  TransportSpec,
-  Vendor,
-  VendorEvent,
+import {
+  issueLines,
+  stringField,
+  type EncodedRequest,
+  type ProjectionContext,
+  type TargetSettings,
+  type TransportSpec,
+  type Vendor,
+  type VendorEvent,
 } from "../../core/vendor.js";
 import { type DatePart, projectAcefone, type Stamp } from "./project.js";
 import {
@@ -501,14 +503,11 @@ export const acefone: Vendor = {
     return {
       ok: r.success,
       event: trigger,
-      issues: r.success ? [] : r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
+      issues: r.success ? [] : issueLines(r.error),
     };
   },
   okResponse: { status: 200 },
-  callIdOf: (body) =>
-    body && typeof body === "object" && typeof (body as { call_id?: unknown }).call_id === "string"
-      ? (body as { call_id: string }).call_id
-      : undefined,
+  callIdOf: (body) => stringField(body, "call_id"),
   dedupeKeyOf(body) {
     if (!body || typeof body !== "object") return undefined;
     const b = body as Record<string, unknown>;

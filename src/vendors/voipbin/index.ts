@@ -3,13 +3,14 @@ import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import { signatureHeaderValue } from "../../core/signing.js";
-import type {
-  EncodedRequest,
-  ProjectionContext,
-  TargetSettings,
-  TransportSpec,
-  Vendor,
-  VendorEvent,
+import {
+  issueLines,
+  type EncodedRequest,
+  type ProjectionContext,
+  type TargetSettings,
+  type TransportSpec,
+  type Vendor,
+  type VendorEvent,
 } from "../../core/vendor.js";
 import { projectVoipbin } from "./project.js";
 import { envelopeSchema, voipbinEvents } from "./schemas.js";
@@ -272,7 +273,7 @@ export const voipbin: Vendor = {
     return {
       ok: r.success,
       event: name,
-      issues: r.success ? [] : r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
+      issues: r.success ? [] : issueLines(r.error),
     };
   },
   authApplies: (body) => generation(body) === "current",

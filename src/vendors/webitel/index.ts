@@ -1,13 +1,15 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
-import type {
-  EncodedRequest,
-  ProjectionContext,
-  TargetSettings,
-  TransportSpec,
-  Vendor,
-  VendorEvent,
+import {
+  issueLines,
+  stringField,
+  type EncodedRequest,
+  type ProjectionContext,
+  type TargetSettings,
+  type TransportSpec,
+  type Vendor,
+  type VendorEvent,
 } from "../../core/vendor.js";
 import { HOOKS, projectWebitel } from "./project.js";
 import { webitelDirectory, webitelRegion } from "./world.js";
@@ -326,14 +328,11 @@ export const webitel: Vendor = {
     return {
       ok: r.success,
       event: typeof b.state === "string" ? b.state : undefined,
-      issues: r.success ? [] : r.error.issues.map((i) => `${i.path.join(".") || "(body)"}: ${i.message}`),
+      issues: r.success ? [] : issueLines(r.error),
     };
   },
   okResponse: { status: 200 },
-  callIdOf: (body) =>
-    body && typeof body === "object" && typeof (body as { attempt_id?: unknown }).attempt_id === "string"
-      ? (body as { attempt_id: string }).attempt_id
-      : undefined,
+  callIdOf: (body) => stringField(body, "attempt_id"),
   dedupeKeyOf(body) {
     if (!body || typeof body !== "object") return undefined;
     const b = body as Record<string, unknown>;
