@@ -407,6 +407,65 @@ describe("pbxsim CLI", () => {
       noStack(r.stderr);
     });
 
+    it("output paths that cannot be written, before anything is sent", async () => {
+      const r = await cli([
+        "run",
+        "enreach/queue-answered",
+        "--url",
+        "http://127.0.0.1:9/",
+        "--out",
+        "/nonexistent-dir/report.json",
+      ]);
+      expect(r.code).toBe(5);
+      expect(r.stderr).toMatch(/--out \/nonexistent-dir\/report.json: cannot write there \(ENOENT\)/);
+      const rec = await cli(["receive", "--port", "0", "--record", "/nonexistent-dir/rec.ndjson"]);
+      expect(rec.code).toBe(5);
+      noStack(rec.stderr);
+    });
+
+    it("targets files: missing, broken YAML with its line, an unknown vendor section, a bad field", async () => {
+      const dir = tmp();
+      const missing = await cli(["run", "enreach/queue-answered", "--targets", join(dir, "nope.yaml")]);
+      expect(missing.code).toBe(3);
+      expect(missing.stderr).toMatch(/--targets .*nope.yaml: cannot read the file/);
+      const broken = join(dir, "broken.yaml");
+      writeFileSync(broken, "enreach:\n  Webhook: { Endpoint: [unclosed\n");
+      const b = await cli(["run", "enreach/queue-answered", "--targets", broken]);
+      expect(b.code).toBe(3);
+      expect(b.stderr).toMatch(/broken.yaml:\d+: YAML syntax error/);
+      const unknown = join(dir, "unknown.yaml");
+      writeFileSync(unknown, "acme:\n  url: http://127.0.0.1:9/\n");
+      const u = await cli(["run", "enreach/queue-answered", "--targets", unknown]);
+      expect(u.code).toBe(3);
+      expect(u.stderr).toMatch(/"acme" is not a vendor/);
+      const bad = join(dir, "bad.yaml");
+      writeFileSync(
+        bad,
+        "enreach:\n  Webhook: { Endpoint: https://127.0.0.1:9/ }\n  Subscriptions:\n    - { EventType: NoSuchEvent, AllEntities: true }\n",
+      );
+      const x = await cli(["run", "enreach/queue-answered", "--targets", bad]);
+      expect(x.code).toBe(3);
+      expect(x.stderr).toMatch(/"NoSuchEvent" is not an Enreach event type/);
+      for (const res of [missing, b, u, x]) noStack(res.stderr);
+    });
+
+    it("load flags: a bad rate, duration, shard or threshold", async () => {
+      const base = ["load", "enreach/queue-answered", "--url", "http://127.0.0.1:9/"];
+      const cases: [string[], RegExp][] = [
+        [["--rate", "fast", "--calls", "1"], /--rate fast: write calls per time unit/],
+        [["--rate", "1/s", "--duration", "soon"], /--duration soon: not a duration/],
+        [["--rate", "1/s", "--calls", "1", "--shard", "3/2"], /--shard 3\/2: write INDEX\/COUNT/],
+        [["--rate", "1/s", "--calls", "1", "--threshold", "p99 under 2s"], /p99 under 2s/],
+        [["--rate", "1/s"], /load needs an end/],
+      ];
+      for (const [args, msg] of cases) {
+        const r = await cli([...base, ...args]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(msg);
+        noStack(r.stderr);
+      }
+    });
+
     it("a broken scenario file names the file and line", async () => {
       const dir = tmp();
       const f = join(dir, "broken.yaml");

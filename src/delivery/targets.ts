@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parseDocument } from "yaml";
+import { LineCounter, parseDocument } from "yaml";
 import { PbxsimError } from "../core/errors.js";
 import type { TargetSettings } from "../core/vendor.js";
 import { findVendor, VENDORS } from "../vendors/registry.js";
@@ -24,10 +24,11 @@ export function loadTargetsFile(file: string): VendorTargets {
       `--targets ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}); check the path.`,
     );
   }
-  const doc = parseDocument(text, { prettyErrors: false });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
   if (doc.errors.length) {
     const e = doc.errors[0]!;
-    const line = e.linePos?.[0]?.line;
+    const line = lineCounter.linePos(e.pos[0]).line;
     throw new PbxsimError(
       "TARGETS",
       `${file}${line ? `:${line}` : ""}: YAML syntax error: ${e.message.split("\n")[0]}. Fix the YAML there.`,
