@@ -5,7 +5,9 @@ import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
 import { Rng, randomSeed } from "../core/random.js";
 import { redactHeaders } from "../core/redact.js";
 import { describeSuccess } from "../core/vendor.js";
+import { applyChaos, countFaults, type InjectedFault, parseChaos } from "../delivery/chaos.js";
 import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
+import { recordLine, replayRequests, truthFile } from "../delivery/record.js";
 import type { DeliveryResult } from "../delivery/engine.js";
 import { dryRunLine, type PlannedRequest } from "../delivery/plan.js";
 import { deliverPlan, planFromOptions, SEEDED_START, secretsOf } from "../delivery/run.js";
@@ -257,6 +259,9 @@ function resultJson(r: DeliveryResult) {
 
 export interface RunArgs {
   scenarios: string[];
+  chaos?: string;
+  record?: string;
+  truth?: string;
   secret?: string;
   reorder?: string | boolean;
   option?: string[];
@@ -303,6 +308,9 @@ export async function runCommand(a: RunArgs): Promise<number> {
       "run needs a target: --url URL, or --targets FILE (or --dry-run to print the requests).",
     );
   if (a.out) prepareOutput(a.out, "--out");
+  if (a.record) prepareOutput(a.record, "--record");
+  if (a.truth) prepareOutput(a.truth, "--truth");
+  parseChaos(a.chaos);
 
   const secret = secretFlag(a.token, a.secret);
   const reorderMs =
@@ -333,6 +341,17 @@ export async function runCommand(a: RunArgs): Promise<number> {
       ),
     );
   for (const n of plan.notices) err(`note: ${n}`);
+  // the ground truth: what really happened, before any fault is injected on the way
+  if (a.truth) writeFileSync(a.truth, truthFile(plan.calls, plan.requests));
+  const chaos = parseChaos(a.chaos);
+  let faults: InjectedFault[] = [];
+  if (chaos) {
+    const applied = applyChaos(plan.requests, chaos, seed);
+    plan.requests = applied.requests;
+    faults = applied.faults;
+    const counts = countFaults(faults);
+    err(`chaos: ${Object.entries(counts).map(([k, v]) => `${k}×${v}`).join(" ") || "no fault drawn"}`);
+  }
 
   if (a.dryRun) {
     const lines = plan.requests.map(dryRunLine);
@@ -358,6 +377,9 @@ export async function runCommand(a: RunArgs): Promise<number> {
       token: secret,
       deadLetterFile: a.deadLetter,
       signal: controller.signal,
+      onAttempt: a.record
+        ? (r, at) => appendLine(a.record!, recordLine(r, at, secretsOf(plan.requests, secret)))
+        : undefined,
       onResult: (r) => {
         if (!a.quiet && !a.json) err(deliveryLine(r));
       },
@@ -367,6 +389,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
       const report = {
         seed,
         summary,
+        faults,
         results: results.map((r) => ({
           ...resultJson(r),
           url: r.request.url,
@@ -388,6 +411,46 @@ export async function runCommand(a: RunArgs): Promise<number> {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
   }
+}
+
+export interface ReplayArgs {
+  file: string;
+  url?: string;
+  speed?: string;
+  token?: string;
+  secret?: string;
+  keepIds?: boolean;
+  freshIds?: boolean;
+  insecure?: boolean;
+  ca?: string;
+  seed?: number;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+/** Sends a recording or a dead-letter file again: byte-identical bodies, or fresh ids, with today's secret. */
+export async function replayCommand(a: ReplayArgs): Promise<number> {
+  if (a.keepIds && a.freshIds) throw new UsageError("give --keep-ids or --fresh-ids, not both.");
+  const speed = parseSpeed(a.speed ?? "max");
+  const secret = secretFlag(a.token, a.secret);
+  const url = parseUrlFlag(a.url);
+  const requests = replayRequests({ file: a.file, url, token: a.token, secret: a.secret, freshIds: a.freshIds, seed: parseSeed(a.seed) });
+  if (requests.length === 0) throw new PbxsimError("IO", `${a.file}: nothing to replay (no request lines).`);
+  const { summary } = await deliverPlan(
+    { calls: [], requests, notices: [] },
+    {
+      speed,
+      insecure: a.insecure,
+      caFile: a.ca,
+      token: secret,
+      onResult: (r) => {
+        if (!a.quiet && !a.json) err(deliveryLine(r));
+      },
+    },
+  );
+  if (a.json) out(JSON.stringify(summary, null, 2));
+  else out(formatSummary(summary));
+  return summary.delivered === summary.events ? 0 : EXIT_CODES.UNDELIVERED;
 }
 
 export interface ReceiveArgs {

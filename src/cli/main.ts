@@ -1,7 +1,7 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT_CODES, PbxsimError } from "../core/errors.js";
-import { demoCommand, listCommand, receiveCommand, runCommand, sendCommand } from "./commands.js";
+import { demoCommand, listCommand, receiveCommand, replayCommand, runCommand, sendCommand } from "./commands.js";
 import {
   checkCommand,
   contractsGenerateCommand,
@@ -131,6 +131,9 @@ export function buildCli(argv: string[]) {
             })
             .option("json", { type: "boolean", describe: "summary as JSON on stdout" })
             .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" })
+            .option("chaos", { type: "string", describe: "faults, e.g. duplicate=0.05,reorder=0.05,delay=0.1:5s,malformed=0.01,bad-token=0.01,drop=0.01" })
+            .option("record", { type: "string", describe: "write every request and answer as NDJSON (secrets redacted)" })
+            .option("truth", { type: "string", describe: "write what really happened, one NDJSON line per call" })
             .option("reorder", {
               type: "string",
               describe:
@@ -327,6 +330,25 @@ export function buildCli(argv: string[]) {
           .option("threshold", { type: "string", array: true })
           .option("json", { type: "boolean" }),
       act((a) => reportMergeCommand({ ...a, files: (a.files as string[]) ?? [] })),
+    )
+    .command(
+      "replay <file>",
+      "send a recording (--record) or a dead-letter file again",
+      (y) =>
+        y
+          .positional("file", { type: "string", demandOption: true })
+          .option("url", { type: "string", describe: "send here instead of the recorded URL" })
+          .option("speed", { type: "string", describe: "divide the recorded gaps by N, or max (default)" })
+          .option("token", { type: "string" })
+          .option("secret", { type: "string" })
+          .option("keep-ids", { type: "boolean", describe: "byte-identical bodies (default)" })
+          .option("fresh-ids", { type: "boolean", describe: "new ids, consistently per call" })
+          .option("insecure", { type: "boolean" })
+          .option("ca", { type: "string" })
+          .option("seed", { type: "number" })
+          .option("json", { type: "boolean" })
+          .option("quiet", { type: "boolean" }),
+      act((a) => replayCommand({ ...a, file: a.file as string })),
     )
     .command(
       "demo",

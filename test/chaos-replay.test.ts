@@ -1,0 +1,184 @@
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { applyChaos, countFaults, parseChaos } from "../src/delivery/chaos.js";
+import { planRun } from "../src/delivery/plan.js";
+import { recordLine, replayRequests, truthFile } from "../src/delivery/record.js";
+import { deliverPlan } from "../src/delivery/run.js";
+import { resolveScenarios } from "../src/scenario/load.js";
+import { findVendor } from "../src/vendors/registry.js";
+import { startServer, type TestServer } from "./helpers/servers.js";
+
+/** Faults on the sending side, recordings and their replay, and the ground truth. */
+
+let servers: TestServer[] = [];
+afterEach(async () => {
+  await Promise.all(servers.map((s) => s.close()));
+  servers = [];
+});
+
+function plan(ids: string[], calls: number, seed = 1) {
+  return planRun({
+    scenarios: resolveScenarios(ids, findVendor),
+    targets: { byVendor: new Map(), fallback: { url: "http://127.0.0.1:9/hook", secret: "s3cret" } },
+    seed,
+    start: Date.UTC(2026, 0, 5, 7),
+    calls,
+  });
+}
+
+describe("--chaos", () => {
+  it("parses faults and explains bad ones", () => {
+    expect(parseChaos("duplicate=0.1,delay=0.2:5s,bad-token=0.05")).toEqual({
+      duplicate: 0.1,
+      delay: { p: 0.2, ms: 5000 },
+      badToken: 0.05,
+    });
+    expect(() => parseChaos("explode=0.1")).toThrow(/unknown fault "explode"/);
+    expect(() => parseChaos("drop=2")).toThrow(/probability from 0 to 1/);
+    expect(() => parseChaos("delay=0.1")).toThrow(/probability:hold/);
+  });
+
+  it("produces each fault at its rate, lists every one, and is seeded", () => {
+    const p = plan(["enreach/queue-answered", "voipbin/queue-answered"], 60);
+    const n = p.requests.length;
+    const spec = parseChaos("duplicate=0.1,delay=0.1:5s,malformed=0.1,bad-token=0.1,drop=0.1")!;
+    const a = applyChaos(p.requests, spec, 7);
+    const counts = countFaults(a.faults);
+    for (const f of ["duplicate", "delay", "malformed", "bad-token", "drop"]) {
+      // around 10 % of the requests each (binomial, wide bounds)
+      expect(counts[f]).toBeGreaterThan(n * 0.05);
+      expect(counts[f]).toBeLessThan(n * 0.15);
+    }
+    expect(a.requests.length).toBe(n - counts.drop! + counts.duplicate!);
+    expect(applyChaos(p.requests, spec, 7)).toEqual(a);
+    // a dropped request is gone; a duplicated one is there twice, later, with the same body
+    const dup = a.faults.find((f) => f.fault === "duplicate")!;
+    const body = p.requests[dup.planned]!.body;
+    const copies = a.requests.filter((r) => r.body === body);
+    expect(copies).toHaveLength(2);
+    expect(copies[1]!.at).toBeGreaterThan(copies[0]!.at);
+    // bad-token: Enreach gets a wrong token, VoIPBIN legacy has no auth to spoil
+    for (const f of a.faults.filter((x) => x.fault === "bad-token")) {
+      expect(f.detail).toMatch(f.vendor === "enreach" ? /wrong token/ : /no auth/);
+    }
+    // malformed: truncated JSON
+    const m = a.faults.find((f) => f.fault === "malformed")!;
+    expect(() =>
+      JSON.parse(
+        a.requests.find((r) => r.call === m.call && r.event === m.event && !r.body.endsWith("}"))!.body,
+      ),
+    ).toThrow();
+  });
+
+  it("reorder swaps neighbouring events of one call", () => {
+    const p = plan(["enreach/queue-answered"], 10);
+    const a = applyChaos(p.requests, { reorder: 0.5 }, 3);
+    expect(a.faults.length).toBeGreaterThan(0);
+    const f = a.faults[0]!;
+    const call = a.requests.filter((r) => r.call === f.call).map((r) => r.event);
+    const planned = p.requests.filter((r) => r.call === f.call).map((r) => r.event);
+    expect(call).not.toEqual(planned);
+    expect([...call].sort()).toEqual([...planned].sort());
+  });
+});
+
+describe("--record and replay", () => {
+  it("replays byte-identical bodies with today's token, or fresh ids consistently per call", async () => {
+    const s = await startServer((_req, res) => res.writeHead(200).end());
+    servers.push(s);
+    const p = plan(["enreach/queue-answered"], 3);
+    for (const r of p.requests) r.url = s.url;
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-rec-"));
+    const rec = join(dir, "rec.ndjson");
+    writeFileSync(rec, "");
+    await deliverPlan(p, {
+      speed: "max",
+      token: "s3cret",
+      onAttempt: (r, a) =>
+        writeFileSync(rec, `${readFileSync(rec, "utf8")}${recordLine(r, a, ["s3cret"])}\n`),
+    });
+    expect(readFileSync(rec, "utf8")).not.toContain("s3cret");
+    const original = s.requests.map((q) => q.body);
+
+    const kept = replayRequests({ file: rec, url: s.url, token: "n3w" });
+    expect(kept.map((r) => r.body)).toEqual(p.requests.map((r) => r.body));
+    expect(kept.every((r) => r.headers["x-benemen-token"] === "n3w")).toBe(true);
+    s.requests.length = 0;
+    await deliverPlan({ calls: [], requests: kept, notices: [] }, { speed: "max" });
+    expect(s.requests.map((q) => q.body).sort()).toEqual([...original].sort());
+
+    const fresh = replayRequests({ file: rec, url: s.url, freshIds: true, seed: 5 });
+    const callIds = (reqs: { body: string; call: string }[]) =>
+      new Map(reqs.map((r) => [r.call, JSON.parse(r.body).CallId as string]));
+    const before = callIds(p.requests);
+    const after = callIds(fresh);
+    for (const [call, id] of after) {
+      expect(id).not.toBe(before.get(call));
+      // every event of a call carries the same fresh CallId
+      expect(new Set(fresh.filter((r) => r.call === call).map((r) => JSON.parse(r.body).CallId))).toEqual(
+        new Set([id]),
+      );
+    }
+  });
+
+  it("replays a dead-letter file", async () => {
+    const s = await startServer((_req, res) => res.writeHead(200).end());
+    servers.push(s);
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-dl-"));
+    const dl = join(dir, "dead.ndjson");
+    const p = plan(["enreach/outbound-answered"], 1);
+    for (const r of p.requests) r.url = "http://127.0.0.1:9/";
+    await deliverPlan(p, { speed: "max", retrySchedule: [], deadLetterFile: dl, token: "s3cret" });
+    const again = replayRequests({ file: dl, url: s.url, token: "s3cret" });
+    expect(again).toHaveLength(p.requests.length);
+    await deliverPlan({ calls: [], requests: again, notices: [] }, { speed: "max" });
+    expect(s.requests).toHaveLength(p.requests.length);
+    expect(s.requests.every((q) => q.headers["x-benemen-token"] === "s3cret")).toBe(true);
+  });
+
+  it("explains a file that is not a recording", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-bad-"));
+    const f = join(dir, "x.ndjson");
+    writeFileSync(f, "hello\n");
+    expect(() => replayRequests({ file: f })).toThrow(/x.ndjson:1: not a JSON line/);
+  });
+});
+
+describe("--truth", () => {
+  it("one line per call whose ids, outcome and times match what the payloads say", () => {
+    const p = plan(
+      [
+        "enreach/queue-answered",
+        "enreach/queue-missed",
+        "3cx/inbound-queue-answered",
+        "webitel/inbound-queue-answered",
+      ],
+      5,
+      2,
+    );
+    const lines = truthFile(p.calls, p.requests)
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines).toHaveLength(p.calls.length);
+    for (const t of lines) {
+      const reqs = p.requests.filter((r) => r.call === t.call);
+      if (t.vendor === "enreach") {
+        const bodies = reqs.map((r) => JSON.parse(r.body));
+        expect(t.callIds).toEqual([bodies.find((b) => b.CallId)!.CallId]);
+        const connected = bodies.find((b) => b.EventType === "QueueCallInUserConnected");
+        expect(t.outcome).toBe(connected ? "answered" : "abandoned");
+        if (connected) {
+          const end = bodies.find((b) => b.EventType === "QueueCallInDisconnected")!;
+          const secs = (Date.parse(`${end.Timestamp}Z`) - Date.parse(`${connected.Timestamp}Z`)) / 1000;
+          expect(Math.abs(secs - t.talkSec)).toBeLessThanOrEqual(1);
+          expect(t.answeredBy).toContain(connected.UserName);
+        }
+      }
+      if (t.vendor === "3cx") expect(t.callIds[0]).toMatch(/^\d{12}_\d+$/);
+      if (t.vendor === "webitel") expect(t.callIds[0]).toMatch(/^\d+$/);
+    }
+  });
+});
