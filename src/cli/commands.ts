@@ -350,7 +350,13 @@ export async function runCommand(a: RunArgs): Promise<number> {
     plan.requests = applied.requests;
     faults = applied.faults;
     const counts = countFaults(faults);
-    err(`chaos: ${Object.entries(counts).map(([k, v]) => `${k}×${v}`).join(" ") || "no fault drawn"}`);
+    err(
+      `chaos: ${
+        Object.entries(counts)
+          .map(([k, v]) => `${k}×${v}`)
+          .join(" ") || "no fault drawn"
+      }`,
+    );
   }
 
   if (a.dryRun) {
@@ -434,7 +440,14 @@ export async function replayCommand(a: ReplayArgs): Promise<number> {
   const speed = parseSpeed(a.speed ?? "max");
   const secret = secretFlag(a.token, a.secret);
   const url = parseUrlFlag(a.url);
-  const requests = replayRequests({ file: a.file, url, token: a.token, secret: a.secret, freshIds: a.freshIds, seed: parseSeed(a.seed) });
+  const requests = replayRequests({
+    file: a.file,
+    url,
+    token: a.token,
+    secret: a.secret,
+    freshIds: a.freshIds,
+    seed: parseSeed(a.seed),
+  });
   if (requests.length === 0) throw new PbxsimError("IO", `${a.file}: nothing to replay (no request lines).`);
   const { summary } = await deliverPlan(
     { calls: [], requests, notices: [] },

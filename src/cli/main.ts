@@ -1,7 +1,14 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT_CODES, PbxsimError } from "../core/errors.js";
-import { demoCommand, listCommand, receiveCommand, replayCommand, runCommand, sendCommand } from "./commands.js";
+import {
+  demoCommand,
+  listCommand,
+  receiveCommand,
+  replayCommand,
+  runCommand,
+  sendCommand,
+} from "./commands.js";
 import {
   checkCommand,
   contractsGenerateCommand,
@@ -131,9 +138,19 @@ export function buildCli(argv: string[]) {
             })
             .option("json", { type: "boolean", describe: "summary as JSON on stdout" })
             .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" })
-            .option("chaos", { type: "string", describe: "faults, e.g. duplicate=0.05,reorder=0.05,delay=0.1:5s,malformed=0.01,bad-token=0.01,drop=0.01" })
-            .option("record", { type: "string", describe: "write every request and answer as NDJSON (secrets redacted)" })
-            .option("truth", { type: "string", describe: "write what really happened, one NDJSON line per call" })
+            .option("chaos", {
+              type: "string",
+              describe:
+                "faults, e.g. duplicate=0.05,reorder=0.05,delay=0.1:5s,malformed=0.01,bad-token=0.01,drop=0.01",
+            })
+            .option("record", {
+              type: "string",
+              describe: "write every request and answer as NDJSON (secrets redacted)",
+            })
+            .option("truth", {
+              type: "string",
+              describe: "write what really happened, one NDJSON line per call",
+            })
             .option("reorder", {
               type: "string",
               describe:

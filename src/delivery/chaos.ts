@@ -33,14 +33,18 @@ const USAGE =
 
 function prob(name: string, v: string | undefined): number {
   const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || n < 0 || n > 1) throw new UsageError(`--chaos ${name}=${v ?? ""}: give a probability from 0 to 1. ${USAGE}.`);
+  if (v === undefined || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(`--chaos ${name}=${v ?? ""}: give a probability from 0 to 1. ${USAGE}.`);
   return n;
 }
 
 export function parseChaos(text: string | undefined): ChaosSpec | undefined {
   if (!text) return undefined;
   const spec: ChaosSpec = {};
-  for (const part of text.split(",").map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(",")
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const [name, value] = part.split("=") as [string, string | undefined];
     switch (name) {
       case "duplicate":
@@ -61,7 +65,10 @@ export function parseChaos(text: string | undefined): ChaosSpec | undefined {
       case "delay": {
         const [p, d] = (value ?? "").split(":");
         const ms = d === undefined ? undefined : parseDuration(d);
-        if (ms === undefined) throw new UsageError(`--chaos delay=${value ?? ""}: write probability:hold, e.g. delay=0.1:5s. ${USAGE}.`);
+        if (ms === undefined)
+          throw new UsageError(
+            `--chaos delay=${value ?? ""}: write probability:hold, e.g. delay=0.1:5s. ${USAGE}.`,
+          );
         spec.delay = { p: prob(name, p), ms };
         break;
       }
@@ -75,14 +82,25 @@ export function parseChaos(text: string | undefined): ChaosSpec | undefined {
 const WRONG = "pbxsim-wrong-secret";
 
 /** Applies the faults to a plan (a new list, re-sequenced in send order) and lists what it did. */
-export function applyChaos(requests: PlannedRequest[], spec: ChaosSpec, seed: number): { requests: PlannedRequest[]; faults: InjectedFault[] } {
+export function applyChaos(
+  requests: PlannedRequest[],
+  spec: ChaosSpec,
+  seed: number,
+): { requests: PlannedRequest[]; faults: InjectedFault[] } {
   const rng = new Rng(`${seed}/chaos`);
   const faults: InjectedFault[] = [];
   const note = (fault: InjectedFault["fault"], r: PlannedRequest, detail?: string) =>
-    faults.push({ fault, call: r.call, vendor: r.vendor, event: r.event, planned: r.seq, ...(detail ? { detail } : {}) });
+    faults.push({
+      fault,
+      call: r.call,
+      vendor: r.vendor,
+      event: r.event,
+      planned: r.seq,
+      ...(detail ? { detail } : {}),
+    });
   const out: PlannedRequest[] = [];
   for (const original of requests) {
-    let r = { ...original, headers: { ...original.headers } };
+    const r = { ...original, headers: { ...original.headers } };
     if (spec.drop && rng.bool(spec.drop)) {
       note("drop", r);
       continue;
@@ -98,8 +116,15 @@ export function applyChaos(requests: PlannedRequest[], spec: ChaosSpec, seed: nu
     if (spec.badToken && rng.bool(spec.badToken)) {
       const auth = r.transport.auth;
       if (auth.kind === "token") r.headers[auth.header] = WRONG;
-      else if (auth.kind === "hmac-sha256") r.headers[auth.header] = signatureHeaderValue(auth.prefix, WRONG, r.body);
-      note("bad-token", r, auth.kind === "none" ? "vendor has no auth: nothing to spoil" : `wrong ${auth.kind === "token" ? "token" : "signature"}`);
+      else if (auth.kind === "hmac-sha256")
+        r.headers[auth.header] = signatureHeaderValue(auth.prefix, WRONG, r.body);
+      note(
+        "bad-token",
+        r,
+        auth.kind === "none"
+          ? "vendor has no auth: nothing to spoil"
+          : `wrong ${auth.kind === "token" ? "token" : "signature"}`,
+      );
     }
     out.push(r);
     if (spec.duplicate && rng.bool(spec.duplicate)) {
@@ -107,7 +132,6 @@ export function applyChaos(requests: PlannedRequest[], spec: ChaosSpec, seed: nu
       out.push(later);
       note("duplicate", r, `sent again ${Math.round((later.at - r.at) / 1000)}s later`);
     }
-    r = out[out.length - 1]!;
   }
   // neighbouring events of a call swapped
   if (spec.reorder) {

@@ -75,7 +75,7 @@ export interface TruthLine {
 export function truthLine(call: SimulatedCall, vendor: Vendor, bodies: string[]): TruthLine {
   const ids = new Set<string>();
   for (const b of bodies) {
-    let parsed: unknown = b;
+    let parsed: unknown;
     try {
       parsed = JSON.parse(b);
     } catch {
@@ -111,8 +111,15 @@ export function truthLine(call: SimulatedCall, vendor: Vendor, bodies: string[])
 /** The ground truth of a planned run: one NDJSON line per call. */
 export function truthFile(calls: SimulatedCall[], requests: PlannedRequest[]): string {
   const bodies = new Map<string, string[]>();
-  for (const r of requests) bodies.set(r.call, [...(bodies.get(r.call) ?? []), r.url.includes("?") && r.body === "" ? r.url.split("?")[1]! : r.body]);
-  return calls.map((c) => JSON.stringify(truthLine(c, getVendor(c.vendor), bodies.get(c.key) ?? []))).join("\n") + (calls.length ? "\n" : "");
+  for (const r of requests)
+    bodies.set(r.call, [
+      ...(bodies.get(r.call) ?? []),
+      r.url.includes("?") && r.body === "" ? r.url.split("?")[1]! : r.body,
+    ]);
+  return (
+    calls.map((c) => JSON.stringify(truthLine(c, getVendor(c.vendor), bodies.get(c.key) ?? []))).join("\n") +
+    (calls.length ? "\n" : "")
+  );
 }
 
 // ---- replay ------------------------------------------------------------------------------------
@@ -138,7 +145,10 @@ export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
   try {
     text = readFileSync(opts.file, "utf8");
   } catch (e) {
-    throw new PbxsimError("IO", `${opts.file}: cannot read the recording (${(e as NodeJS.ErrnoException).code}).`);
+    throw new PbxsimError(
+      "IO",
+      `${opts.file}: cannot read the recording (${(e as NodeJS.ErrnoException).code}).`,
+    );
   }
   const rng = new Rng(`${opts.seed ?? Date.now()}/replay`);
   const ids = new Map<string, string>();
@@ -153,22 +163,32 @@ export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
     try {
       l = JSON.parse(raw);
     } catch {
-      throw new PbxsimError("IO", `${opts.file}:${i + 1}: not a JSON line of a pbxsim recording or dead-letter file.`);
+      throw new PbxsimError(
+        "IO",
+        `${opts.file}:${i + 1}: not a JSON line of a pbxsim recording or dead-letter file.`,
+      );
     }
     if (!l.vendor || !l.method || l.body === undefined || !l.headers || !l.url) {
-      throw new PbxsimError("IO", `${opts.file}:${i + 1}: a line needs vendor, method, url, headers and body (a pbxsim recording or dead-letter line).`);
+      throw new PbxsimError(
+        "IO",
+        `${opts.file}:${i + 1}: a line needs vendor, method, url, headers and body (a pbxsim recording or dead-letter line).`,
+      );
     }
     if (l.attempt !== undefined && l.attempt > 1) return;
     const vendor = findVendor(l.vendor);
     if (!vendor) throw new PbxsimError("VENDOR", `${opts.file}:${i + 1}: unknown vendor "${l.vendor}".`);
-    const profile = resolveProfile(vendor, l.profile && vendor.profiles.includes(l.profile) ? l.profile : undefined);
+    const profile = resolveProfile(
+      vendor,
+      l.profile && vendor.profiles.includes(l.profile) ? l.profile : undefined,
+    );
     const transport = vendor.transport(profile);
     const body = opts.freshIds ? l.body.replace(UUID, fresh) : l.body;
     const headers: Record<string, string> = {};
     for (const [k, v] of Object.entries(l.headers)) if (!isSecretHeader(k)) headers[k] = v;
     const auth = transport.auth;
     if (auth.kind === "token" && opts.token) headers[auth.header] = opts.token;
-    if (auth.kind === "hmac-sha256" && opts.secret) headers[auth.header] = signatureHeaderValue(auth.prefix, opts.secret, body);
+    if (auth.kind === "hmac-sha256" && opts.secret)
+      headers[auth.header] = signatureHeaderValue(auth.prefix, opts.secret, body);
     let url = l.url;
     if (opts.url) {
       const recorded = new URL(l.url);
