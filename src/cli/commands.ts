@@ -481,6 +481,8 @@ export interface ReceiveArgs {
   failRate?: number;
   record?: string;
   quiet?: boolean;
+  /** Serve the live inspector page at /_pbxsim/. */
+  ui?: boolean;
 }
 
 export async function receiveCommand(a: ReceiveArgs): Promise<number> {
@@ -508,6 +510,7 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     certFile: a.cert,
     keyFile: a.key,
     faults: { failFirst, status: a.status, delayMs, failRate: a.failRate },
+    ui: a.ui,
   });
   rx.events.on("record", (r: ReceivedRecord) => {
     if (a.record) appendLine(a.record, JSON.stringify(r));
@@ -518,6 +521,7 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
   );
   if (rx.certPem && !a.cert)
     err(dim("self-signed certificate: senders need --insecure (or --ca with this certificate)"));
+  if (a.ui) err(`inspector: ${rx.url}/_pbxsim/  (live view of every delivery)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once("SIGINT", stop);

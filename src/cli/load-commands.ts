@@ -56,6 +56,8 @@ export interface LoadArgs {
   retrySchedule?: string;
   deadLetter?: string;
   statsFile?: string;
+  truth?: string;
+  record?: string;
   report?: string;
   html?: string;
   threshold?: string[];
@@ -231,6 +233,8 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       shard,
       deadLetterFile: a.deadLetter,
       statsFile: a.statsFile,
+      truthFile: a.truth,
+      recordFile: a.record,
       signal: controller.signal,
       onSnapshot: (s) => {
         if (a.quiet) return;

@@ -189,7 +189,9 @@ export function buildCli(argv: string[]) {
           .option("fail-rate", { type: "number", describe: "fail this fraction of deliveries (0..1)" })
           .option("record", { type: "string", describe: "write every delivery to this NDJSON file" })
           .option("quiet", { type: "boolean" })
+          .option("ui", { type: "boolean", describe: "serve a live inspector page at /_pbxsim/" })
           .example("$0 receive --https --token s3cret", "")
+          .example("$0 receive --ui", "watch deliveries arrive in a browser")
           .example("$0 receive --fail-first 2 --status 503", "watch retries happen"),
       act((a) => receiveCommand(a)),
     )
@@ -315,6 +317,11 @@ export function buildCli(argv: string[]) {
             .option("seed", { type: "number" })
             .option("dead-letter", { type: "string" })
             .option("stats-file", { type: "string", describe: "periodic NDJSON snapshots" })
+            .option("truth", { type: "string", describe: "one NDJSON line per call: what really happened" })
+            .option("record", {
+              type: "string",
+              describe: "every request and answer as NDJSON (secrets redacted)",
+            })
             .option("report", { type: "string", describe: "JSON report (histograms included, mergeable)" })
             .option("html", { type: "string", describe: "self-contained HTML report" })
             .option("threshold", {

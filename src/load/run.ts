@@ -3,7 +3,8 @@ import { Agent, type Dispatcher } from "undici";
 import { PbxsimError } from "../core/errors.js";
 import type { SimulatedCall } from "../core/model.js";
 import { Rng } from "../core/random.js";
-import { redactHeaders } from "../core/redact.js";
+import { redactHeaders, redactUrl } from "../core/redact.js";
+import { truthLine } from "../delivery/record.js";
 import { isSuccess, type TargetSettings, type TransportSpec, type Vendor } from "../core/vendor.js";
 import { describeError } from "../delivery/engine.js";
 import type { VendorTargets } from "../delivery/plan.js";
@@ -43,6 +44,10 @@ export interface LoadOptions {
   shard?: { index: number; count: number };
   deadLetterFile?: string;
   statsFile?: string;
+  /** One NDJSON line per started call: what really happened. */
+  truthFile?: string;
+  /** Every request and its answer, secrets redacted. */
+  recordFile?: string;
   /** Interval of live snapshots (progress and stats file). */
   snapshotMs?: number;
   onSnapshot?: (s: Snapshot) => void;
@@ -265,6 +270,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       options: opts.options,
     });
     const state: CallState = { key, remaining: 0 };
+    const bodies: string[] = [];
     for (const ev of events) {
       for (const target of p.targets) {
         if (target.accepts && !target.accepts(ev)) continue;
@@ -276,6 +282,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
           options: { ...opts.options, ...target.options },
         });
         state.remaining++;
+        bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
         heap.push({
           due: at + ev.at * scale,
           call: state,
@@ -290,6 +297,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         });
       }
     }
+    if (opts.truthFile)
+      appendFileSync(opts.truthFile, `${JSON.stringify(truthLine(call, p.vendor, bodies))}\n`);
     if (state.remaining === 0) {
       active--;
       c.completed++;
@@ -354,19 +363,39 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
           await res.body.dump();
           const done = now();
           record(p, sentAt, done, String(res.statusCode));
-          complete(p, isSuccess(p.transport.success, res.statusCode), `status ${res.statusCode}`, done);
+          complete(
+            p,
+            isSuccess(p.transport.success, res.statusCode),
+            `status ${res.statusCode}`,
+            done,
+            res.statusCode,
+            sentAt,
+          );
         },
         (e: unknown) => {
           const done = now();
           const reason = describeError(e, timeout);
           record(p, sentAt, done, "error");
-          complete(p, false, reason, done);
+          complete(p, false, reason, done, undefined, sentAt);
         },
       );
   };
 
-  const complete = (p: Pending, ok: boolean, reason: string, doneAt: number) => {
+  const complete = (
+    p: Pending,
+    ok: boolean,
+    reason: string,
+    doneAt: number,
+    status?: number,
+    sentAt?: number,
+  ) => {
     inflight--;
+    if (opts.recordFile) {
+      appendFileSync(
+        opts.recordFile,
+        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url.href), headers: redactHeaders(p.headers), body: p.body, status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
+      );
+    }
     if (ok) {
       r.delivered++;
       finishRequest(p);

@@ -5,6 +5,7 @@ import type { Vendor } from "../core/vendor.js";
 import { redactHeaders } from "../core/redact.js";
 import { verifySignature } from "../core/signing.js";
 import { tokenMatches } from "./auth.js";
+import { eventTimeOf, INSPECTOR_PATH, inspectorRouter, OrderTracker } from "./inspector.js";
 
 /**
  * The built-in receiver: an express app that recognises the vendor, checks its secret in
@@ -38,6 +39,8 @@ export interface ReceiverOptions {
   /** Request body size limit, e.g. "1mb". */
   bodyLimit?: string;
   seed?: number;
+  /** Serve the live inspector under /_pbxsim/ (its requests are never recorded as deliveries). */
+  ui?: boolean;
 }
 
 export type AuthVerdict = "ok" | "missing" | "bad" | "not-checked";
@@ -55,6 +58,8 @@ export interface ReceivedRecord {
   callId?: string;
   dedupeKey?: string;
   duplicate: boolean;
+  /** An earlier-received event of the same vendor and call carries a later vendor timestamp. */
+  outOfOrder: boolean;
   auth: AuthVerdict;
   valid: boolean;
   issues: string[];
@@ -126,6 +131,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
   const events = new EventEmitter<{ record: [ReceivedRecord] }>();
   const attemptsByKey = new Map<string, number>();
   const seen = new Set<string>();
+  const order = new OrderTracker();
   const rng = new Rng(opts.seed ?? 1);
   const faults = opts.faults ?? {};
   let seq = 0;
@@ -133,6 +139,8 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
   app.get("/health", (_req, res) => {
     res.json({ ok: true, received: records.length });
   });
+
+  if (opts.ui) app.use(INSPECTOR_PATH, inspectorRouter({ vendors: opts.vendors, records, events }));
 
   app.use(express.raw({ type: () => true, limit: opts.bodyLimit ?? "1mb" }));
 
@@ -149,6 +157,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       headers: redactHeaders(headers),
       body: raw,
       duplicate: false,
+      outOfOrder: false,
       auth: "not-checked",
       valid: false,
       issues: [],
@@ -220,6 +229,8 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     rec.issues = verdict.issues;
     rec.callId = vendor.callIdOf?.(body);
     rec.dedupeKey = vendor.dedupeKeyOf?.(body);
+    const eventTime = eventTimeOf(vendor.id, body);
+    rec.outOfOrder = order.isLate(vendor.id, rec.callId, eventTime);
     if (rec.auth === "missing" || rec.auth === "bad") {
       return finish(401, { error: `${auth.kind === "none" ? "secret" : auth.header} ${rec.auth}` });
     }
@@ -231,6 +242,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       rec.duplicate = seen.has(k);
       seen.add(k);
     }
+    order.note(vendor.id, rec.callId, eventTime);
 
     // 5. faults
     if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
@@ -266,6 +278,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       headers: redactHeaders(flatHeaders(_req)),
       body: "",
       duplicate: false,
+      outOfOrder: false,
       auth: "not-checked",
       valid: false,
       issues: [reason],
@@ -284,6 +297,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       records.length = 0;
       attemptsByKey.clear();
       seen.clear();
+      order.clear();
     },
   };
 }

@@ -30,9 +30,10 @@ export function parseEventTime(value: unknown): number | undefined {
   if (typeof value !== "string") return undefined;
   const s = value.trim();
   if (/^\d{9,16}(\.\d+)?$/.test(s)) return epoch(Number(s));
-  const m = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
-    s,
-  );
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2}):(\d{2})(?:[.,](\d+))?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/i.exec(
+      s,
+    );
   if (!m) return undefined;
   const [, y, mo, d, h, mi, sec, frac, zone] = m;
   if (Number(y) >= 9999) return undefined;
