@@ -189,3 +189,8 @@ export function stringField(body: unknown, key: string): string | undefined {
   const v = (body as Record<string, unknown>)[key];
   return typeof v === "string" ? v : undefined;
 }
+
+/** A value as dedupe-key text: strings and numbers as they are, anything else (hostile objects) as empty. */
+export function keyText(v: unknown): string {
+  return typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? String(v) : "";
+}

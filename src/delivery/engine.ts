@@ -161,7 +161,7 @@ export class DeliveryEngine {
   }
 
   private sleep(ms: number): Promise<void> {
-    if (ms <= 0) return Promise.resolve();
+    if (ms <= 0 || this.opts.signal?.aborted) return Promise.resolve();
     const signal = this.opts.signal;
     return new Promise((resolve) => {
       const t = setTimeout(done, ms);

@@ -357,6 +357,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         body: p.body === "" ? null : p.body,
         headersTimeout: timeout,
         bodyTimeout: timeout,
+        // undici's own timers are coarse (about 1 s); the abort signal keeps short timeouts on time
+        signal: AbortSignal.timeout(timeout),
       })
       .then(
         async (res) => {
@@ -458,6 +460,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     stopping = true;
     poke();
   };
+  if (opts.signal?.aborted) stopping = true;
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 
   // ---- the loop: start calls when they arrive, send requests when they are due ----------------------

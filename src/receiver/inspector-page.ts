@@ -57,7 +57,7 @@ main { padding: 16px 20px 40px; display: flex; flex-direction: column; gap: 18px
 .call.nocall h3 { font-style: italic; }
 .timeline { list-style: none; margin: 0; padding: 0 0 0 14px; border-left: 2px solid var(--line); }
 .ev { position: relative; margin: 0; padding: 3px 0 3px 8px; }
-.ev::before { content: ""; position: absolute; left: -20px; top: 11px; width: 10px; height: 10px; border-radius: 50%; background: var(--panel); border: 2px solid var(--accent); }
+.ev::before { content: ""; position: absolute; left: -20px; top: 9px; width: 10px; height: 10px; border-radius: 50%; background: var(--panel); border: 2px solid var(--accent); }
 .ev.invalid::before, .ev.authfail::before { border-color: var(--bad); background: var(--bad); }
 .ev.fresh { animation: arrive 1.5s ease-out; }
 @keyframes arrive { from { background: var(--info-bg); } to { background: transparent; } }
@@ -190,7 +190,7 @@ const SCRIPT = String.raw`
     });
     var body = prettyBody(rec);
     return h("div", { class: "detail", "data-testid": "event-detail" }, [
-      h("h4", null, ["Request"]), meta,
+      h("h4", null, ["Delivery"]), meta,
       h("h4", null, ["Headers"]),
       h("table", { "data-testid": "event-headers" }, [h("tbody", null, rows)]),
       h("h4", null, ["Body" + (body.kind === "json" ? " (JSON)" : body.kind === "form" ? " (form fields)" : "")]),
@@ -220,20 +220,23 @@ const SCRIPT = String.raw`
       rec.fault ? h("span", { class: "badge warn", "data-testid": "badge-fault", title: rec.fault }, ["fault injected"]) : null,
     ]);
     var details = h("details", { "data-seq": rec.seq }, [summary]);
-    if (open.has(rec.seq)) {
-      details.open = true;
-      details.appendChild(detailOf(rec));
-    }
-    details.addEventListener("toggle", function () {
-      if (details.open) {
-        open.add(rec.seq);
-        if (!details.querySelector(".detail")) details.appendChild(detailOf(rec));
-      } else open.delete(rec.seq);
-    });
     var issues = rec.issues && rec.issues.length
       ? h("ul", { class: "issues", "data-testid": "issues" }, rec.issues.map(function (i) { return h("li", null, [i]); }))
       : null;
-    return h("li", {
+    // the headers and body follow the issues, built when first opened
+    var detail = null;
+    var show = function () {
+      if (details.open) {
+        open.add(rec.seq);
+        if (!detail) { detail = detailOf(rec); li.appendChild(detail); }
+        detail.hidden = false;
+      } else {
+        open.delete(rec.seq);
+        if (detail) detail.hidden = true;
+      }
+    };
+    details.addEventListener("toggle", show);
+    var li = h("li", {
       class: classes.join(" "),
       "data-testid": "event",
       "data-seq": rec.seq,
@@ -244,6 +247,8 @@ const SCRIPT = String.raw`
       "data-duplicate": String(!!rec.duplicate),
       "data-out-of-order": String(!!rec.outOfOrder),
     }, [details, issues]);
+    if (open.has(rec.seq)) { details.open = true; show(); }
+    return li;
   }
 
   function vendorGroup(key) {
@@ -493,6 +498,7 @@ export function inspectorPage(config: InspectorConfig): string {
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="no-referrer">
 <title>pbxsim inspector</title>
+<link rel="icon" href="data:,">
 <style>${STYLE}</style>
 </head>
 <body>

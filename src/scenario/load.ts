@@ -48,7 +48,17 @@ export function parseScenarioText(text: string, path: string, vendors: VendorLoo
     }
     return undefined;
   };
-  const data = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    // an alias to a missing anchor, or too many aliases (an alias bomb)
+    const msg = (e as Error).message.split("\n")[0];
+    throw new ScenarioError(`YAML cannot be read: ${msg}. Check the anchors (&name) and aliases (*name).`, {
+      file,
+      line: 1,
+    });
+  }
   if (data === null || typeof data !== "object" || Array.isArray(data) || !isMap(doc.contents)) {
     throw new ScenarioError(
       "a scenario file is a YAML mapping with vendor, name, description and steps; see scenarios/enreach/queue-answered.yaml",

@@ -1,4 +1,5 @@
 import { PbxsimError } from "../../core/errors.js";
+import { keyText } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
   issueLines,
@@ -195,7 +196,7 @@ export const threeCx: Vendor = {
       typeof body === "string"
         ? /recording\/(\d{12}_\d+)-/.exec(body)?.[1]
         : body && typeof body === "object"
-          ? String((body as Record<string, unknown>).Id ?? (body as Record<string, unknown>).id ?? "")
+          ? keyText((body as Record<string, unknown>).Id ?? (body as Record<string, unknown>).id)
           : undefined;
     return id ? id.replace(/-\d+$/, "") : undefined;
   },
@@ -203,6 +204,6 @@ export const threeCx: Vendor = {
     if (typeof body === "string") return body;
     if (!body || typeof body !== "object") return undefined;
     const b = body as Record<string, unknown>;
-    return `${b.Event ?? b.event}|${b.Id ?? b.id}|${b.User ?? b.user}`;
+    return `${keyText(b.Event ?? b.event)}|${keyText(b.Id ?? b.id)}|${keyText(b.User ?? b.user)}`;
   },
 };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
+import { keyText } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
   issueLines,
@@ -512,6 +513,6 @@ export const acefone: Vendor = {
     if (!body || typeof body !== "object") return undefined;
     const b = body as Record<string, unknown>;
     // integrators key on call_id plus the trigger (uuid changes per leg)
-    return `${b.call_id}|${b.uuid ?? ""}|${Object.keys(b).length}|${b.call_status ?? ""}|${b.disposition ?? ""}`;
+    return `${keyText(b.call_id)}|${keyText(b.uuid)}|${Object.keys(b).length}|${keyText(b.call_status)}|${keyText(b.disposition)}`;
   },
 };

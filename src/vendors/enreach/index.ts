@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
+import { stringField } from "../../core/vendor.js";
 import type { Rng } from "../../core/random.js";
 import type {
   EncodedRequest,
@@ -277,13 +278,10 @@ export const enreach: Vendor = {
   detect: (h) => headerValue(h, "x-benemen-event") !== undefined,
   validate(body, headers) {
     const header = headerValue(headers, "x-benemen-event");
-    const type =
-      body && typeof body === "object" && "EventType" in body
-        ? String((body as { EventType: unknown }).EventType)
-        : undefined;
+    const type = stringField(body, "EventType");
     const name = header ?? type;
     const issues: string[] = [];
-    if (!name || !(name in enreachEvents)) {
+    if (!name || !Object.hasOwn(enreachEvents, name)) {
       return { ok: false, event: name, issues: [`unknown Enreach event type "${name ?? ""}"`] };
     }
     if (header && type && header !== type)

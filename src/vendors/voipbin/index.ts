@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
+import { keyText, stringField } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import { signatureHeaderValue } from "../../core/signing.js";
 import {
@@ -171,7 +172,7 @@ function generation(body: unknown): "legacy" | "current" | undefined {
   if (!body || typeof body !== "object") return undefined;
   const data = (body as { data?: Record<string, unknown> }).data;
   if (!data || typeof data !== "object") return undefined;
-  const name = String((body as { type?: unknown }).type ?? "");
+  const name = keyText((body as { type?: unknown }).type);
   const def = voipbinEvents.find((e) => e.name === name);
   if (def && def.profiles.length === 1) return def.profiles[0];
   // structure tells the generations apart: legacy activeflows carry the whole `actions` list, current
@@ -261,7 +262,7 @@ export const voipbin: Vendor = {
     );
   },
   validate(body) {
-    const name = body && typeof body === "object" ? String((body as { type?: unknown }).type ?? "") : "";
+    const name = body && typeof body === "object" ? keyText((body as { type?: unknown }).type) : "";
     const def = voipbinEvents.find((e) => e.name === name);
     if (!def)
       return { ok: false, event: name || undefined, issues: [`unknown VoIPBIN event type "${name}"`] };
@@ -280,15 +281,16 @@ export const voipbin: Vendor = {
   okResponse: { status: 200 },
   callIdOf(body) {
     if (!body || typeof body !== "object") return undefined;
-    const b = body as { type?: string; data?: Record<string, unknown> };
-    const d = b.data ?? {};
-    if (b.type?.startsWith("call_")) {
+    const b = body as { type?: unknown; data?: Record<string, unknown> };
+    const d = b.data && typeof b.data === "object" ? b.data : {};
+    const type = typeof b.type === "string" ? b.type : "";
+    if (type.startsWith("call_")) {
       const master = d.master_call_id;
-      return typeof master === "string" && !/^0{8}-/.test(master) ? master : (d.id as string | undefined);
+      return typeof master === "string" && !/^0{8}-/.test(master) ? master : stringField(d, "id");
     }
-    if (b.type?.startsWith("activeflow_") || b.type?.startsWith("queuecall_"))
-      return d.reference_id as string | undefined;
-    if (b.type?.startsWith("groupcall_")) return d.master_call_id as string | undefined;
+    if (type.startsWith("activeflow_") || type.startsWith("queuecall_"))
+      return stringField(d, "reference_id");
+    if (type.startsWith("groupcall_")) return stringField(d, "master_call_id");
     return undefined;
   },
   dedupeKeyOf(body) {
@@ -296,6 +298,6 @@ export const voipbin: Vendor = {
     const b = body as { type?: string; data?: Record<string, unknown> };
     const d = b.data ?? {};
     // the documented dedupe: type + resource id + status (or update time)
-    return `${b.type}|${d.id}|${d.status ?? ""}|${d.tm_update ?? ""}`;
+    return `${keyText(b.type)}|${keyText(d.id)}|${keyText(d.status)}|${keyText(d.tm_update)}`;
   },
 };

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
+import { keyText } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
   issueLines,
@@ -336,6 +337,6 @@ export const webitel: Vendor = {
   dedupeKeyOf(body) {
     if (!body || typeof body !== "object") return undefined;
     const b = body as Record<string, unknown>;
-    return `${b.attempt_id}|${b.state}|${b.timestamp}`;
+    return `${keyText(b.attempt_id)}|${keyText(b.state)}|${keyText(b.timestamp)}`;
   },
 };
