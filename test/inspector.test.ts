@@ -141,7 +141,12 @@ describe("the inspector's routes", () => {
       const live = await next();
       expect(live.event).toBe("record");
       expect(live.data).toEqual(JSON.parse(JSON.stringify(rx.records[1])));
-      expect(live.data).toMatchObject({ seq: 1, vendor: "enreach", event: "QueueCallInArrived", valid: true });
+      expect(live.data).toMatchObject({
+        seq: 1,
+        vendor: "enreach",
+        event: "QueueCallInArrived",
+        valid: true,
+      });
     } finally {
       abort.abort();
       await rx.close();
@@ -180,20 +185,26 @@ describe("out-of-order marking", () => {
   });
 
   it("reads each vendor's own time field and tolerates missing or odd ones", () => {
-    expect(parseEventTime("2026-01-05T08:00:01.2301234")).toBeCloseTo(Date.UTC(2026, 0, 5, 8, 0, 1, 230) + 0.1234, 3);
+    expect(parseEventTime("2026-01-05T08:00:01.2301234")).toBeCloseTo(
+      Date.UTC(2026, 0, 5, 8, 0, 1, 230) + 0.1234,
+      3,
+    );
     expect(parseEventTime("2026-01-05 08:00:01.5")).toBe(Date.UTC(2026, 0, 5, 8, 0, 1, 500));
     expect(parseEventTime("2026-01-05T10:00:00+02:00")).toBe(Date.UTC(2026, 0, 5, 8));
     expect(parseEventTime("1767596400609")).toBe(1767596400609);
     expect(parseEventTime("1767596400")).toBe(1767596400000);
     expect(parseEventTime("9999-01-01 00:00:00.000000")).toBeUndefined();
-    for (const odd of [undefined, null, "", "soon", {}, [], Number.NaN]) expect(parseEventTime(odd)).toBeUndefined();
+    for (const odd of [undefined, null, "", "soon", {}, [], Number.NaN])
+      expect(parseEventTime(odd)).toBeUndefined();
 
     expect(eventTimeOf("enreach", { Timestamp: "2026-01-05T08:00:01" })).toBe(Date.UTC(2026, 0, 5, 8, 0, 1));
     const created = "2026-01-05 07:00:00.000000";
-    expect(eventTimeOf("voipbin", { data: { tm_create: created, tm_update: "9999-01-01 00:00:00.000000" } })).toBe(
+    expect(
+      eventTimeOf("voipbin", { data: { tm_create: created, tm_update: "9999-01-01 00:00:00.000000" } }),
+    ).toBe(Date.UTC(2026, 0, 5, 7));
+    expect(eventTimeOf("voipbin", { data: { tm_create: created, tm_update: null } })).toBe(
       Date.UTC(2026, 0, 5, 7),
     );
-    expect(eventTimeOf("voipbin", { data: { tm_create: created, tm_update: null } })).toBe(Date.UTC(2026, 0, 5, 7));
     expect(eventTimeOf("voipbin", { data: { tm_update: "2026-01-05T07:00:02.5Z" } })).toBe(
       Date.UTC(2026, 0, 5, 7, 0, 2, 500),
     );
@@ -302,7 +313,9 @@ describe("the inspector page in a browser", () => {
       expect(rx.records.filter((r) => r.vendor === null || r.path.startsWith("/_pbxsim"))).toEqual([]);
 
       // a group per vendor, in the receiver's order
-      expect(await attrs(page, '[data-testid="vendor-group"]', "data-vendor")).toEqual(VENDORS.map((v) => v.id));
+      expect(await attrs(page, '[data-testid="vendor-group"]', "data-vendor")).toEqual(
+        VENDORS.map((v) => v.id),
+      );
       expect(await texts(page, '[data-testid="vendor-name"]')).toEqual(VENDORS.map((v) => v.displayName));
 
       // a group per call: exactly the calls the receiver saw, plus "no call id" where events carry none
@@ -312,7 +325,9 @@ describe("the inspector page in a browser", () => {
         expect(new Set(calls), v.id).toEqual(expected);
         expect(calls, v.id).toHaveLength(expected.size);
       }
-      const enreachNoCall = page.locator('[data-vendor="enreach"] [data-testid="call-group"][data-call-id=""]');
+      const enreachNoCall = page.locator(
+        '[data-vendor="enreach"] [data-testid="call-group"][data-call-id=""]',
+      );
       await expect(enreachNoCall.locator("h3").textContent()).resolves.toBe("no call id");
 
       // a call's timeline lists its events in arrival order
@@ -373,7 +388,9 @@ describe("the inspector page in a browser", () => {
       await expect(visibleEvents(page)).resolves.toBe(1);
       await page.getByTestId("filter-vendor").selectOption("");
       await page.getByTestId("filter-event").fill("queuecallin");
-      await expect(visibleEvents(page)).resolves.toBe(rx.records.filter((r) => /QueueCallIn/.test(r.event ?? "")).length);
+      await expect(visibleEvents(page)).resolves.toBe(
+        rx.records.filter((r) => /QueueCallIn/.test(r.event ?? "")).length,
+      );
       await page.getByTestId("filter-clear").click();
       const byOutcome: [string, number][] = [
         ["invalid", rx.records.filter((r) => !r.valid).length],
