@@ -189,3 +189,30 @@ describe("--truth", () => {
     }
   });
 });
+
+describe("--chaos on load", () => {
+  it("injects the faults per call and reports them by kind", async () => {
+    const s = await startServer((_req, res) => res.writeHead(200).end());
+    servers.push(s);
+    const { runLoad } = await import("../src/load/run.js");
+    const { constantRate } = await import("../src/load/arrivals.js");
+    const report = await runLoad({
+      scenarios: resolveScenarios(["enreach/queue-answered"], findVendor).map((scenario) => ({
+        scenario,
+        weight: 1,
+      })),
+      targets: { byVendor: new Map(), fallback: { url: s.url, secret: "s3cret" } },
+      rate: constantRate(100, "100/s"),
+      arrivals: "constant",
+      calls: 30,
+      speed: "max",
+      seed: 2,
+      chaos: parseChaos("duplicate=0.1,drop=0.1")!,
+    });
+    const planned = report.requests.sent - (report.faults?.duplicate ?? 0) + (report.faults?.drop ?? 0);
+    expect(report.faults?.duplicate).toBeGreaterThan(planned * 0.04);
+    expect(report.faults?.drop).toBeGreaterThan(planned * 0.04);
+    expect(s.requests).toHaveLength(report.requests.sent);
+    expect(report.calls.completed).toBe(30);
+  }, 30_000);
+});

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EXIT_CODES, UsageError } from "../core/errors.js";
+import { parseChaos } from "../delivery/chaos.js";
 import { prepareOutput } from "../delivery/dead-letter.js";
 import { buildTargets } from "../delivery/run.js";
 import { checkUrl, loadTargetsFile } from "../delivery/targets.js";
@@ -58,6 +59,7 @@ export interface LoadArgs {
   statsFile?: string;
   truth?: string;
   record?: string;
+  chaos?: string;
   report?: string;
   html?: string;
   threshold?: string[];
@@ -123,6 +125,12 @@ export function formatLoadSummary(r: LoadReport): string {
         .join(" ") || "-"
     }`,
   ];
+  if (r.faults && Object.keys(r.faults).length)
+    lines.push(
+      `faults    ${Object.entries(r.faults)
+        .map(([k, v]) => `${k}×${v}`)
+        .join(" ")}`,
+    );
   if (Object.keys(r.errors).length)
     lines.push(
       `errors    ${Object.entries(r.errors)
@@ -235,6 +243,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       statsFile: a.statsFile,
       truthFile: a.truth,
       recordFile: a.record,
+      chaos: parseChaos(a.chaos),
       signal: controller.signal,
       onSnapshot: (s) => {
         if (a.quiet) return;

@@ -317,6 +317,7 @@ export function buildCli(argv: string[]) {
             .option("seed", { type: "number" })
             .option("dead-letter", { type: "string" })
             .option("stats-file", { type: "string", describe: "periodic NDJSON snapshots" })
+            .option("chaos", { type: "string", describe: "sending-side faults, as for run" })
             .option("truth", { type: "string", describe: "one NDJSON line per call: what really happened" })
             .option("record", {
               type: "string",

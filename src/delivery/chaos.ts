@@ -85,7 +85,7 @@ const WRONG = "pbxsim-wrong-secret";
 export function applyChaos(
   requests: PlannedRequest[],
   spec: ChaosSpec,
-  seed: number,
+  seed: number | string,
 ): { requests: PlannedRequest[]; faults: InjectedFault[] } {
   const rng = new Rng(`${seed}/chaos`);
   const faults: InjectedFault[] = [];

@@ -157,6 +157,7 @@ export function mergeReports(reports: LoadReport[]): LoadReport {
     byEvent: mergeByEvent(reports),
     statuses: sumRecords(reports.map((r) => r.statuses)),
     errors: sumRecords(reports.map((r) => r.errors)),
+    ...(reports.some((r) => r.faults) ? { faults: sumRecords(reports.map((r) => r.faults ?? {})) } : {}),
     deadLettered: reports.reduce((n, r) => n + r.deadLettered, 0),
     timeline: mergeTimeline(reports),
   };

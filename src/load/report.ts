@@ -56,6 +56,8 @@ export interface LoadReport {
   statuses: Record<string, number>;
   /** Failed deliveries by reason. */
   errors: Record<string, number>;
+  /** Faults injected on the sending side (`--chaos`), by kind. */
+  faults?: Record<string, number>;
   deadLettered: number;
   /** One bucket per second since the start. */
   timeline: {

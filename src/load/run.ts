@@ -6,8 +6,9 @@ import { Rng } from "../core/random.js";
 import { redactHeaders, redactUrl } from "../core/redact.js";
 import { truthLine } from "../delivery/record.js";
 import { isSuccess, type TargetSettings, type TransportSpec, type Vendor } from "../core/vendor.js";
+import { applyChaos, type ChaosSpec } from "../delivery/chaos.js";
 import { describeError } from "../delivery/engine.js";
-import type { VendorTargets } from "../delivery/plan.js";
+import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
 import { simulateCall } from "../scenario/simulate.js";
 import { getVendor, resolveProfile } from "../vendors/registry.js";
@@ -48,6 +49,8 @@ export interface LoadOptions {
   truthFile?: string;
   /** Every request and its answer, secrets redacted. */
   recordFile?: string;
+  /** Faults on the sending side, applied to each call's requests. */
+  chaos?: ChaosSpec;
   /** Interval of live snapshots (progress and stats file). */
   snapshotMs?: number;
   onSnapshot?: (s: Snapshot) => void;
@@ -208,6 +211,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   >();
   const statuses: Record<string, number> = {};
   const errors: Record<string, number> = {};
+  const faults: Record<string, number> = {};
   type Bucket = { requests: number; errors: number; callsStarted: number; activeCalls: number; h: Histogram };
   const timeline: Bucket[] = [];
   const bucket = (tMs: number): Bucket => {
@@ -271,6 +275,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     });
     const state: CallState = { key, remaining: 0 };
     const bodies: string[] = [];
+    let planned: PlannedRequest[] = [];
     for (const ev of events) {
       for (const target of p.targets) {
         if (target.accepts && !target.accepts(ev)) continue;
@@ -281,21 +286,43 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
           method: target.method ?? opts.method,
           options: { ...opts.options, ...target.options },
         });
-        state.remaining++;
         bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
-        heap.push({
-          due: at + ev.at * scale,
-          call: state,
-          vendor: p.vendor,
+        planned.push({
+          seq: planned.length,
+          at: at + ev.at * scale,
+          vendor: p.vendor.id,
+          profile: p.profile,
+          scenario: p.scenario.id,
+          call: key,
           event: ev.name,
-          method: enc.method as Dispatcher.HttpMethod,
-          url: new URL(enc.url),
+          method: enc.method,
+          url: enc.url,
           headers: { ...enc.headers, ...opts.headers, ...target.headers },
           body: enc.body,
           transport: target.timeoutMs ? { ...p.transport, timeoutMs: target.timeoutMs } : p.transport,
-          attempt: 1,
+          insecure: false,
         });
       }
+    }
+    if (opts.chaos) {
+      const applied = applyChaos(planned, opts.chaos, `${opts.seed}/${key}`);
+      planned = applied.requests;
+      for (const f of applied.faults) faults[f.fault] = (faults[f.fault] ?? 0) + 1;
+    }
+    for (const r of planned) {
+      state.remaining++;
+      heap.push({
+        due: r.at,
+        call: state,
+        vendor: p.vendor,
+        event: r.event,
+        method: r.method as Dispatcher.HttpMethod,
+        url: new URL(r.url),
+        headers: r.headers,
+        body: r.body,
+        transport: r.transport,
+        attempt: 1,
+      });
     }
     if (opts.truthFile)
       appendFileSync(opts.truthFile, `${JSON.stringify(truthLine(call, p.vendor, bodies))}\n`);
@@ -563,6 +590,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     ),
     statuses,
     errors,
+    ...(opts.chaos ? { faults } : {}),
     deadLettered,
     timeline: timeline.map((b, i) => {
       const s = summarizeHistogram(b.h);
