@@ -289,7 +289,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
         planned.push({
           seq: planned.length,
-          at: at + ev.at * scale,
+          // virtual ms after the call's start; faults shift it on the same clock, then it is scaled
+          at: ev.at,
           vendor: p.vendor.id,
           profile: p.profile,
           scenario: p.scenario.id,
@@ -312,7 +313,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     for (const r of planned) {
       state.remaining++;
       heap.push({
-        due: r.at,
+        due: at + r.at * scale,
         call: state,
         vendor: p.vendor,
         event: r.event,
