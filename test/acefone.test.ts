@@ -30,7 +30,7 @@ import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { startServer, type TestServer } from "./helpers/servers.js";
 
 /**
- * Acefone / Tata Smartflo webhooks (vendor-facts §4): the six built-in scenarios fire the trigger sequences
+ * Acefone / Tata Smartflo webhooks (the vendor's documented behaviour): the six built-in scenarios fire the trigger sequences
  * A1..A5, every body carries exactly its trigger's variables with values consistent with the simulated call,
  * each portal option (method, content type, date format, time zone, headers) and each per-webhook setting of
  * a targets file shapes the requests as the portal would, delivery follows the transport rules, and the
@@ -306,7 +306,7 @@ function schemaFor(trigger: string, o: OptionSet) {
 }
 
 // ---------------------------------------------------------------------------------------------------------
-// Trigger sequences (vendor-facts §4c)
+// Trigger sequences (the vendor's documented behaviour)
 
 /** The triggers a call fires, in order, with the virtual time (ms after the start) each is due at. */
 function expectedStory(call: SimulatedCall): { name: string; at: number }[] {

@@ -8,7 +8,7 @@ import { findVendor } from "../src/vendors/registry.js";
 
 /**
  * The built-in Enreach scenarios, end to end through the planner: every request is a valid Enreach webhook
- * (vendor-facts §5a, §5b, §5d), every call follows its sequence (§5c E1..E6), and the events of one call agree
+ * (the vendor's documented behaviour, §5b, §5d), every call follows its sequence (§5c E1..E6), and the events of one call agree
  * with each other and with the simulated call.
  */
 
@@ -290,7 +290,7 @@ describe("tick order, minimal reproduction", () => {
 });
 
 // ---------------------------------------------------------------------------------------------------------------
-// Sequences (vendor-facts §5c)
+// Sequences (the vendor's documented behaviour)
 // ---------------------------------------------------------------------------------------------------------------
 
 function statusAfter(c: CallView, index: number, name: string, match: (b: Body) => boolean): Body {

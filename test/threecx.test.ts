@@ -14,7 +14,7 @@ import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { startServer, type TestServer } from "./helpers/servers.js";
 
 /**
- * The 3CX WebhooksApi add-on (vendor-facts §3): the eight built-in scenarios follow the add-on's sequences
+ * The 3CX WebhooksApi add-on (the vendor's documented behaviour): the eight built-in scenarios follow the add-on's sequences
  * T1..T8 in both wire formats (K2M JSON and the legacy form/GET scheme), ids and durations agree with the
  * simulated call, every request is encoded as the add-on sends it, and the built-in receiver accepts them.
  */
@@ -312,196 +312,200 @@ describe("built-in 3CX scenarios", () => {
   });
 });
 
-describe.each(PROFILES)("%s, 20 seeds: the add-on's sequences (vendor-facts §3c)", (profile) => {
-  it.each(SCENARIO_IDS)("%s follows its sequence, users and legs from the simulated call", (id) => {
-    const calls = everyCall(profile, id);
-    expect(calls).toHaveLength(SEEDS.length * CALLS);
-    const bad: string[] = [];
-    for (const c of calls) {
-      const got = c.events.map(sig);
-      const want = expectedStory(c);
-      if (JSON.stringify(got) !== JSON.stringify(want))
-        bad.push(`call ${c.call.key}:\n  got  ${got.join(" | ")}\n  want ${want.join(" | ")}`);
-    }
-    expect(bad).toEqual([]);
-  });
-
-  it("rings only the queue's members, the IVR 800 as other and the queue 820 as queue", () => {
-    const members = threeCx.directory().members["820"]!;
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      for (const e of c.events) {
-        if (e.name !== "ringing") continue;
-        const ok =
-          (e.f.user === "800" && e.f.usertype === "other") ||
-          (e.f.user === "820" && e.f.usertype === "queue") ||
-          (members.includes(e.f.user!) && e.f.usertype === "ext");
-        if (!ok) bad.push(`${c.call.scenario}: ringing ${e.f.user} ${e.f.usertype}`);
+describe.each(PROFILES)(
+  "%s, 20 seeds: the add-on's sequences (the vendor's documented behaviour)",
+  (profile) => {
+    it.each(SCENARIO_IDS)("%s follows its sequence, users and legs from the simulated call", (id) => {
+      const calls = everyCall(profile, id);
+      expect(calls).toHaveLength(SEEDS.length * CALLS);
+      const bad: string[] = [];
+      for (const c of calls) {
+        const got = c.events.map(sig);
+        const want = expectedStory(c);
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          bad.push(`call ${c.call.key}:\n  got  ${got.join(" | ")}\n  want ${want.join(" | ")}`);
       }
-      for (const e of c.events.filter((x) => x.f.user !== undefined && x.name !== "ringing"))
-        if (!members.includes(e.f.user!) && !(e.f.finishtype === "Missed" && e.f.user === "820"))
-          bad.push(`${c.call.scenario}: ${e.name} by ${e.f.user}`);
-    }
-    expect(bad).toEqual([]);
-  });
+      expect(bad).toEqual([]);
+    });
 
-  it("sends recordings only after the call's last end event: one per answered segment, latest first", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      const ends = c.events.filter((e) => isEnd(e.name));
-      const pickups = c.events.filter((e) => isPickup(e.name));
-      const recs = c.events.filter((e) => e.name === "recording");
-      const lastEnd = Math.max(...ends.map((e) => e.at));
-      const where = `${c.call.scenario} call ${c.call.key}`;
-      if (ends.length === 0) bad.push(`${where}: no end event`);
-      if (recs.length !== pickups.length)
-        bad.push(`${where}: ${recs.length} recordings, ${pickups.length} pickups`);
-      if (recs.some((r) => r.at <= lastEnd)) bad.push(`${where}: a recording before the end`);
-      const legs = recs.map((r) => r.leg);
-      if (JSON.stringify(legs) !== JSON.stringify([...pickups.map((p) => p.leg)].sort((a, b) => b - a)))
-        bad.push(`${where}: recording legs ${legs}`);
-      const missed = ends.some((e) => e.f.finishtype === "Missed");
-      if (missed && recs.length > 0) bad.push(`${where}: a recording of a missed call`);
-      if (missed !== ["missed", "abandoned", "unanswered"].includes(c.call.summary.outcome))
-        bad.push(`${where}: Missed vs outcome ${c.call.summary.outcome}`);
-    }
-    expect(bad).toEqual([]);
-  });
-
-  it("keeps one yymmddHHMMSS_N prefix per call (its start in the PBX's local time), N distinct per call", () => {
-    const bad: string[] = [];
-    for (const p of plansOf(profile)) {
-      const ns = new Set<string>();
-      for (const c of callsOf(p, profile)) {
-        const prefixes = new Set(c.events.map((e) => e.prefix));
-        const want = stamp(c.call.start, offsetOf(profile, c.call.start));
-        if (prefixes.size !== 1) bad.push(`call ${c.call.key}: prefixes ${[...prefixes]}`);
-        const [ts, n] = [...prefixes][0]!.split("_");
-        if (ts !== want) bad.push(`call ${c.call.key}: stamp ${ts}, start ${want}`);
-        if (!/^\d+$/.test(n ?? "")) bad.push(`call ${c.call.key}: N ${n}`);
-        ns.add(n!);
-      }
-      if (ns.size !== p.calls.length) bad.push(`${ns.size} distinct N for ${p.calls.length} calls`);
-    }
-    expect(bad).toEqual([]);
-  });
-
-  it("points each recording at https://<fqdn>:5001/webapi/recording/<Id>-1.mp3", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      for (const e of c.events.filter((x) => x.name === "recording")) {
-        if (e.urls.length !== 1) bad.push(`${e.urls.length} urls`);
-        const m = RECORDING_URL.exec(e.urls[0] ?? "");
-        if (!m) bad.push(`url ${e.urls[0]}`);
-        else if (m[1] !== DEFAULT_FQDN[profile] || m[2] !== e.id) bad.push(`url ${e.urls[0]} for Id ${e.id}`);
-      }
-    }
-    expect(bad).toEqual([]);
-  });
-
-  it("takes the fqdn from --option fqdn", () => {
-    const p = plan(profile, 3, { options: { fqdn: "pbx.acme.test" } });
-    const urls = p.requests.filter((r) => r.event === "recording").map((r) => view(r).urls[0]!);
-    expect(urls.length).toBeGreaterThan(0);
-    for (const u of urls)
-      expect(u).toMatch(/^https:\/\/pbx\.acme\.test:5001\/webapi\/recording\/\d{12}_\d+-\d-1\.mp3$/);
-  });
-
-  it("gives each answered segment its talk time: pickup to end, within 1 s; nothing when missed", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      for (const e of c.events.filter((x) => isEnd(x.name))) {
-        const where = `${c.call.scenario} call ${c.call.key} ${e.name} ${e.id}`;
-        const talk = profile === "form" ? /\((\d+:\d{2})\)$/.exec(e.f.title ?? "")?.[1] : e.f.duration;
-        if (profile === "k2m-json" && !/^(\d{2}:[0-5]\d)?$/.test(e.f.duration ?? "x"))
-          bad.push(`${where}: Duration ${e.f.duration}`);
-        if (profile === "form" && talk !== undefined && !/^\d+:[0-5]\d$/.test(talk))
-          bad.push(`${where}: title ${e.f.title}`);
-        if (e.f.finishtype === "Missed") {
-          if (talk) bad.push(`${where}: talk time ${talk} on a missed call`);
-          if (e.leg !== 0) bad.push(`${where}: missed on leg ${e.leg}`);
-          continue;
+    it("rings only the queue's members, the IVR 800 as other and the queue 820 as queue", () => {
+      const members = threeCx.directory().members["820"]!;
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        for (const e of c.events) {
+          if (e.name !== "ringing") continue;
+          const ok =
+            (e.f.user === "800" && e.f.usertype === "other") ||
+            (e.f.user === "820" && e.f.usertype === "queue") ||
+            (members.includes(e.f.user!) && e.f.usertype === "ext");
+          if (!ok) bad.push(`${c.call.scenario}: ringing ${e.f.user} ${e.f.usertype}`);
         }
-        const pickup = c.events.find((x) => isPickup(x.name) && x.id === e.id);
-        if (!pickup || !talk) {
-          bad.push(`${where}: no pickup or no talk time`);
-          continue;
-        }
-        const real = (e.at - pickup.at) / 1000;
-        if (Math.abs(seconds(talk) - real) > 1) bad.push(`${where}: ${talk} vs ${real}s`);
+        for (const e of c.events.filter((x) => x.f.user !== undefined && x.name !== "ringing"))
+          if (!members.includes(e.f.user!) && !(e.f.finishtype === "Missed" && e.f.user === "820"))
+            bad.push(`${c.call.scenario}: ${e.name} by ${e.f.user}`);
       }
-    }
-    expect(bad).toEqual([]);
-  });
+      expect(bad).toEqual([]);
+    });
 
-  it("uses the documented keys in the document's order and parses against the strict schema", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      for (const e of c.events) {
-        if (typeof e.data === "string") {
-          if (profile !== "form" || e.name !== "recording") bad.push(`${e.name}: a bare string`);
-        } else {
-          const keys = Object.keys(e.data);
-          const want = KEYS[profile][e.name];
-          if (JSON.stringify(keys) !== JSON.stringify(want)) bad.push(`${e.name}: keys ${keys}`);
-          const ev = e.data.Event ?? e.data.event;
-          if (ev !== e.name) bad.push(`${e.name}: event field ${String(ev)}`);
-          for (const [k, v] of Object.entries(e.data)) {
-            if (k === "FileUrls") {
-              if (!Array.isArray(v) || v.some((u) => typeof u !== "string"))
-                bad.push(`FileUrls ${JSON.stringify(v)}`);
-            } else if (typeof v !== "string") bad.push(`${e.name}.${k}: ${typeof v}`);
+    it("sends recordings only after the call's last end event: one per answered segment, latest first", () => {
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        const ends = c.events.filter((e) => isEnd(e.name));
+        const pickups = c.events.filter((e) => isPickup(e.name));
+        const recs = c.events.filter((e) => e.name === "recording");
+        const lastEnd = Math.max(...ends.map((e) => e.at));
+        const where = `${c.call.scenario} call ${c.call.key}`;
+        if (ends.length === 0) bad.push(`${where}: no end event`);
+        if (recs.length !== pickups.length)
+          bad.push(`${where}: ${recs.length} recordings, ${pickups.length} pickups`);
+        if (recs.some((r) => r.at <= lastEnd)) bad.push(`${where}: a recording before the end`);
+        const legs = recs.map((r) => r.leg);
+        if (JSON.stringify(legs) !== JSON.stringify([...pickups.map((p) => p.leg)].sort((a, b) => b - a)))
+          bad.push(`${where}: recording legs ${legs}`);
+        const missed = ends.some((e) => e.f.finishtype === "Missed");
+        if (missed && recs.length > 0) bad.push(`${where}: a recording of a missed call`);
+        if (missed !== ["missed", "abandoned", "unanswered"].includes(c.call.summary.outcome))
+          bad.push(`${where}: Missed vs outcome ${c.call.summary.outcome}`);
+      }
+      expect(bad).toEqual([]);
+    });
+
+    it("keeps one yymmddHHMMSS_N prefix per call (its start in the PBX's local time), N distinct per call", () => {
+      const bad: string[] = [];
+      for (const p of plansOf(profile)) {
+        const ns = new Set<string>();
+        for (const c of callsOf(p, profile)) {
+          const prefixes = new Set(c.events.map((e) => e.prefix));
+          const want = stamp(c.call.start, offsetOf(profile, c.call.start));
+          if (prefixes.size !== 1) bad.push(`call ${c.call.key}: prefixes ${[...prefixes]}`);
+          const [ts, n] = [...prefixes][0]!.split("_");
+          if (ts !== want) bad.push(`call ${c.call.key}: stamp ${ts}, start ${want}`);
+          if (!/^\d+$/.test(n ?? "")) bad.push(`call ${c.call.key}: N ${n}`);
+          ns.add(n!);
+        }
+        if (ns.size !== p.calls.length) bad.push(`${ns.size} distinct N for ${p.calls.length} calls`);
+      }
+      expect(bad).toEqual([]);
+    });
+
+    it("points each recording at https://<fqdn>:5001/webapi/recording/<Id>-1.mp3", () => {
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        for (const e of c.events.filter((x) => x.name === "recording")) {
+          if (e.urls.length !== 1) bad.push(`${e.urls.length} urls`);
+          const m = RECORDING_URL.exec(e.urls[0] ?? "");
+          if (!m) bad.push(`url ${e.urls[0]}`);
+          else if (m[1] !== DEFAULT_FQDN[profile] || m[2] !== e.id)
+            bad.push(`url ${e.urls[0]} for Id ${e.id}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    });
+
+    it("takes the fqdn from --option fqdn", () => {
+      const p = plan(profile, 3, { options: { fqdn: "pbx.acme.test" } });
+      const urls = p.requests.filter((r) => r.event === "recording").map((r) => view(r).urls[0]!);
+      expect(urls.length).toBeGreaterThan(0);
+      for (const u of urls)
+        expect(u).toMatch(/^https:\/\/pbx\.acme\.test:5001\/webapi\/recording\/\d{12}_\d+-\d-1\.mp3$/);
+    });
+
+    it("gives each answered segment its talk time: pickup to end, within 1 s; nothing when missed", () => {
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        for (const e of c.events.filter((x) => isEnd(x.name))) {
+          const where = `${c.call.scenario} call ${c.call.key} ${e.name} ${e.id}`;
+          const talk = profile === "form" ? /\((\d+:\d{2})\)$/.exec(e.f.title ?? "")?.[1] : e.f.duration;
+          if (profile === "k2m-json" && !/^(\d{2}:[0-5]\d)?$/.test(e.f.duration ?? "x"))
+            bad.push(`${where}: Duration ${e.f.duration}`);
+          if (profile === "form" && talk !== undefined && !/^\d+:[0-5]\d$/.test(talk))
+            bad.push(`${where}: title ${e.f.title}`);
+          if (e.f.finishtype === "Missed") {
+            if (talk) bad.push(`${where}: talk time ${talk} on a missed call`);
+            if (e.leg !== 0) bad.push(`${where}: missed on leg ${e.leg}`);
+            continue;
           }
+          const pickup = c.events.find((x) => isPickup(x.name) && x.id === e.id);
+          if (!pickup || !talk) {
+            bad.push(`${where}: no pickup or no talk time`);
+            continue;
+          }
+          const real = (e.at - pickup.at) / 1000;
+          if (Math.abs(seconds(talk) - real) > 1) bad.push(`${where}: ${talk} vs ${real}s`);
         }
-        const r = schemaOf(profile, e.name).safeParse(e.data);
-        if (!r.success) bad.push(`${e.name}: ${r.error.message}`);
       }
-    }
-    expect(bad).toEqual([]);
-  });
+      expect(bad).toEqual([]);
+    });
 
-  it("writes numbers as the trunk delivers them, one per call, and the DID by profile and direction", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      const outbound = c.call.direction === "outbound";
-      const party = outbound ? c.call.dialled : c.call.caller;
-      const want = profile === "form" ? party.e164.replace(/^\+/, "") : party.national;
-      const shape = profile === "form" ? /^420\d{9}$/ : /^0\d{10}$/;
-      if (!shape.test(want)) bad.push(`${c.call.scenario}: simulated number ${want}`);
-      for (const e of c.events) {
-        if (typeof e.data === "string") continue;
-        if (e.f.callerid !== want) bad.push(`${e.name}: Callerid ${e.f.callerid}, want ${want}`);
-        if (e.name === "dialing" || e.name === "recording") {
-          if ("did" in e.f) bad.push(`${e.name} has a Did`);
-          continue;
+    it("uses the documented keys in the document's order and parses against the strict schema", () => {
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        for (const e of c.events) {
+          if (typeof e.data === "string") {
+            if (profile !== "form" || e.name !== "recording") bad.push(`${e.name}: a bare string`);
+          } else {
+            const keys = Object.keys(e.data);
+            const want = KEYS[profile][e.name];
+            if (JSON.stringify(keys) !== JSON.stringify(want)) bad.push(`${e.name}: keys ${keys}`);
+            const ev = e.data.Event ?? e.data.event;
+            if (ev !== e.name) bad.push(`${e.name}: event field ${String(ev)}`);
+            for (const [k, v] of Object.entries(e.data)) {
+              if (k === "FileUrls") {
+                if (!Array.isArray(v) || v.some((u) => typeof u !== "string"))
+                  bad.push(`FileUrls ${JSON.stringify(v)}`);
+              } else if (typeof v !== "string") bad.push(`${e.name}.${k}: ${typeof v}`);
+            }
+          }
+          const r = schemaOf(profile, e.name).safeParse(e.data);
+          if (!r.success) bad.push(`${e.name}: ${r.error.message}`);
         }
-        const did = profile === "form" && !outbound ? FORM_DID : "";
-        if (e.f.did !== did) bad.push(`${c.call.scenario} ${e.name}: Did "${e.f.did}"`);
       }
-    }
-    expect(bad).toEqual([]);
-  });
+      expect(bad).toEqual([]);
+    });
 
-  it("sets Transfer True only on the first leg of an attended transfer", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      for (const e of c.events.filter((x) => isEnd(x.name))) {
-        const want = c.call.scenario === "3cx/attended-transfer" && e.leg === 1 ? "True" : "False";
-        if (e.f.transfer !== want) bad.push(`${c.call.scenario} ${e.id}: Transfer ${e.f.transfer}`);
+    it("writes numbers as the trunk delivers them, one per call, and the DID by profile and direction", () => {
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        const outbound = c.call.direction === "outbound";
+        const party = outbound ? c.call.dialled : c.call.caller;
+        const want = profile === "form" ? party.e164.replace(/^\+/, "") : party.national;
+        const shape = profile === "form" ? /^420\d{9}$/ : /^0\d{10}$/;
+        if (!shape.test(want)) bad.push(`${c.call.scenario}: simulated number ${want}`);
+        for (const e of c.events) {
+          if (typeof e.data === "string") continue;
+          if (e.f.callerid !== want) bad.push(`${e.name}: Callerid ${e.f.callerid}, want ${want}`);
+          if (e.name === "dialing" || e.name === "recording") {
+            if ("did" in e.f) bad.push(`${e.name} has a Did`);
+            continue;
+          }
+          const did = profile === "form" && !outbound ? FORM_DID : "";
+          if (e.f.did !== did) bad.push(`${c.call.scenario} ${e.name}: Did "${e.f.did}"`);
+        }
       }
-    }
-    expect(bad).toEqual([]);
-  });
+      expect(bad).toEqual([]);
+    });
 
-  it("gives the same seed byte-identical requests, another seed others", () => {
-    const a = plan(profile, 7).requests.map(dryRunLine);
-    const b = plan(profile, 7).requests.map(dryRunLine);
-    expect(b).toEqual(a);
-    expect(plan(profile, 8).requests.map(dryRunLine)).not.toEqual(a);
-  });
-});
+    it("sets Transfer True only on the first leg of an attended transfer", () => {
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        for (const e of c.events.filter((x) => isEnd(x.name))) {
+          const want = c.call.scenario === "3cx/attended-transfer" && e.leg === 1 ? "True" : "False";
+          if (e.f.transfer !== want) bad.push(`${c.call.scenario} ${e.id}: Transfer ${e.f.transfer}`);
+        }
+      }
+      expect(bad).toEqual([]);
+    });
 
-describe("form titles (vendor-facts §3b)", () => {
+    it("gives the same seed byte-identical requests, another seed others", () => {
+      const a = plan(profile, 7).requests.map(dryRunLine);
+      const b = plan(profile, 7).requests.map(dryRunLine);
+      expect(b).toEqual(a);
+      expect(plan(profile, 8).requests.map(dryRunLine)).not.toEqual(a);
+    });
+  },
+);
+
+describe("form titles (the vendor's documented behaviour)", () => {
   it("read Answered call from / Missed call by queue 820 from / Successful call to / Unanswered call to", () => {
     const bad: string[] = [];
     for (const c of everyCall("form")) {
@@ -550,7 +554,7 @@ const CASES = COMBOS.map(
   ([profile, method]) => [`${profile} ${method ?? "default"}`, profile, method] as const,
 );
 
-describe("3CX encodings (vendor-facts §3a)", () => {
+describe("3CX encodings (the vendor's documented behaviour)", () => {
   it("k2m-json: POST application/json, compact JSON, the user's URL untouched", () => {
     const p = plan("k2m-json", 2);
     for (const r of p.requests) {

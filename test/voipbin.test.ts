@@ -15,7 +15,7 @@ import { canTransition, hangupBy, hangupReason } from "../src/vendors/voipbin/pr
 import { startServer, type TestServer } from "./helpers/servers.js";
 
 /**
- * VoIPBIN (vendor-facts §1): the five built-in scenarios follow the sequences V1..V4 and V6 in both API
+ * VoIPBIN (the vendor's documented behaviour): the five built-in scenarios follow the sequences V1..V4 and V6 in both API
  * generations (legacy, the documented one, and current, the 2026 code), the call status machine and the
  * hangup tables hold for every call, every body has its generation's format, the transport signs, retries
  * and judges answers as each generation does, and the built-in receiver accepts the traffic.
@@ -50,7 +50,7 @@ const SCENARIO_IDS = [
   "voipbin/queue-answered",
 ];
 
-/** The event names of each generation (vendor-facts §1b). */
+/** The event names of each generation (the vendor's documented behaviour). */
 const LEGACY_EVENTS = [
   "call_created",
   "call_updated",
@@ -571,167 +571,174 @@ describe("event names per generation", () => {
   });
 });
 
-describe.each(PROFILES)("%s, 20 seeds: the sequences V1..V4 and V6 (vendor-facts §1c)", (profile) => {
-  it.each(SCENARIO_IDS)("%s follows its sequence", (id) => {
-    const calls = everyCall(profile, id);
-    expect(calls).toHaveLength(SEEDS.length * CALLS);
-    const bad: string[] = [];
-    for (const c of calls) {
-      let got = c.events.map(sig);
-      let want = expectedStory(c);
-      if (profile === "legacy" && c.call.direction === "outbound") {
-        // the legacy activeflow of an outbound call is created about a second in, racing the ringing
-        got = got.filter((s) => s !== "activeflow_created af start");
-        want = want.filter((s) => s !== "activeflow_created af start");
-      }
-      if (JSON.stringify(got) !== JSON.stringify(want))
-        bad.push(`${where(c)}:\n  got  ${got.join(" | ")}\n  want ${want.join(" | ")}`);
-    }
-    expect(bad).toEqual([]);
-  });
-
-  it("creates the activeflow and the call in the generation's order, linked to each other", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      const names = c.events.map((e) => `${e.name} ${e.role}`);
-      const created = c.events.find((e) => e.name === "activeflow_created")!;
-      const call = c.events.find((e) => e.role === "caller")!;
-      const firstUpdate = names.indexOf("activeflow_updated af");
-      if (profile === "current") {
-        // the call manager creates the activeflow first, with the id the call is about to get
-        if (names[0] !== "activeflow_created af" || names[1] !== "call_created caller")
-          bad.push(`${where(c)}: starts ${names.slice(0, 2).join(", ")}`);
-        for (const e of c.events.filter((x) => x.role === "caller"))
-          if (e.data.activeflow_id !== created.data.id) bad.push(`${where(c)}: ${e.name} activeflow_id`);
-      } else {
-        const i = names.indexOf("activeflow_created af");
-        const gap = created.at - call.at;
-        if (names[0] !== "call_created caller") bad.push(`${where(c)}: starts ${names[0]}`);
-        if (firstUpdate >= 0 && i > firstUpdate) bad.push(`${where(c)}: activeflow_created after an update`);
-        if (gap <= 0 || gap > 1_100) bad.push(`${where(c)}: activeflow_created ${gap} ms after the call`);
-      }
-      for (const e of c.events.filter((x) => x.role === "af")) {
-        if (e.data.id !== created.data.id) bad.push(`${where(c)}: ${e.name} of another activeflow`);
-        if (e.data.reference_type !== "call" || e.data.reference_id !== c.callerId)
-          bad.push(`${where(c)}: ${e.name} references ${e.data.reference_type} ${e.data.reference_id}`);
-      }
-    }
-    expect(bad).toEqual([]);
-  });
-
-  it('starts at the reserved start action (…0001, type "") on the activeflow and the call', () => {
-    for (const c of everyCall(profile)) {
-      const af = c.events.find((e) => e.name === "activeflow_created")!.data;
-      const call = c.events.find((e) => e.name === "call_created" && e.role === "caller")!.data;
-      expect(af.current_action, where(c)).toMatchObject({ id: START_ID, next_id: ZERO, type: "" });
-      expect(call.action, where(c)).toMatchObject({ id: START_ID, next_id: ZERO, type: "" });
-      if (profile === "legacy") expect(af.current_action).not.toHaveProperty("tm_execute");
-      else expect(af.current_action!.tm_execute).toBeNull();
-    }
-  });
-
-  it("sends one activeflow_updated per action the cursor reaches, each followed by the call's call_updated", () => {
-    const bad: string[] = [];
-    for (const c of everyCall(profile)) {
-      let previous: Action | undefined;
-      c.events.forEach((e, i) => {
-        if (e.role !== "af") return;
-        const cur = e.data.current_action!;
-        const moved = e.name === "activeflow_updated" && e.data.status !== "ended";
-        if (e.name === "activeflow_created") {
-          previous = cur;
-          return;
+describe.each(PROFILES)(
+  "%s, 20 seeds: the sequences V1..V4 and V6 (the vendor's documented behaviour)",
+  (profile) => {
+    it.each(SCENARIO_IDS)("%s follows its sequence", (id) => {
+      const calls = everyCall(profile, id);
+      expect(calls).toHaveLength(SEEDS.length * CALLS);
+      const bad: string[] = [];
+      for (const c of calls) {
+        let got = c.events.map(sig);
+        let want = expectedStory(c);
+        if (profile === "legacy" && c.call.direction === "outbound") {
+          // the legacy activeflow of an outbound call is created about a second in, racing the ringing
+          got = got.filter((s) => s !== "activeflow_created af start");
+          want = want.filter((s) => s !== "activeflow_created af start");
         }
-        if (moved) {
-          if (previous && cur.id === previous.id) bad.push(`${where(c)}: an update that does not move`);
-          const next = c.events[i + 1];
-          const a = next?.data.action;
-          const same =
-            next?.name === "call_updated" &&
-            next.role === "caller" &&
-            a?.id === cur.id &&
-            a.type === cur.type &&
-            JSON.stringify(a.option) === JSON.stringify(cur.option) &&
-            (profile === "legacy" || a.tm_execute === cur.tm_execute);
-          if (!same) bad.push(`${where(c)}: ${cur.type} followed by ${next?.name} ${a?.type}`);
-        } else if (cur.id !== previous?.id) bad.push(`${where(c)}: ${e.name} moved the cursor`);
-        previous = cur;
-      });
-    }
-    expect(bad).toEqual([]);
-  });
-
-  it("moves the cursor through the scenario's flow with stable ids", () => {
-    const bad: string[] = [];
-    for (const id of SCENARIO_IDS) {
-      const flow = scenarios.find((s) => s.id === id)!.flow!;
-      const idsByRef = new Map<string, string>();
-      for (const c of everyCall(profile, id)) {
-        const refs = c.call.facts.flatMap((f) => (f.kind === "action" ? [f.ref!] : []));
-        const cursor = c.events
-          .filter((e) => e.name === "activeflow_updated" && e.data.status !== "ended")
-          .map((e) => e.data.current_action!);
-        const fromFlow = cursor.filter((a) => flow.some((x) => x.type === a.type) && a.type !== "queue_join");
-        if (fromFlow.length !== refs.length) bad.push(`${where(c)}: ${fromFlow.length} flow actions run`);
-        fromFlow.forEach((a, i) => {
-          const ref = refs[i]!;
-          const entry = flow.find((x) => x.ref === ref)!;
-          if (a.type !== entry.type || JSON.stringify(a.option) !== JSON.stringify(entry.option))
-            bad.push(`${where(c)}: ${ref} ran as ${a.type}`);
-          if (!UUID.test(a.id) || a.id === START_ID || a.id === FINISH_ID)
-            bad.push(`${where(c)}: id ${a.id}`);
-          if ((idsByRef.get(ref) ?? a.id) !== a.id) bad.push(`${where(c)}: ${ref} changed its id`);
-          idsByRef.set(ref, a.id);
-        });
-        if (profile === "legacy") {
-          // the activeflow carries the whole flow, unchanged on every event
-          for (const e of c.events.filter((x) => x.role === "af")) {
-            const actions = e.data.actions!;
-            const shape = actions.map((a) => ({ type: a.type, option: a.option }));
-            if (
-              JSON.stringify(shape) !== JSON.stringify(flow.map((a) => ({ type: a.type, option: a.option })))
-            )
-              bad.push(`${where(c)}: ${e.name} actions differ from the flow`);
-            actions.forEach((a, i) => {
-              const ref = flow[i]!.ref!;
-              if ((idsByRef.get(ref) ?? a.id) !== a.id) bad.push(`${where(c)}: actions[${i}] id`);
-              idsByRef.set(ref, a.id);
-              if ("tm_execute" in a || a.next_id !== ZERO) bad.push(`${where(c)}: actions[${i}] keys`);
-            });
-          }
-        }
+        if (JSON.stringify(got) !== JSON.stringify(want))
+          bad.push(`${where(c)}:\n  got  ${got.join(" | ")}\n  want ${want.join(" | ")}`);
       }
-      const ids = [...idsByRef.values()];
-      if (new Set(ids).size !== ids.length) bad.push(`${id}: two refs share an id`);
-    }
-    expect(bad).toEqual([]);
-  });
+      expect(bad).toEqual([]);
+    });
 
-  if (profile === "current") {
-    it("grows executed_actions by the previous action on every move", () => {
+    it("creates the activeflow and the call in the generation's order, linked to each other", () => {
       const bad: string[] = [];
       for (const c of everyCall(profile)) {
-        let prev: Data | undefined;
+        const names = c.events.map((e) => `${e.name} ${e.role}`);
+        const created = c.events.find((e) => e.name === "activeflow_created")!;
+        const call = c.events.find((e) => e.role === "caller")!;
+        const firstUpdate = names.indexOf("activeflow_updated af");
+        if (profile === "current") {
+          // the call manager creates the activeflow first, with the id the call is about to get
+          if (names[0] !== "activeflow_created af" || names[1] !== "call_created caller")
+            bad.push(`${where(c)}: starts ${names.slice(0, 2).join(", ")}`);
+          for (const e of c.events.filter((x) => x.role === "caller"))
+            if (e.data.activeflow_id !== created.data.id) bad.push(`${where(c)}: ${e.name} activeflow_id`);
+        } else {
+          const i = names.indexOf("activeflow_created af");
+          const gap = created.at - call.at;
+          if (names[0] !== "call_created caller") bad.push(`${where(c)}: starts ${names[0]}`);
+          if (firstUpdate >= 0 && i > firstUpdate)
+            bad.push(`${where(c)}: activeflow_created after an update`);
+          if (gap <= 0 || gap > 1_100) bad.push(`${where(c)}: activeflow_created ${gap} ms after the call`);
+        }
         for (const e of c.events.filter((x) => x.role === "af")) {
-          const d = e.data;
-          const executed = d.executed_actions ?? [];
-          if (prev) {
-            const before = prev.executed_actions ?? [];
-            const last = prev.current_action!;
-            const moved = d.current_action!.id !== last.id;
-            const want = moved && last.id !== START_ID ? [...before, last] : before;
-            if (JSON.stringify(executed) !== JSON.stringify(want))
-              bad.push(`${where(c)}: ${e.name} executed ${executed.map((a) => a.type).join(",")}`);
-          } else if (executed.length !== 0) bad.push(`${where(c)}: created with executed actions`);
-          if (executed.some((a) => !isSet(a.tm_execute)))
-            bad.push(`${where(c)}: an executed action never ran`);
-          prev = d;
+          if (e.data.id !== created.data.id) bad.push(`${where(c)}: ${e.name} of another activeflow`);
+          if (e.data.reference_type !== "call" || e.data.reference_id !== c.callerId)
+            bad.push(`${where(c)}: ${e.name} references ${e.data.reference_type} ${e.data.reference_id}`);
         }
       }
       expect(bad).toEqual([]);
     });
-  }
-});
+
+    it('starts at the reserved start action (…0001, type "") on the activeflow and the call', () => {
+      for (const c of everyCall(profile)) {
+        const af = c.events.find((e) => e.name === "activeflow_created")!.data;
+        const call = c.events.find((e) => e.name === "call_created" && e.role === "caller")!.data;
+        expect(af.current_action, where(c)).toMatchObject({ id: START_ID, next_id: ZERO, type: "" });
+        expect(call.action, where(c)).toMatchObject({ id: START_ID, next_id: ZERO, type: "" });
+        if (profile === "legacy") expect(af.current_action).not.toHaveProperty("tm_execute");
+        else expect(af.current_action!.tm_execute).toBeNull();
+      }
+    });
+
+    it("sends one activeflow_updated per action the cursor reaches, each followed by the call's call_updated", () => {
+      const bad: string[] = [];
+      for (const c of everyCall(profile)) {
+        let previous: Action | undefined;
+        c.events.forEach((e, i) => {
+          if (e.role !== "af") return;
+          const cur = e.data.current_action!;
+          const moved = e.name === "activeflow_updated" && e.data.status !== "ended";
+          if (e.name === "activeflow_created") {
+            previous = cur;
+            return;
+          }
+          if (moved) {
+            if (previous && cur.id === previous.id) bad.push(`${where(c)}: an update that does not move`);
+            const next = c.events[i + 1];
+            const a = next?.data.action;
+            const same =
+              next?.name === "call_updated" &&
+              next.role === "caller" &&
+              a?.id === cur.id &&
+              a.type === cur.type &&
+              JSON.stringify(a.option) === JSON.stringify(cur.option) &&
+              (profile === "legacy" || a.tm_execute === cur.tm_execute);
+            if (!same) bad.push(`${where(c)}: ${cur.type} followed by ${next?.name} ${a?.type}`);
+          } else if (cur.id !== previous?.id) bad.push(`${where(c)}: ${e.name} moved the cursor`);
+          previous = cur;
+        });
+      }
+      expect(bad).toEqual([]);
+    });
+
+    it("moves the cursor through the scenario's flow with stable ids", () => {
+      const bad: string[] = [];
+      for (const id of SCENARIO_IDS) {
+        const flow = scenarios.find((s) => s.id === id)!.flow!;
+        const idsByRef = new Map<string, string>();
+        for (const c of everyCall(profile, id)) {
+          const refs = c.call.facts.flatMap((f) => (f.kind === "action" ? [f.ref!] : []));
+          const cursor = c.events
+            .filter((e) => e.name === "activeflow_updated" && e.data.status !== "ended")
+            .map((e) => e.data.current_action!);
+          const fromFlow = cursor.filter(
+            (a) => flow.some((x) => x.type === a.type) && a.type !== "queue_join",
+          );
+          if (fromFlow.length !== refs.length) bad.push(`${where(c)}: ${fromFlow.length} flow actions run`);
+          fromFlow.forEach((a, i) => {
+            const ref = refs[i]!;
+            const entry = flow.find((x) => x.ref === ref)!;
+            if (a.type !== entry.type || JSON.stringify(a.option) !== JSON.stringify(entry.option))
+              bad.push(`${where(c)}: ${ref} ran as ${a.type}`);
+            if (!UUID.test(a.id) || a.id === START_ID || a.id === FINISH_ID)
+              bad.push(`${where(c)}: id ${a.id}`);
+            if ((idsByRef.get(ref) ?? a.id) !== a.id) bad.push(`${where(c)}: ${ref} changed its id`);
+            idsByRef.set(ref, a.id);
+          });
+          if (profile === "legacy") {
+            // the activeflow carries the whole flow, unchanged on every event
+            for (const e of c.events.filter((x) => x.role === "af")) {
+              const actions = e.data.actions!;
+              const shape = actions.map((a) => ({ type: a.type, option: a.option }));
+              if (
+                JSON.stringify(shape) !==
+                JSON.stringify(flow.map((a) => ({ type: a.type, option: a.option })))
+              )
+                bad.push(`${where(c)}: ${e.name} actions differ from the flow`);
+              actions.forEach((a, i) => {
+                const ref = flow[i]!.ref!;
+                if ((idsByRef.get(ref) ?? a.id) !== a.id) bad.push(`${where(c)}: actions[${i}] id`);
+                idsByRef.set(ref, a.id);
+                if ("tm_execute" in a || a.next_id !== ZERO) bad.push(`${where(c)}: actions[${i}] keys`);
+              });
+            }
+          }
+        }
+        const ids = [...idsByRef.values()];
+        if (new Set(ids).size !== ids.length) bad.push(`${id}: two refs share an id`);
+      }
+      expect(bad).toEqual([]);
+    });
+
+    if (profile === "current") {
+      it("grows executed_actions by the previous action on every move", () => {
+        const bad: string[] = [];
+        for (const c of everyCall(profile)) {
+          let prev: Data | undefined;
+          for (const e of c.events.filter((x) => x.role === "af")) {
+            const d = e.data;
+            const executed = d.executed_actions ?? [];
+            if (prev) {
+              const before = prev.executed_actions ?? [];
+              const last = prev.current_action!;
+              const moved = d.current_action!.id !== last.id;
+              const want = moved && last.id !== START_ID ? [...before, last] : before;
+              if (JSON.stringify(executed) !== JSON.stringify(want))
+                bad.push(`${where(c)}: ${e.name} executed ${executed.map((a) => a.type).join(",")}`);
+            } else if (executed.length !== 0) bad.push(`${where(c)}: created with executed actions`);
+            if (executed.some((a) => !isSet(a.tm_execute)))
+              bad.push(`${where(c)}: an executed action never ran`);
+            prev = d;
+          }
+        }
+        expect(bad).toEqual([]);
+      });
+    }
+  },
+);
 
 describe("the reserved finish action and flows that run out", () => {
   const runsOut = parseScenarioText(

@@ -33,7 +33,7 @@ import {
 import { startServer, type TestServer } from "./helpers/servers.js";
 
 /**
- * Webitel (vendor-facts §2): a queue hook starts a flow schema whose httpRequest step makes the request.
+ * Webitel (the vendor's documented behaviour): a queue hook starts a flow schema whose httpRequest step makes the request.
  * The ten built-in scenarios follow the sequences W1..W8 with the hooks each queue type raises; every
  * variable is a non-empty string consistent with the simulated call; the default step is POST JSON with
  * sorted keys, 1 s, no retries, any status; a targets file shapes each schema's own request; the built-in
@@ -72,7 +72,7 @@ const AGENTS: Record<string, { name: string; extension: string; userId: string }
   "62": { name: "Dmytro Kravchenko", extension: "1006", userId: "215" },
 };
 
-/** FreeSWITCH hangup cause names (vendor-facts §2b). */
+/** FreeSWITCH hangup cause names (the vendor's documented behaviour). */
 const FS_CAUSES = new Set([
   "NORMAL_CLEARING",
   "USER_BUSY",
@@ -510,7 +510,7 @@ describe("built-in Webitel scenarios", () => {
   });
 });
 
-describe("hooks per queue type (vendor-facts §2b)", () => {
+describe("hooks per queue type (the vendor's documented behaviour)", () => {
   const noJoined: QueueTypeName[] = ["offline", "preview", "progressive", "predictive"];
   it.each(Object.keys(QUEUE_TYPES) as QueueTypeName[])("%s raises the hooks call_center raises", (type) => {
     const hooks = hooksOf(type);
@@ -585,7 +585,7 @@ describe("hooks per queue type (vendor-facts §2b)", () => {
 // ---------------------------------------------------------------------------------------------------------
 // Sequences
 
-describe("20 seeds × 3 calls: the sequences W1..W8 (vendor-facts §2c)", () => {
+describe("20 seeds × 3 calls: the sequences W1..W8 (the vendor's documented behaviour)", () => {
   it.each(SCENARIO_IDS)("%s follows its sequence, agents and result from the simulated call", (id) => {
     const calls = everyCall(id);
     expect(calls).toHaveLength(SEEDS.length * CALLS);
@@ -765,7 +765,7 @@ describe("20 seeds × 3 calls: the sequences W1..W8 (vendor-facts §2c)", () => 
 // ---------------------------------------------------------------------------------------------------------
 // Variables
 
-describe("20 seeds × 3 calls: the hook variables (vendor-facts §2b, §2d)", () => {
+describe("20 seeds × 3 calls: the hook variables (the vendor's documented behaviour, §2d)", () => {
   it('are a flat object of non-empty strings: an empty variable is absent, never ""', () => {
     const bad: string[] = [];
     for (const c of everyCall())
@@ -1014,7 +1014,7 @@ const keyOf = (r: PlannedRequest) => `${r.call}|${r.event}|${r.at}`;
 /** Keys in Go's map order: sorted byte-wise. */
 const sortedKeys = (o: object) => [...Object.keys(o)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
-describe("the httpRequest step by default (vendor-facts §2a)", () => {
+describe("the httpRequest step by default (the vendor's documented behaviour)", () => {
   it("is a POST of application/json to the URL untouched, the variables as compact JSON with sorted keys", () => {
     for (const p of plans().slice(0, 5)) {
       for (const r of p.requests) {

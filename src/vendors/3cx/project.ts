@@ -3,7 +3,7 @@ import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
 import { IVR_NUMBER, PROFILE_REGION, trunkNumber } from "./world.js";
 
 /**
- * 3CX WebhooksApi projection, following the add-on's sequences (vendor-facts §3c, T1..T8): one
+ * 3CX WebhooksApi projection, following the add-on's sequences (T1..T8): one
  * `ringing` per IVR, queue or extension that rings; a pickup event per answered segment; an end
  * event per segment (none for the leg a blind transfer leaves); recordings only after the end.
  * Ids are `yymmddHHMMSS_N-L` with one prefix per call and L the segment.

@@ -5,7 +5,7 @@ import { acefoneTrigger } from "./schemas.js";
 import { CIRCLES, DID_NUMBER, IVR } from "./world.js";
 
 /**
- * Acefone projection (vendor-facts §4c, A1..A5): one call fires several triggers, each a separate
+ * Acefone projection (A1..A5): one call fires several triggers, each a separate
  * webhook with the trigger's variable set. Stamps stay instants here (see `Stamp`); each webhook's
  * own Date Time Format and Time Zone turn them into text when the request is encoded.
  */

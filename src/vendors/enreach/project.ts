@@ -6,7 +6,7 @@ import { type EnreachEventName, enreachEvents } from "./schemas.js";
 import { ORGANIZATION_ID } from "./world.js";
 
 /**
- * Enreach projection: a simulated call becomes the sequences of vendor-facts §5c (E1..E6).
+ * Enreach projection: a simulated call becomes the sequences E1..E6.
  * Field names come from the zod schemas, in their order, so a payload always carries every
  * property of its event with Enreach's own spelling (Username vs UserName, CallBackId, TechType).
  */

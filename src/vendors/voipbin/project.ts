@@ -4,7 +4,7 @@ import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
 import { CUSTOMER_ID, FINISH_ACTION_ID, INBOUND_NUMBER, START_ACTION_ID, ZERO_UUID } from "./world.js";
 
 /**
- * VoIPBIN projection (vendor-facts §1c, V1..V6). One call simulation becomes the events of the
+ * VoIPBIN projection (V1..V6). One call simulation becomes the events of the
  * caller's call, its activeflow, the queuecall and the agent legs, in either API generation.
  */
 

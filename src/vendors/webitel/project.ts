@@ -3,7 +3,7 @@ import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
 import { userIdOf } from "./world.js";
 
 /**
- * Webitel projection (vendor-facts §2c, W1..W9). Each queue hook (joined, offering, active,
+ * Webitel projection (W1..W9). Each queue hook (joined, offering, active,
  * bridged, missed, processing, leaving) starts a flow schema with the attempt's variables: a
  * flat map of strings in which an empty variable is absent. Which hooks a queue raises depends
  * on its type.
