@@ -12,6 +12,7 @@ import { threeCx } from "../src/vendors/3cx/index.js";
 import { FormRecordingSchema, threeCxEvents } from "../src/vendors/3cx/schemas.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { startServer, type TestServer } from "./helpers/servers.js";
+import { memoize } from "./helpers/memo.js";
 
 /**
  * The 3CX WebhooksApi add-on (the vendor's documented behaviour): the eight built-in scenarios follow the add-on's sequences
@@ -153,22 +154,12 @@ function callsOf(p: Plan, profile: Profile): CallView[] {
   }));
 }
 
-const planCache = new Map<Profile, Plan[]>();
-function plansOf(profile: Profile): Plan[] {
-  let plans = planCache.get(profile);
-  if (!plans) {
-    plans = SEEDS.map((seed) => plan(profile, seed));
-    planCache.set(profile, plans);
-  }
-  return plans;
-}
-const callCache = new Map<Profile, CallView[]>();
+const plansOf = memoize((profile: Profile): Plan[] => SEEDS.map((seed) => plan(profile, seed)));
+const callsOfProfile = memoize((profile: Profile): CallView[] =>
+  plansOf(profile).flatMap((p) => callsOf(p, profile)),
+);
 function everyCall(profile: Profile, scenario?: string): CallView[] {
-  let calls = callCache.get(profile);
-  if (!calls) {
-    calls = plansOf(profile).flatMap((p) => callsOf(p, profile));
-    callCache.set(profile, calls);
-  }
+  const calls = callsOfProfile(profile);
   return scenario === undefined ? calls : calls.filter((c) => c.call.scenario === scenario);
 }
 

@@ -13,6 +13,7 @@ import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { SIGNATURE_HEADER, voipbin } from "../src/vendors/voipbin/index.js";
 import { canTransition, hangupBy, hangupReason } from "../src/vendors/voipbin/project.js";
 import { startServer, type TestServer } from "./helpers/servers.js";
+import { memoize } from "./helpers/memo.js";
 
 /**
  * VoIPBIN (the vendor's documented behaviour): the five built-in scenarios follow the sequences V1..V4 and V6 in both API
@@ -273,22 +274,12 @@ function callsOf(p: Plan, profile: Profile, seed: number): CallView[] {
   });
 }
 
-const planCache = new Map<Profile, Plan[]>();
-function plansOf(profile: Profile): Plan[] {
-  let plans = planCache.get(profile);
-  if (!plans) {
-    plans = SEEDS.map((seed) => plan(profile, seed));
-    planCache.set(profile, plans);
-  }
-  return plans;
-}
-const callCache = new Map<Profile, CallView[]>();
+const plansOf = memoize((profile: Profile): Plan[] => SEEDS.map((seed) => plan(profile, seed)));
+const callsOfProfile = memoize((profile: Profile): CallView[] =>
+  plansOf(profile).flatMap((p, i) => callsOf(p, profile, SEEDS[i]!)),
+);
 function everyCall(profile: Profile, scenario?: string): CallView[] {
-  let calls = callCache.get(profile);
-  if (!calls) {
-    calls = plansOf(profile).flatMap((p, i) => callsOf(p, profile, SEEDS[i]!));
-    callCache.set(profile, calls);
-  }
+  const calls = callsOfProfile(profile);
   return scenario === undefined ? calls : calls.filter((c) => c.call.scenario === scenario);
 }
 function where(c: CallView): string {

@@ -7,6 +7,7 @@ import { type PlannedRequest, planRun } from "../delivery/plan.js";
 import { checkUrl } from "../delivery/targets.js";
 import { resolveScenarios } from "../scenario/load.js";
 import { findVendor, getVendor, resolveProfile } from "../vendors/registry.js";
+import { withQuery } from "../core/encoding.js";
 
 /**
  * The conformance battery behind `pbxsim check`: a handful of deliveries that probe whether a
@@ -397,10 +398,6 @@ function malformed(ctx: Context, valid: EncodedRequest): { request: EncodedReque
     request: { ...valid, headers, body },
     what: `truncated JSON (the first ${body.length} of ${valid.body.length} bytes)`,
   };
-}
-
-function withQuery(url: string, query: string): string {
-  return `${url}${url.includes("?") ? "&" : "?"}${query}`;
 }
 
 /** The same length as the secret, different in every character. */

@@ -18,6 +18,7 @@ import { Rng } from "../core/random.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import type { EventDef, Vendor, VendorEvent } from "../core/vendor.js";
 import { getVendor, VENDORS } from "../vendors/registry.js";
+import { formEncode } from "../core/encoding.js";
 
 /**
  * The only module that knows Pact exists. The simulated vendor is the consumer (it sends the
@@ -342,12 +343,6 @@ export interface InteractionResult {
   detail: string;
 }
 
-function formPairs(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(typeof v === "object" && v !== null ? JSON.stringify(v) : String(v))}`)
-    .join("&");
-}
-
 /**
  * Puts in what cannot live in a contract file: the receiver's own path, the secret token, and a
  * signature computed over the exact body bytes that are sent.
@@ -368,7 +363,7 @@ export function requestFilter(vendor: Vendor, profile: string, target: URL, toke
     let raw: Buffer | undefined;
     if (Buffer.isBuffer(req.body)) raw = req.body;
     else if (req.body && typeof req.body === "object" && Object.keys(req.body).length) {
-      raw = Buffer.from(ct.includes("urlencoded") ? formPairs(req.body as Record<string, unknown>) : JSON.stringify(req.body));
+      raw = Buffer.from(ct.includes("urlencoded") ? formEncode(req.body as Record<string, unknown>) : JSON.stringify(req.body));
       req.body = raw;
     }
     if (raw) req.headers["content-length"] = String(raw.length);

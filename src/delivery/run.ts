@@ -10,6 +10,7 @@ import { appendLine, deadLetterLine, prepareOutput } from "./dead-letter.js";
 import { type DeliveryResult, DeliveryEngine, type EngineOptions } from "./engine.js";
 import { type Plan, type PlannedRequest, planRun, type VendorTargets } from "./plan.js";
 import { type RunSummary, summarize } from "./summary.js";
+import { isSecretHeader } from "../core/redact.js";
 
 /** The virtual clock's start when a seed is given and no start: fixed, so a seeded run is byte-identical. */
 export const SEEDED_START = Date.UTC(2026, 0, 5, 7, 0, 0);
@@ -110,8 +111,7 @@ export function secretsOf(requests: readonly PlannedRequest[], token?: string): 
   const s = new Set<string>();
   if (token) s.add(token);
   for (const r of requests) {
-    for (const [k, v] of Object.entries(r.headers))
-      if (/token|secret|signature|authorization|key/i.test(k)) s.add(v);
+    for (const [k, v] of Object.entries(r.headers)) if (isSecretHeader(k)) s.add(v);
   }
   return [...s];
 }

@@ -3,8 +3,7 @@ import express, { type Express, type Request, type Response } from "express";
 import { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
 import { redactHeaders } from "../core/redact.js";
-import { verifySignature } from "../core/signing.js";
-import { tokenMatches } from "./auth.js";
+import { constantTimeEqual, verifySignature } from "../core/signing.js";
 import { eventTimeOf, INSPECTOR_PATH, inspectorRouter, OrderTracker } from "./inspector.js";
 
 /**
@@ -205,7 +204,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     if (opts.token !== undefined && tokenAuth?.kind === "token") {
       const got = req.headers[tokenAuth.header];
       const value = Array.isArray(got) ? got[0] : got;
-      rec.auth = value === undefined ? "missing" : tokenMatches(value, opts.token) ? "ok" : "bad";
+      rec.auth = value === undefined ? "missing" : constantTimeEqual(value, opts.token) ? "ok" : "bad";
     } else if (
       opts.secret !== undefined &&
       hmacAuth?.kind === "hmac-sha256" &&

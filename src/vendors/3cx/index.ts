@@ -1,9 +1,9 @@
 import { PbxsimError } from "../../core/errors.js";
-import { keyText } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
-  issueLines,
   type EncodedRequest,
+  issueLines,
+  keyText,
   type ProjectionContext,
   type TransportSpec,
   type Vendor,
@@ -12,6 +12,7 @@ import {
 import { projectThreeCx } from "./project.js";
 import { FormRecordingSchema, threeCxEvent, threeCxEvents } from "./schemas.js";
 import { threeCxDirectory, threeCxRegion } from "./world.js";
+import { formEncode, withQuery } from "../../core/encoding.js";
 
 /**
  * The 3CX WebhooksApi add-on: no auth, no signature, no documented retries. One attempt, any
@@ -30,18 +31,6 @@ function transport(profile: string): TransportSpec {
     timeoutMs: THREECX_DEFAULT_TIMEOUT_MS,
     retrySchedule: [],
   };
-}
-
-const enc = (v: unknown) => encodeURIComponent(String(v));
-
-function formBody(payload: Record<string, unknown>): string {
-  return Object.entries(payload)
-    .map(([k, v]) => `${enc(k)}=${enc(v)}`)
-    .join("&");
-}
-
-function withQuery(url: string, query: string): string {
-  return `${url}${url.includes("?") ? "&" : "?"}${query}`;
 }
 
 /** A short answered call in each direction, to draw single events from for `pbxsim send`. */
@@ -149,13 +138,13 @@ export const threeCx: Vendor = {
     const m = method ?? "GET";
     const bare = event.name === "recording" ? String(event.payload.url) : undefined;
     if (m === "GET")
-      return { method: "GET", url: withQuery(url, bare ?? formBody(event.payload)), headers: {}, body: "" };
+      return { method: "GET", url: withQuery(url, bare ?? formEncode(event.payload)), headers: {}, body: "" };
     if (bare !== undefined) return { method: m, url, headers: { "content-type": "text/plain" }, body: bare };
     return {
       method: m,
       url,
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: formBody(event.payload),
+      body: formEncode(event.payload),
     };
   },
   detect: (_headers, body) => {

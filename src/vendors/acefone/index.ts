@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
-import { keyText } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
-  issueLines,
-  stringField,
   type EncodedRequest,
+  issueLines,
+  keyText,
   type ProjectionContext,
+  stringField,
   type TargetSettings,
   type TransportSpec,
   type Vendor,
@@ -21,6 +21,7 @@ import {
   triggerPayloadSchema,
 } from "./schemas.js";
 import { acefoneDirectory, acefoneRegion, DID_NUMBER } from "./world.js";
+import { firstHeader, formEncode, withQuery } from "../../core/encoding.js";
 
 /**
  * Acefone (the same webhook system as Tata Smartflo): each webhook is one trigger with its own URL,
@@ -124,16 +125,6 @@ export function renderPayload(payload: Record<string, unknown>, o: AcefoneOption
   return out;
 }
 
-/** Form bodies and GET query strings: every value a string, nested values as JSON text. */
-function formPairs(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([k, v]) => {
-      const text = typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
-      return `${encodeURIComponent(k)}=${encodeURIComponent(text)}`;
-    })
-    .join("&");
-}
-
 const transport: TransportSpec = {
   method: "POST",
   contentType: "application/json",
@@ -203,11 +194,6 @@ function acceptsFor(w: z.output<typeof WebhookSchema>, triggerId: string): (e: V
 }
 
 // ---- receiver side -----------------------------------------------------------------------------------
-
-function header(h: Record<string, string | string[] | undefined>, name: string): string {
-  const v = h[name];
-  return (Array.isArray(v) ? v[0] : v) ?? "";
-}
 
 function detectDateFormat(body: Record<string, unknown>): AcefoneDateFormat {
   const s = String(body.start_stamp ?? body.date ?? body.end_stamp ?? "");
@@ -413,7 +399,7 @@ export const acefone: Vendor = {
     if ((method ?? "POST") === "GET") {
       return {
         method: "GET",
-        url: `${url}${url.includes("?") ? "&" : "?"}${formPairs(values)}`,
+        url: withQuery(url, formEncode(values)),
         headers: {},
         body: "",
       };
@@ -423,7 +409,7 @@ export const acefone: Vendor = {
         method: "POST",
         url,
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: formPairs(values),
+        body: formEncode(values),
       };
     }
     return {
@@ -472,7 +458,7 @@ export const acefone: Vendor = {
   },
   validate(body, headers, path) {
     if (!body || typeof body !== "object") return { ok: false, issues: ["not an Acefone webhook body"] };
-    const ct = header(headers, "content-type");
+    const ct = firstHeader(headers, "content-type") ?? "";
     // a GET query shares the URL with the user's own parameters (a secret, a tenant id): only Acefone's keys count
     const lenient = ct === "";
     let b = body as Record<string, unknown>;

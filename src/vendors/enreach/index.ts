@@ -1,19 +1,20 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
-import { stringField } from "../../core/vendor.js";
 import type { Rng } from "../../core/random.js";
-import type {
-  EncodedRequest,
-  ProjectionContext,
-  TargetSettings,
-  TransportSpec,
-  Vendor,
-  VendorEvent,
+import {
+  type EncodedRequest,
+  type ProjectionContext,
+  stringField,
+  type TargetSettings,
+  type TransportSpec,
+  type Vendor,
+  type VendorEvent,
 } from "../../core/vendor.js";
 import { DOTNET_MAX_DATETIME, dotNetDateTime } from "./format.js";
 import { buildPayload, callbackListStatusValues, projectEnreach } from "./project.js";
 import { type EnreachEventName, enreachEventNames, enreachEvents } from "./schemas.js";
 import { enreachDirectory, enreachRegion, ORGANIZATION_ID } from "./world.js";
+import { firstHeader } from "../../core/encoding.js";
 
 /**
  * Enreach (formerly Benemen): POST JSON over HTTPS to one endpoint, `X-Benemen-Event` with the
@@ -41,11 +42,6 @@ const transport: TransportSpec = {
     return undefined;
   },
 };
-
-function headerValue(h: Record<string, string | string[] | undefined>, name: string): string | undefined {
-  const v = h[name];
-  return Array.isArray(v) ? v[0] : v;
-}
 
 /** Sample values for `pbxsim send`: a plausible single event of any type. */
 function sampleValues(name: EnreachEventName, rng: Rng, start: number): Record<string, unknown> {
@@ -275,9 +271,9 @@ export const enreach: Vendor = {
       },
     ];
   },
-  detect: (h) => headerValue(h, "x-benemen-event") !== undefined,
+  detect: (h) => firstHeader(h, "x-benemen-event") !== undefined,
   validate(body, headers) {
-    const header = headerValue(headers, "x-benemen-event");
+    const header = firstHeader(headers, "x-benemen-event");
     const type = stringField(body, "EventType");
     const name = header ?? type;
     const issues: string[] = [];

@@ -1,13 +1,14 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
-import { keyText, stringField } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import { signatureHeaderValue } from "../../core/signing.js";
 import {
-  issueLines,
   type EncodedRequest,
+  issueLines,
+  keyText,
   type ProjectionContext,
+  stringField,
   type TargetSettings,
   type TransportSpec,
   type Vendor,

@@ -1,12 +1,12 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
-import { keyText } from "../../core/vendor.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
-  issueLines,
-  stringField,
   type EncodedRequest,
+  issueLines,
+  keyText,
   type ProjectionContext,
+  stringField,
   type TargetSettings,
   type TransportSpec,
   type Vendor,
