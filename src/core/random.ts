@@ -86,26 +86,37 @@ export class Rng {
   }
 
   hex(length: number): string {
-    let s = "";
-    while (s.length < length) s += Math.floor(this.next() * 16).toString(16);
-    return s;
+    return this.hexDigits(length);
   }
 
   digits(length: number): string {
     let s = "";
-    while (s.length < length) s += Math.floor(this.next() * 10).toString();
+    for (let i = 0; i < length; i++) s += HEX[Math.floor(this.next() * 10)]!;
     return s;
   }
 
-  /** A random (version 4 layout) lowercase UUID. */
+  /** A random (version 4 layout) lowercase UUID: 32 hex draws, then one for the variant. */
   uuid(): string {
-    const h = this.hex(32).split("");
-    h[12] = "4";
-    h[16] = "89ab"[Math.floor(this.next() * 4)] as string;
-    const s = h.join("");
-    return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+    const a = this.hexDigits(8);
+    const b = this.hexDigits(4);
+    this.next(); // the version nibble's draw, replaced by "4"
+    const c = this.hexDigits(3);
+    this.next(); // the variant nibble's draw, replaced below
+    const d = this.hexDigits(3);
+    const e = this.hexDigits(12);
+    const v = VARIANT[Math.floor(this.next() * 4)]!;
+    return `${a}-${b}-4${c}-${v}${d}-${e}`;
+  }
+
+  private hexDigits(n: number): string {
+    let s = "";
+    for (let i = 0; i < n; i++) s += HEX[Math.floor(this.next() * 16)]!;
+    return s;
   }
 }
+
+const HEX = "0123456789abcdef";
+const VARIANT = "89ab";
 
 /** A stable UUID for a name (version 5 layout over SHA-1), for directory entities. */
 export function nameUuid(namespace: string, name: string): string {

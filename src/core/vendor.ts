@@ -1,5 +1,4 @@
 import type { z } from "zod";
-import type { Faker } from "@faker-js/faker";
 import type { Directory, FactKind, PhoneNumber, SimulatedCall } from "./model.js";
 import type { Rng } from "./random.js";
 
@@ -108,9 +107,9 @@ export interface ProjectionContext {
 
 export interface RegionSpec {
   /** Caller numbers as this vendor's customers see them. */
-  callerNumber(faker: Faker, rng: Rng, profile: string): PhoneNumber;
+  callerNumber(rng: Rng, profile: string): PhoneNumber;
   /** A remote party for outbound calls. */
-  remoteNumber(faker: Faker, rng: Rng, profile: string): PhoneNumber;
+  remoteNumber(rng: Rng, profile: string): PhoneNumber;
 }
 
 export interface TargetSettings {
@@ -144,8 +143,6 @@ export interface Vendor {
   supports: Partial<Record<FactKind, "events" | "silent">>;
   events: EventDef[];
   directory(): Directory;
-  /** The faker locale of the vendor's region. */
-  locale: string;
   region: RegionSpec;
   project(call: SimulatedCall, ctx: ProjectionContext): VendorEvent[];
   /** The schema of one event's JSON body in a profile, where it differs from `events[].schema`. */

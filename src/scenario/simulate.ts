@@ -1,4 +1,3 @@
-import { Faker, base, en, fi } from "@faker-js/faker";
 import { sample } from "../core/distribution.js";
 import { ScenarioError } from "../core/errors.js";
 import type { CallSummary, Directory, Fact, FlowAction, PhoneNumber, SimulatedCall } from "../core/model.js";
@@ -10,19 +9,6 @@ import type { Scenario } from "./load.js";
 /** Guards against stories that never end. */
 const MAX_FACTS = 5_000;
 const MAX_VIRTUAL_MS = 7 * 24 * 3_600_000;
-
-const fakers = new Map<string, Faker>();
-/** A seeded faker for a vendor's region (reseeded per call, so calls are independent). */
-export function fakerFor(locale: string, seed: number): Faker {
-  let f = fakers.get(locale);
-  if (!f) {
-    const locales = locale === "fi" ? [fi, en, base] : [en, base];
-    f = new Faker({ locale: locales });
-    fakers.set(locale, f);
-  }
-  f.seed(seed);
-  return f;
-}
 
 interface State {
   t: number;
@@ -61,7 +47,6 @@ export interface SimulateOptions {
 /** Runs a scenario's story once on the virtual clock and returns the call with its facts. */
 export function simulateCall(opts: SimulateOptions): SimulatedCall {
   const { scenario, vendor, directory, rng } = opts;
-  const faker = fakerFor(vendor.locale, Math.floor(rng.fork("faker").next() * 2 ** 31));
   const queue =
     scenario.call.queue === "any"
       ? rng.pick(directory.queues)
@@ -86,9 +71,9 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
     abandoned: false,
     callbackItems: 0,
     overflowed: false,
-    remote: vendor.region.remoteNumber(faker, rng, opts.profile),
+    remote: vendor.region.remoteNumber(rng, opts.profile),
   };
-  const caller = vendor.region.callerNumber(faker, rng, opts.profile);
+  const caller = vendor.region.callerNumber(rng, opts.profile);
   const remote = st.remote;
   runSteps(scenario.steps, ["steps"], st, rng, scenario);
 
@@ -345,7 +330,8 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       const d = Math.min(sample(step.duration, rng), step.max * 1000);
       emit(st, scenario, p, { kind: "wrapup-start", at, agent, maxSec: step.max });
       st.t += d;
-      const elapsedSec = Math.round(d / 1000);
+      // whole seconds, truncated: a wrap-up ended by hand before the limit never reports the limit
+      const elapsedSec = Math.floor(d / 1000);
       emit(st, scenario, p, {
         kind: "wrapup-end",
         at: st.t,

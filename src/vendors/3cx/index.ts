@@ -114,7 +114,6 @@ export const threeCx: Vendor = {
     profiles: [e.profile],
   })),
   directory: threeCxDirectory,
-  locale: "en",
   region: threeCxRegion,
   project: (call, ctx) => projectThreeCx(call, ctx, { fqdn: ctx.options?.fqdn }),
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {

@@ -60,11 +60,11 @@ function czech(digits: string): PhoneNumber {
 }
 
 export const threeCxRegion: RegionSpec = {
-  callerNumber(_faker, rng, profile) {
+  callerNumber(rng, profile) {
     if (profile === "form") return czech(`${rng.pick(["60", "72", "73", "77", "79"])}${rng.digits(7)}`);
     return turkish(rng.pick(["532", "533", "542", "555", "505"]), rng.digits(7));
   },
-  remoteNumber(_faker, rng, profile) {
+  remoteNumber(rng, profile) {
     if (profile === "form") return czech(`${rng.pick(["2", "5"])}${rng.digits(8)}`);
     return rng.bool(0.6)
       ? turkish(rng.pick(["532", "544", "555"]), rng.digits(7))

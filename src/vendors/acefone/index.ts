@@ -359,7 +359,6 @@ export const acefone: Vendor = {
     group: t.callType,
   })),
   directory: acefoneDirectory,
-  locale: "en",
   region: acefoneRegion,
   project: projectAcefone,
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {

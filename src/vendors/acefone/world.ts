@@ -60,6 +60,6 @@ function indianMobile(rng: { pick<T>(a: readonly T[]): T; digits(n: number): str
 }
 
 export const acefoneRegion: RegionSpec = {
-  callerNumber: (_faker, rng) => indianMobile(rng),
-  remoteNumber: (_faker, rng) => indianMobile(rng),
+  callerNumber: (rng) => indianMobile(rng),
+  remoteNumber: (rng) => indianMobile(rng),
 };

@@ -221,7 +221,6 @@ export const enreach: Vendor = {
     group: enreachEvents[n].entityType,
   })),
   directory: enreachDirectory,
-  locale: "fi",
   region: enreachRegion,
   project: projectEnreach,
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {

@@ -67,13 +67,12 @@ export function enreachDirectory(): Directory {
 }
 
 export const enreachRegion: RegionSpec = {
-  callerNumber(faker) {
-    const prefix = faker.helpers.arrayElement(["40", "41", "44", "45", "50"]);
-    return fiNumber(prefix, faker.string.numeric(7));
+  callerNumber(rng) {
+    return fiNumber(rng.pick(["40", "41", "44", "45", "50"]), rng.digits(7));
   },
-  remoteNumber(faker) {
-    return faker.datatype.boolean(0.7)
-      ? fiNumber(faker.helpers.arrayElement(["40", "44", "50"]), faker.string.numeric(7))
-      : fiNumber(faker.helpers.arrayElement(["9", "2", "3"]), faker.string.numeric(7));
+  remoteNumber(rng) {
+    return rng.bool(0.7)
+      ? fiNumber(rng.pick(["40", "44", "50"]), rng.digits(7))
+      : fiNumber(rng.pick(["9", "2", "3"]), rng.digits(7));
   },
 };

@@ -213,7 +213,6 @@ export const voipbin: Vendor = {
     })),
   ),
   directory: voipbinDirectory,
-  locale: "en",
   region: voipbinRegion,
   project: projectVoipbin,
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {

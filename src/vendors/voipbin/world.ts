@@ -52,11 +52,11 @@ export function voipbinDirectory(): Directory {
 }
 
 export const voipbinRegion: RegionSpec = {
-  callerNumber(_faker, rng) {
+  callerNumber(rng) {
     const d = `555${rng.digits(7)}`;
     return { e164: `+1${d}`, national: d };
   },
-  remoteNumber(_faker, rng) {
+  remoteNumber(rng) {
     const d = `555${rng.digits(7)}`;
     return { e164: `+1${d}`, national: d };
   },

@@ -255,7 +255,6 @@ export const webitel: Vendor = {
     group: "queue hook",
   })),
   directory: webitelDirectory,
-  locale: "en",
   region: webitelRegion,
   project: projectWebitel,
   sample(eventName: string, ctx: ProjectionContext, start: number): VendorEvent {

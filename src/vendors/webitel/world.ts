@@ -48,11 +48,11 @@ export function userIdOf(agentId: string): string {
 }
 
 export const webitelRegion: RegionSpec = {
-  callerNumber(_faker, rng) {
+  callerNumber(rng) {
     const n = `${rng.pick(["50", "63", "66", "67", "68", "73", "93", "95", "96", "97", "98", "99"])}${rng.digits(7)}`;
     return { e164: `+380${n}`, national: `0${n}` };
   },
-  remoteNumber(_faker, rng) {
+  remoteNumber(rng) {
     const n = `${rng.pick(["50", "67", "73", "93", "97"])}${rng.digits(7)}`;
     return { e164: `+380${n}`, national: `0${n}` };
   },
