@@ -152,6 +152,50 @@ describe("a short real run", () => {
   }, 30_000);
 });
 
+describe("the send path", () => {
+  it("pipelines requests on few connections when asked, and keeps each query string as encoded", async () => {
+    const sockets = new Set<unknown>();
+    const paths: string[] = [];
+    const piped = createServer((req, res) => {
+      sockets.add(req.socket);
+      paths.push(req.url ?? "");
+      req.resume();
+      req.on("end", () => res.writeHead(200).end());
+    });
+    await new Promise<void>((r) => piped.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(piped.address() as AddressInfo).port}/hooks/3cx`;
+    try {
+      const report = await runLoad({
+        scenarios: resolveScenarios(["3cx/inbound-queue-answered"], findVendor).map((scenario) => ({
+          scenario,
+          weight: 1,
+        })),
+        targets: { byVendor: new Map(), fallback: { url: base } },
+        rate: constantRate(200, "200/s"),
+        arrivals: "constant",
+        calls: 20,
+        speed: "max",
+        seed: 5,
+        profile: "form",
+        method: "GET",
+        maxInflight: 8,
+        pipelining: 4,
+      });
+      expect(report.requests.failed).toBe(0);
+      expect(report.requests.delivered).toBe(report.requests.sent);
+      expect(paths).toHaveLength(report.requests.sent);
+      expect(sockets.size).toBeLessThanOrEqual(2);
+      expect(report.config.pipelining).toBe(4);
+      for (const p of paths) {
+        expect(p.startsWith("/hooks/3cx?")).toBe(true);
+        expect(new URL(p, base).search).toBe(p.slice("/hooks/3cx".length));
+      }
+    } finally {
+      await new Promise<void>((r) => piped.close(() => r()));
+    }
+  }, 30_000);
+});
+
 describe("the CLI", () => {
   const BIN = resolve(__dirname, "..", "bin", "pbxsim.js");
   const run = promisify(execFile);

@@ -44,6 +44,7 @@ export interface LoadArgs {
   calls?: number;
   maxCalls?: number;
   maxInflight?: number;
+  pipelining?: number;
   speed?: string;
   seed?: number;
   profile?: string;
@@ -229,6 +230,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       calls,
       maxCalls: parsePositiveInt("--max-calls", a.maxCalls),
       maxInflight: parsePositiveInt("--max-inflight", a.maxInflight),
+      pipelining: parsePositiveInt("--pipelining", a.pipelining),
       speed,
       seed,
       profile: a.profile,

@@ -313,6 +313,10 @@ export function buildCli(argv: string[]) {
             .option("calls", { type: "number", describe: "stop after this many calls" })
             .option("max-calls", { type: "number", describe: "cap on simultaneous calls" })
             .option("max-inflight", { type: "number", describe: "cap on concurrent requests (default 256)" })
+            .option("pipelining", {
+              type: "number",
+              describe: "requests per connection before an answer (HTTP/1.1 pipelining; default 1)",
+            })
             .option("speed", { type: "string", describe: "compress each call's timeline by N, or max" })
             .option("seed", { type: "number" })
             .option("dead-letter", { type: "string" })

@@ -262,6 +262,7 @@ function configLine(report: LoadReport): string {
     `speed ${c.speed}`,
     c.maxCalls !== undefined ? `max calls ${fmtInt(c.maxCalls)}` : "",
     `max in flight ${fmtInt(c.maxInflight)}`,
+    c.pipelining !== undefined && c.pipelining > 1 ? `pipelining ${fmtInt(c.pipelining)}` : "",
     `seed ${c.seed}`,
   ].filter(Boolean);
   if (c.shards.length > 0)

@@ -14,6 +14,8 @@ export interface LoadReport {
     speed: number | "max";
     maxCalls?: number;
     maxInflight: number;
+    /** Requests per connection before an answer; absent means 1. */
+    pipelining?: number;
     seed: number;
     /** Target origin only; no secrets. */
     target: string;

@@ -33,6 +33,11 @@ export interface LoadOptions {
   calls?: number;
   maxCalls?: number;
   maxInflight?: number;
+  /**
+   * Requests sent on one connection before the first answer arrives (HTTP/1.1 pipelining);
+   * connections are then max-inflight / pipelining. 1, the default, is what vendors do.
+   */
+  pipelining?: number;
   speed: number | "max";
   seed: number;
   profile?: string;
@@ -73,22 +78,133 @@ export interface Snapshot {
   lagP99: number;
 }
 
+/** One request waiting for its due time, prepared when its call started: nothing is built on the send path. */
 interface Pending {
   due: number;
   call: CallState;
   vendor: Vendor;
-  event: string;
+  stats: EventStats;
   method: Dispatcher.HttpMethod;
-  url: URL;
+  dispatcher: Dispatcher;
+  origin: string;
+  path: string;
+  /** The full URL, for recordings and dead letters. */
+  url: string;
   headers: Record<string, string>;
-  body: string;
+  body: Buffer | null;
   transport: TransportSpec;
+  timeoutMs: number;
   attempt: number;
 }
 
 interface CallState {
   key: string;
   remaining: number;
+}
+
+/** Latency of one vendor event, by answer status. */
+interface EventStats {
+  vendor: string;
+  event: string;
+  byStatus: Map<string, { corrected: Histogram; service: Histogram }>;
+}
+
+interface FlightSink {
+  landed(f: Flight, status: number): void;
+  crashed(f: Flight, error: unknown): void;
+}
+
+/**
+ * One request on the wire: undici's handler interface at its lowest level (no promise, no
+ * stream), so an answer costs a status check and a callback.
+ */
+class Flight implements Dispatcher.DispatchHandler {
+  status = 0;
+  done = false;
+  timedOut = false;
+  private abortFn?: (err?: Error) => void;
+
+  constructor(
+    readonly p: Pending,
+    readonly sentAt: number,
+    readonly deadline: number,
+    private readonly sink: FlightSink,
+  ) {}
+
+  onConnect(abort: (err?: Error) => void): void {
+    if (this.timedOut) abort(timeoutError());
+    else this.abortFn = abort;
+  }
+
+  onHeaders(statusCode: number): boolean {
+    if (statusCode >= 200) this.status = statusCode; // 1xx answers are interim
+    return true;
+  }
+
+  onData(): boolean {
+    return true;
+  }
+
+  onComplete(): void {
+    if (this.done) return;
+    this.done = true;
+    this.sink.landed(this, this.status);
+  }
+
+  onError(err: Error): void {
+    if (this.done) return;
+    this.done = true;
+    this.sink.crashed(this, err);
+  }
+
+  /** The deadline passed: abort now, or as soon as undici hands the request a connection. */
+  expire(): void {
+    if (this.done || this.timedOut) return;
+    this.timedOut = true;
+    this.abortFn?.(timeoutError());
+  }
+}
+
+function timeoutError(): Error {
+  const e = new Error("request timed out");
+  e.name = "TimeoutError";
+  return e;
+}
+
+/**
+ * Request deadlines without a timer per request: requests sharing a timeout expire in the order
+ * they were sent, so one FIFO per timeout value holds them in deadline order, and a sweep looks
+ * only at the heads.
+ */
+class Deadlines {
+  private queues = new Map<number, { items: Flight[]; head: number }>();
+
+  add(timeoutMs: number, f: Flight): void {
+    let q = this.queues.get(timeoutMs);
+    if (!q) {
+      q = { items: [], head: 0 };
+      this.queues.set(timeoutMs, q);
+    }
+    q.items.push(f);
+  }
+
+  /** Drops answered requests from the heads and expires those past their deadline. */
+  sweep(now: number): void {
+    for (const q of this.queues.values()) {
+      while (q.head < q.items.length) {
+        const f = q.items[q.head]!;
+        if (!f.done && !f.timedOut) {
+          if (f.deadline > now) break;
+          f.expire();
+        }
+        q.head++;
+      }
+      if (q.head > 1024 && q.head * 2 > q.items.length) {
+        q.items = q.items.slice(q.head);
+        q.head = 0;
+      }
+    }
+  }
 }
 
 /** A binary min-heap of pending requests by due time. */
@@ -139,6 +255,12 @@ class Heap {
 }
 
 const LATE_MS = 10;
+/** A query string made only of characters the WHATWG URL parser leaves unchanged. */
+const PLAIN_QUERY = /^\?[A-Za-z0-9\-._~%!$&()*+,;=:@/?]*$/;
+/** How often request deadlines are checked. */
+const SWEEP_MS = 10;
+/** Calls are built this far ahead of their arrival, in the loop's idle time. */
+const BUILD_AHEAD_MS = 5;
 
 /** True for loopback targets, the only ones a load test may hit without --allow-remote. */
 export function isLoopback(url: URL): boolean {
@@ -185,30 +307,47 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     };
   });
 
-  const agents = new Map<string, Agent>();
-  const agentFor = (insecure: boolean) => {
-    const k = insecure ? "i" : "v";
-    let a = agents.get(k);
-    if (!a) {
-      a = new Agent({
-        connections: maxInflight,
-        keepAliveTimeout: 30_000,
-        pipelining: 1,
-        connect: { rejectUnauthorized: !insecure },
-      });
-      agents.set(k, a);
+  const pipelining = Math.max(1, Math.floor(opts.pipelining ?? 1));
+  const agent = new Agent({
+    connections: Math.max(1, Math.ceil(maxInflight / pipelining)),
+    pipelining,
+    keepAliveTimeout: 30_000,
+    connect: { rejectUnauthorized: !(opts.insecure ?? false) },
+  });
+  /** Origin and path of each target URL, split once; a query string the URL parser keeps as it is is appended raw. */
+  const splitUrls = new Map<string, { origin: string; path: string }>();
+  const splitUrl = (url: string): { origin: string; path: string } => {
+    const q = url.indexOf("?");
+    const base = q < 0 ? url : url.slice(0, q);
+    const query = q < 0 ? "" : url.slice(q);
+    if (query && !PLAIN_QUERY.test(query)) {
+      const parsed = new URL(url);
+      return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
     }
-    return a;
+    let u = splitUrls.get(base);
+    if (!u) {
+      const parsed = new URL(base);
+      u = { origin: parsed.origin, path: parsed.pathname };
+      splitUrls.set(base, u);
+    }
+    return query ? { origin: u.origin, path: `${u.path}${query}` } : u;
   };
 
   const heap = new Heap();
+  const deadlines = new Deadlines();
   const corrected = newHistogram();
   const service = newHistogram();
   const lag = newHistogram();
-  const byEvent = new Map<
-    string,
-    { vendor: string; event: string; status: string; corrected: Histogram; service: Histogram }
-  >();
+  const byEvent = new Map<string, EventStats>();
+  const eventStats = (vendor: string, event: string): EventStats => {
+    const k = `${vendor} ${event}`;
+    let e = byEvent.get(k);
+    if (!e) {
+      e = { vendor, event, byStatus: new Map() };
+      byEvent.set(k, e);
+    }
+    return e;
+  };
   const statuses: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const faults: Record<string, number> = {};
@@ -235,6 +374,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const now = () => performance.now() - t0;
   let nextArrival = nextGap(opts.rate, 0, opts.arrivals, arrivalsRng) / rateShare;
 
+  /** Builds a call's requests (simulation, projection, encoding) and queues them by due time. */
   const startCall = (at: number) => {
     if (opts.maxCalls !== undefined && active >= opts.maxCalls) {
       c.blocked++;
@@ -284,9 +424,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
           url: target.url,
           secret: target.secret,
           method: target.method ?? opts.method,
-          options: { ...opts.options, ...target.options },
+          options: target.options ? { ...opts.options, ...target.options } : opts.options,
         });
-        bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
+        if (opts.truthFile) bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
         planned.push({
           seq: planned.length,
           // virtual ms after the call's start; faults shift it on the same clock, then it is scaled
@@ -298,7 +438,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
           event: ev.name,
           method: enc.method,
           url: enc.url,
-          headers: { ...enc.headers, ...opts.headers, ...target.headers },
+          headers:
+            opts.headers || target.headers
+              ? { ...enc.headers, ...opts.headers, ...target.headers }
+              : enc.headers,
           body: enc.body,
           transport: target.timeoutMs ? { ...p.transport, timeoutMs: target.timeoutMs } : p.transport,
           insecure: false,
@@ -310,18 +453,23 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       planned = applied.requests;
       for (const f of applied.faults) faults[f.fault] = (faults[f.fault] ?? 0) + 1;
     }
-    for (const r of planned) {
+    for (const q of planned) {
       state.remaining++;
+      const { origin, path } = splitUrl(q.url);
       heap.push({
-        due: at + r.at * scale,
+        due: at + q.at * scale,
         call: state,
         vendor: p.vendor,
-        event: r.event,
-        method: r.method as Dispatcher.HttpMethod,
-        url: new URL(r.url),
-        headers: r.headers,
-        body: r.body,
-        transport: r.transport,
+        stats: eventStats(p.vendor.id, q.event),
+        method: q.method as Dispatcher.HttpMethod,
+        dispatcher: agent,
+        origin,
+        path,
+        url: q.url,
+        headers: q.headers,
+        body: q.body === "" ? null : Buffer.from(q.body),
+        transport: q.transport,
+        timeoutMs: opts.timeoutMs ?? q.transport.timeoutMs,
         attempt: 1,
       });
     }
@@ -346,11 +494,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     const serviceMs = doneAt - sentAt;
     recordMs(corrected, correctedMs);
     recordMs(service, serviceMs);
-    const k = `${p.vendor.id} ${p.event} ${status}`;
-    let e = byEvent.get(k);
+    let e = p.stats.byStatus.get(status);
     if (!e) {
-      e = { vendor: p.vendor.id, event: p.event, status, corrected: newHistogram(), service: newHistogram() };
-      byEvent.set(k, e);
+      e = { corrected: newHistogram(), service: newHistogram() };
+      p.stats.byStatus.set(status, e);
     }
     recordMs(e.corrected, correctedMs);
     recordMs(e.service, serviceMs);
@@ -358,11 +505,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     recordMs(bucket(doneAt).h, correctedMs);
   };
 
-  let wake: (() => void) | undefined;
-  const poke = () => {
-    const w = wake;
-    wake = undefined;
-    w?.();
+  const sink: FlightSink = {
+    landed(f, status) {
+      const done = now();
+      record(f.p, f.sentAt, done, String(status));
+      complete(f.p, isSuccess(f.p.transport.success, status), `status ${status}`, done, status, f.sentAt);
+    },
+    crashed(f, e) {
+      const done = now();
+      record(f.p, f.sentAt, done, "error");
+      complete(f.p, false, describeError(e, f.p.timeoutMs), done, undefined, f.sentAt);
+    },
   };
 
   const send = (p: Pending, at: number) => {
@@ -373,42 +526,22 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     recordMs(lag, Math.max(0, lateBy));
     if (lateBy > LATE_MS) r.late++;
     if (p.attempt > 1) r.retried++;
-    const timeout = opts.timeoutMs ?? p.transport.timeoutMs;
-    const sentAt = now();
-    const dispatcher = agentFor(opts.insecure ?? false);
-    dispatcher
-      .request({
-        origin: p.url.origin,
-        path: `${p.url.pathname}${p.url.search}`,
+    const flight = new Flight(p, at, at + p.timeoutMs, sink);
+    deadlines.add(p.timeoutMs, flight);
+    p.dispatcher.dispatch(
+      {
+        origin: p.origin,
+        path: p.path,
         method: p.method,
         headers: p.headers,
-        body: p.body === "" ? null : p.body,
-        headersTimeout: timeout,
-        bodyTimeout: timeout,
-        // undici's own timers are coarse (about 1 s); the abort signal keeps short timeouts on time
-        signal: AbortSignal.timeout(timeout),
-      })
-      .then(
-        async (res) => {
-          await res.body.dump();
-          const done = now();
-          record(p, sentAt, done, String(res.statusCode));
-          complete(
-            p,
-            isSuccess(p.transport.success, res.statusCode),
-            `status ${res.statusCode}`,
-            done,
-            res.statusCode,
-            sentAt,
-          );
-        },
-        (e: unknown) => {
-          const done = now();
-          const reason = describeError(e, timeout);
-          record(p, sentAt, done, "error");
-          complete(p, false, reason, done, undefined, sentAt);
-        },
-      );
+        body: p.body,
+        // undici's own timers back up the sweep, which keeps short timeouts on time
+        headersTimeout: p.timeoutMs + 1000,
+        bodyTimeout: p.timeoutMs + 1000,
+        ...(pipelining > 1 ? { idempotent: true, blocking: false } : {}),
+      },
+      flight,
+    );
   };
 
   const complete = (
@@ -423,7 +556,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     if (opts.recordFile) {
       appendFileSync(
         opts.recordFile,
-        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url.href), headers: redactHeaders(p.headers), body: p.body, status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
+        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.stats.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: p.body?.toString() ?? "", status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
       );
     }
     if (ok) {
@@ -440,15 +573,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         errors[reason] = (errors[reason] ?? 0) + 1;
         if (opts.deadLetterFile) {
           deadLettered++;
+          const u = new URL(p.url);
           appendFileSync(
             opts.deadLetterFile,
-            `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.event, method: p.method, url: p.url.origin + p.url.pathname, headers: redactHeaders(p.headers), body: p.body, attempts: p.attempt, lastError: reason })}\n`,
+            `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.stats.event, method: p.method, url: u.origin + u.pathname, headers: redactHeaders(p.headers), body: p.body?.toString() ?? "", attempts: p.attempt, lastError: reason })}\n`,
           );
         }
         finishRequest(p);
       }
     }
-    poke();
+    wakeSoon();
   };
 
   // ---- live snapshots ---------------------------------------------------------------------------
@@ -483,63 +617,115 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     if (opts.statsFile) appendFileSync(opts.statsFile, `${JSON.stringify(s)}\n`);
   }, snapEvery);
   snapTimer.unref();
+  const sweepTimer = setInterval(() => deadlines.sweep(now()), SWEEP_MS);
+
+  // ---- the loop: start calls when they arrive, send requests when they are due ----------------------
+  // It runs from callbacks, never blocking: a timer wakes it a millisecond before the next due
+  // request, setImmediate covers the last millisecond, and answers wake it when a slot frees.
+  let timer: NodeJS.Timeout | undefined;
+  let immediate: NodeJS.Immediate | undefined;
+  let settle!: (e?: unknown) => void;
+  const finished = new Promise<void>((resolve, reject) => {
+    settle = (e?: unknown) => (e === undefined ? resolve() : reject(e as Error));
+  });
+  let over = false;
+
+  const wakeSoon = () => {
+    if (immediate || over) return;
+    if (timer) {
+      clearTimeout(timer);
+      timer = undefined;
+    }
+    immediate = setImmediate(tick);
+  };
+
+  const tick = () => {
+    immediate = undefined;
+    timer = undefined;
+    try {
+      step();
+    } catch (e) {
+      over = true;
+      settle(e);
+    }
+  };
+
+  const startArrivals = (until: number) => {
+    while (nextArrival <= until) {
+      if (
+        (durationMs !== undefined && nextArrival >= durationMs) ||
+        (callLimit !== undefined && c.started + c.blocked >= callLimit)
+      ) {
+        arrivalsDone = true;
+        arrivalEnd = durationMs !== undefined ? Math.min(durationMs, nextArrival) : nextArrival;
+        return;
+      }
+      startCall(nextArrival);
+      nextArrival += nextGap(opts.rate, nextArrival, opts.arrivals, arrivalsRng) / rateShare;
+    }
+    if (durationMs !== undefined && nextArrival >= durationMs) {
+      arrivalsDone = true;
+      arrivalEnd = durationMs;
+    } else if (callLimit !== undefined && c.started + c.blocked >= callLimit) {
+      arrivalsDone = true;
+      arrivalEnd = nextArrival;
+    }
+  };
+
+  const sendDue = () => {
+    const t = now();
+    while (inflight < maxInflight && heap.size && heap.peek()!.due <= t) send(heap.pop()!, t);
+  };
+
+  const step = () => {
+    if (!stopping && !arrivalsDone) startArrivals(now());
+    if (stopping) {
+      for (const p of heap.clear()) {
+        r.cancelled++;
+        finishRequest(p);
+      }
+    }
+    sendDue();
+    // calls arriving within the next few ms are built now, while the loop is idle, so their
+    // requests are ready when they fall due
+    if (!stopping && !arrivalsDone && (heap.size === 0 || heap.peek()!.due > now() + 1)) {
+      startArrivals(now() + BUILD_AHEAD_MS);
+      sendDue();
+    }
+    if ((arrivalsDone || stopping) && heap.size === 0 && inflight === 0) {
+      over = true;
+      settle();
+      return;
+    }
+    if (inflight >= maxInflight && heap.size && heap.peek()!.due <= now()) return; // an answer wakes us
+    const nextDue = heap.size ? heap.peek()!.due : Number.POSITIVE_INFINITY;
+    const nextEvent = Math.min(
+      nextDue,
+      arrivalsDone || stopping ? Number.POSITIVE_INFINITY : nextArrival - BUILD_AHEAD_MS,
+    );
+    const wait = nextEvent - now();
+    if (wait <= 1) immediate = setImmediate(tick);
+    else timer = setTimeout(tick, Math.min(wait - 1, 1000));
+  };
 
   const onAbort = () => {
     stopping = true;
-    poke();
+    wakeSoon();
   };
   if (opts.signal?.aborted) stopping = true;
   opts.signal?.addEventListener("abort", onAbort, { once: true });
 
-  // ---- the loop: start calls when they arrive, send requests when they are due ----------------------
   try {
-    for (;;) {
-      const t = now();
-      if (!stopping && !arrivalsDone) {
-        while (nextArrival <= t) {
-          if (
-            (durationMs !== undefined && nextArrival >= durationMs) ||
-            (callLimit !== undefined && c.started + c.blocked >= callLimit)
-          ) {
-            arrivalsDone = true;
-            arrivalEnd = durationMs !== undefined ? Math.min(durationMs, nextArrival) : nextArrival;
-            break;
-          }
-          startCall(nextArrival);
-          nextArrival += nextGap(opts.rate, nextArrival, opts.arrivals, arrivalsRng) / rateShare;
-        }
-        if (!arrivalsDone && durationMs !== undefined && nextArrival >= durationMs) {
-          arrivalsDone = true;
-          arrivalEnd = durationMs;
-        }
-        if (!arrivalsDone && callLimit !== undefined && c.started + c.blocked >= callLimit) {
-          arrivalsDone = true;
-          arrivalEnd = nextArrival;
-        }
-      }
-      if (stopping) {
-        for (const p of heap.clear()) {
-          r.cancelled++;
-          finishRequest(p);
-        }
-      }
-      while (inflight < maxInflight && heap.size && heap.peek()!.due <= t) send(heap.pop()!, t);
-      if ((arrivalsDone || stopping) && heap.size === 0 && inflight === 0) break;
-      // sleep until the next due request or arrival, or until a response frees a slot
-      const nextDue = heap.size ? heap.peek()!.due : Number.POSITIVE_INFINITY;
-      const nextEvent = Math.min(nextDue, arrivalsDone || stopping ? Number.POSITIVE_INFINITY : nextArrival);
-      const wait = nextEvent - now();
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-        if (inflight >= maxInflight && heap.size && nextDue <= now()) return; // a response wakes us
-        if (wait <= 1) setImmediate(poke);
-        else setTimeout(poke, Math.min(wait - 1, 1000));
-      });
-    }
+    tick();
+    await finished;
   } finally {
+    over = true;
+    if (timer) clearTimeout(timer);
+    if (immediate) clearImmediate(immediate);
     clearInterval(snapTimer);
+    clearInterval(sweepTimer);
     opts.signal?.removeEventListener("abort", onAbort);
-    await Promise.all([...agents.values()].map((a) => a.close().catch(() => undefined)));
+    await agent.close().catch(() => undefined);
   }
 
   const elapsedMs = now();
@@ -560,6 +746,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       speed,
       maxCalls: opts.maxCalls,
       maxInflight,
+      ...(pipelining > 1 ? { pipelining } : {}),
       seed: opts.seed,
       target: [...new Set(prepared.flatMap((p) => p.targets.map((t) => new URL(t.url).origin)))].join(", "),
       shards: [shard],
@@ -578,16 +765,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     lag: encodeStats(lag),
     latency: { corrected: encodeStats(corrected), service: encodeStats(service) },
     byEvent: Object.fromEntries(
-      [...byEvent].map(([k, e]) => [
-        k,
-        {
-          vendor: e.vendor,
-          event: e.event,
-          status: e.status,
-          corrected: encodeStats(e.corrected),
-          service: encodeStats(e.service),
-        },
-      ]),
+      [...byEvent.values()].flatMap((e) =>
+        [...e.byStatus].map(([status, h]) => [
+          `${e.vendor} ${e.event} ${status}`,
+          {
+            vendor: e.vendor,
+            event: e.event,
+            status,
+            corrected: encodeStats(h.corrected),
+            service: encodeStats(h.service),
+          },
+        ]),
+      ),
     ),
     statuses,
     errors,
