@@ -13,6 +13,7 @@
  *   BENCH_SOAK_MS=60000     length of the memory run (600000 for the 10-minute soak; 0 skips it)
  *   BENCH_SOAK_RATE=2000    requests/s of the memory run
  *   BENCH_CONNECTIONS=10    connections (autocannon, wrk) and requests in flight (pbxsim)
+ *   BENCH_PIPELINING=10     requests per connection in the pipelined pair (1 skips it)
  *
  * It measures: (a) autocannon's requests/s and CPU time per request, (b) pbxsim's at a rate beyond
  * saturation, (c) pbxsim's rate accuracy and scheduling lag at 200 and 2,000 requests/s, (d) memory
@@ -42,6 +43,9 @@ const SECONDS = Math.max(0.5, envNumber("BENCH_SECONDS", 5));
 const SOAK_MS = envNumber("BENCH_SOAK_MS", 60_000);
 const SOAK_RATE = Math.max(1, envNumber("BENCH_SOAK_RATE", 2000));
 const CONNECTIONS = Math.max(1, Math.round(envNumber("BENCH_CONNECTIONS", 10)));
+const PIPELINING = Math.max(1, Math.round(envNumber("BENCH_PIPELINING", 10)));
+/** --speed of the spread rate-accuracy runs: a three-minute call lasts about two seconds. */
+const SPREAD_SPEED = 100;
 const WARMUP_SECONDS = Math.min(1, SECONDS);
 const SCENARIO = "enreach/queue-answered";
 const BODY_BYTES = 650;
@@ -173,22 +177,37 @@ async function measure<T>(
   };
 }
 
-function autocannonRun(url: string, body: string, headers: Record<string, string>, seconds: number) {
+function autocannonRun(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  seconds: number,
+  pipelining: number,
+) {
   const autocannon = require("autocannon") as Autocannon;
-  return autocannon({ url, method: "POST", body, headers, connections: CONNECTIONS, duration: seconds });
+  return autocannon({
+    url,
+    method: "POST",
+    body,
+    headers,
+    connections: CONNECTIONS,
+    pipelining,
+    duration: seconds,
+  });
 }
 
 async function benchAutocannon(
   receiver: Receiver,
   body: string,
   headers: Record<string, string>,
+  pipelining = 1,
 ): Promise<Measured> {
-  await autocannonRun(receiver.url, body, headers, WARMUP_SECONDS);
-  const m = await measure(receiver, () => autocannonRun(receiver.url, body, headers, SECONDS));
+  await autocannonRun(receiver.url, body, headers, WARMUP_SECONDS, pipelining);
+  const m = await measure(receiver, () => autocannonRun(receiver.url, body, headers, SECONDS, pipelining));
   const r = m.value;
   const bad = r.errors + r.non2xx;
   return {
-    name: "autocannon",
+    name: pipelining > 1 ? `autocannon -p ${pipelining}` : "autocannon",
     requests: r.requests.total,
     seconds: m.wallMs / 1000,
     cpuUs: m.cpuUs,
@@ -269,6 +288,8 @@ interface LoadRun {
   durationMs: number;
   arrivals: "poisson" | "constant";
   maxCalls?: number;
+  maxInflight?: number;
+  pipelining?: number;
   speed?: number | "max";
   onSnapshot?: () => void;
 }
@@ -281,7 +302,8 @@ function pbxsimLoad(lib: Lib, scenario: Scenario, url: string, run: LoadRun): Pr
     arrivals: run.arrivals,
     durationMs: run.durationMs,
     speed: run.speed ?? "max",
-    maxInflight: CONNECTIONS,
+    maxInflight: run.maxInflight ?? CONNECTIONS,
+    ...(run.pipelining ? { pipelining: run.pipelining } : {}),
     seed: 1,
     ...(run.maxCalls !== undefined ? { maxCalls: run.maxCalls } : {}),
     ...(run.onSnapshot ? { onSnapshot: run.onSnapshot, snapshotMs: 1000 } : {}),
@@ -295,6 +317,7 @@ async function benchRunLoad(
   receiver: Receiver,
   perCall: number,
   ceilingRps: number,
+  pipelining = 1,
 ): Promise<Measured> {
   const callsPerSec = (2 * ceilingRps) / perCall;
   const run = (seconds: number) =>
@@ -302,14 +325,17 @@ async function benchRunLoad(
       callsPerSec,
       durationMs: seconds * 1000,
       arrivals: "constant",
-      maxCalls: Math.max(20, 4 * CONNECTIONS),
+      maxCalls: Math.max(20, 4 * CONNECTIONS * pipelining),
+      // the same connections as autocannon, each carrying `pipelining` requests
+      maxInflight: CONNECTIONS * pipelining,
+      pipelining,
     });
   await run(WARMUP_SECONDS);
   const m = await measure(receiver, () => run(SECONDS));
   const r = m.value;
   const bad = r.requests.failed + (r.statuses.error ?? 0);
   return {
-    name: "pbxsim runLoad",
+    name: pipelining > 1 ? `pbxsim load --pipelining ${pipelining}` : "pbxsim load",
     requests: r.requests.sent,
     seconds: r.elapsedMs / 1000,
     cpuUs: m.cpuUs,
@@ -432,6 +458,22 @@ try {
   }
   const engine = await benchEngine(lib, plan.requests, receiver);
   rows.push(engine);
+  // the same pair again with HTTP/1.1 pipelining on the same connections
+  let acPiped: Measured | undefined;
+  let loadPiped: Measured | undefined;
+  if (PIPELINING > 1) {
+    acPiped = await benchAutocannon(receiver, sample.body, headers, PIPELINING);
+    rows.push(acPiped);
+    if (hasRunLoad) {
+      try {
+        const ceilingPiped = acPiped.requests / Math.max(acPiped.seconds, 1e-9) || 20_000;
+        loadPiped = await benchRunLoad(lib, scenario, receiver, perCall, ceilingPiped, PIPELINING);
+        rows.push(loadPiped);
+      } catch (e) {
+        console.log(`runLoad with pipelining failed: ${(e as Error).message}`);
+      }
+    }
+  }
 
   console.log("Throughput (as fast as the receiver answers)");
   console.log(
@@ -450,54 +492,64 @@ try {
       ]),
     ),
   );
-  const ratios = (p: Measured) => {
-    const thr = p.requests / p.seconds / (ac.requests / ac.seconds);
+  const ratios = (p: Measured, ref: Measured) => {
+    const thr = p.requests / p.seconds / (ref.requests / ref.seconds);
     const cpuRatio =
-      p.cpuUs !== undefined && ac.cpuUs !== undefined && p.requests && ac.requests
-        ? p.cpuUs / p.requests / (ac.cpuUs / ac.requests)
+      p.cpuUs !== undefined && ref.cpuUs !== undefined && p.requests && ref.requests
+        ? p.cpuUs / p.requests / (ref.cpuUs / ref.requests)
         : undefined;
-    console.log(`${p.name} / autocannon: throughput ×${fmt(thr, 2)}, CPU per request ×${fmt(cpuRatio, 2)}`);
+    console.log(`${p.name} / ${ref.name}: throughput ×${fmt(thr, 2)}, CPU per request ×${fmt(cpuRatio, 2)}`);
   };
   console.log("");
-  if (load) ratios(load);
-  ratios(engine);
+  if (load) ratios(load, ac);
+  ratios(engine, ac);
+  if (loadPiped && acPiped) ratios(loadPiped, acPiped);
 
   // (c) rate accuracy
   if (hasRunLoad) {
-    console.log("\nRate accuracy (constant arrivals, --speed max, whole calls of the scenario)");
+    console.log(
+      `\nRate accuracy (constant arrivals, whole calls of the scenario; at --speed max a call's ${fmt(perCall)} requests fall due at one instant, at --speed ${SPREAD_SPEED} they spread over the call)`,
+    );
     const accRows: string[][] = [];
-    for (const rps of [200, 2000]) {
-      const callsPerSec = rps / perCall;
-      const m = await measure(receiver, () =>
-        pbxsimLoad(lib, scenario, receiver.url, {
-          callsPerSec,
-          durationMs: SECONDS * 1000,
-          arrivals: "constant",
-        }),
-      );
-      const r = m.value;
-      const activeSecs = Math.min(r.elapsedMs, SECONDS * 1000) / 1000;
-      accRows.push([
-        `${fmt(rps)} req/s`,
-        `${fmt(r.rates.targetCallsPerSec, 2)}/s`,
-        `${fmt(r.rates.achievedCallsPerSec, 2)}/s`,
-        r.rates.targetCallsPerSec > 0
-          ? `${fmt((r.rates.achievedCallsPerSec / r.rates.targetCallsPerSec) * 100, 1)}%`
-          : "–",
-        fmt(r.requests.sent / activeSecs),
-        fmt(r.lag.p50, 3),
-        fmt(r.lag.p99, 3),
-        fmt(r.lag.max, 3),
-        fmt(r.requests.late),
-        fmt(r.latency.corrected.p99, 3),
-        `${fmt((m.cpuUs / 1e6 / (m.wallMs / 1000)) * 100)}%`,
-        r.requests.sent ? fmt(m.cpuUs / r.requests.sent, 1) : "–",
-      ]);
-    }
+    for (const speed of ["max", SPREAD_SPEED] as const)
+      for (const rps of [200, 2000]) {
+        const callsPerSec = rps / perCall;
+        const m = await measure(receiver, () =>
+          pbxsimLoad(lib, scenario, receiver.url, {
+            callsPerSec,
+            durationMs: SECONDS * 1000,
+            arrivals: "constant",
+            speed,
+            maxInflight: 256,
+          }),
+        );
+        const r = m.value;
+        // requests/s while calls arrive (a spread call's last requests come after the window)
+        const windowSecs = Math.min(r.elapsedMs, SECONDS * 1000) / 1000;
+        const inWindow = r.timeline.slice(0, Math.ceil(windowSecs)).reduce((n, b) => n + b.requests, 0);
+        accRows.push([
+          `${fmt(rps)} req/s`,
+          String(speed),
+          `${fmt(r.rates.targetCallsPerSec, 2)}/s`,
+          `${fmt(r.rates.achievedCallsPerSec, 2)}/s`,
+          r.rates.targetCallsPerSec > 0
+            ? `${fmt((r.rates.achievedCallsPerSec / r.rates.targetCallsPerSec) * 100, 1)}%`
+            : "–",
+          fmt(inWindow / windowSecs),
+          fmt(r.lag.p50, 3),
+          fmt(r.lag.p99, 3),
+          fmt(r.lag.max, 3),
+          fmt(r.requests.late),
+          fmt(r.latency.corrected.p99, 3),
+          `${fmt((m.cpuUs / 1e6 / (m.wallMs / 1000)) * 100)}%`,
+          r.requests.sent ? fmt(m.cpuUs / r.requests.sent, 1) : "–",
+        ]);
+      }
     console.log(
       table(
         [
           "target",
+          "speed",
           "calls target",
           "achieved",
           "ratio",
