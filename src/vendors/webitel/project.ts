@@ -27,6 +27,41 @@ export type QueueTypeName = keyof typeof QUEUE_TYPES;
 export const HOOKS = ["joined", "offering", "active", "bridged", "missed", "processing", "leaving"] as const;
 export type Hook = (typeof HOOKS)[number];
 
+/** Every variable a hook may carry; a hook's payload holds those that are not empty. */
+export const VARIABLES = [
+  "crm_contact_id",
+  "attempt_id",
+  "bucket_id",
+  "cc_attempt_seq",
+  "channel",
+  "destination",
+  "destination_seq",
+  "joined_at",
+  "member_id",
+  "member_name",
+  "queue_id",
+  "state",
+  "timestamp",
+  "use_processing",
+  "agent_id",
+  "agent_name",
+  "agent_extension",
+  "user_id",
+  "agent_channel_id",
+  "member_channel_id",
+  "bridged_at",
+  "call_duration",
+  "call_bill_sec",
+  "call_voice_sec",
+  "call_cause",
+  "call_sip_code",
+  "amd_result",
+  "chat_transferred",
+  "cc_result",
+  "member_stop_cause",
+] as const;
+export type Variable = (typeof VARIABLES)[number];
+
 /** The 13 attempt results; an agent's disposition may replace them with any custom status. */
 export const CC_RESULTS = [
   "success",
@@ -98,10 +133,15 @@ export function hooksOf(type: QueueTypeName): readonly Hook[] {
 
 const s = (n: number) => String(Math.max(0, Math.floor(n / 1000)));
 
+/** The hooks each queue type raises, as sets (one per type, built once). */
+const ALLOWED = {} as Record<QueueTypeName, ReadonlySet<Hook>>;
+for (const t of Object.keys(QUEUE_TYPES) as QueueTypeName[]) ALLOWED[t] = new Set(hooksOf(t));
+
 export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): VendorEvent[] {
   const rng = ctx.rng;
   const type = queueTypeOf(call);
-  const allowed = new Set(hooksOf(type));
+  const allowed = ALLOWED[type];
+  const queueType = String(QUEUE_TYPES[type]);
   const channel = call.channel === "chat" ? "chat" : call.channel === "task" ? "task" : "call";
   const agentFirst = type === "preview" || type === "offline";
   const dialer = type === "preview" || type === "progressive" || type === "predictive" || type === "offline";
@@ -113,18 +153,26 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
   const bucketId = dialer ? String(rng.int(1, 9)) : undefined;
   // dialer members were imported into the queue earlier; inbound members join when they call
   const enqueued = call.facts.find((f) => f.kind === "enqueue");
-  const joinedAt = dialer ? start - rng.int(3_600_000, 72 * 3_600_000) : start + (enqueued?.at ?? 0);
+  const joinedAt = String(dialer ? start - rng.int(3_600_000, 72 * 3_600_000) : start + (enqueued?.at ?? 0));
   const customer = call.direction === "outbound" ? call.dialled : call.caller;
-  const destination = channel === "call" ? customer.e164.replace(/^\+/, "") : `${channel}-${rng.hex(12)}`;
+  const destination =
+    channel === "call"
+      ? customer.e164.startsWith("+")
+        ? customer.e164.slice(1)
+        : customer.e164
+      : `${channel}-${rng.hex(12)}`;
   let memberChannel = channel === "call" && !agentFirst ? rng.uuid() : undefined;
   const memberName = `Client ${memberId.slice(-4)}`;
-  const memberVars: Record<string, string> = { crm_contact_id: String(rng.int(10_000, 99_999)) };
-  const queueVars: Record<string, string> = {};
+  // the member's variables; the queue's are empty
+  const crmContactId = String(rng.int(10_000, 99_999));
   const processingOn = call.facts.some((f) => f.kind === "wrapup-start");
   const disposition = call.facts.find((f) => f.kind === "disposition");
   const seq = agentFirst || dialer ? String(rng.int(1, 3)) : "1";
 
   let agent: DirectoryAgent | undefined;
+  // the agent's variables, set with the agent
+  let agentName = "";
+  let agentUserId = "";
   let agentChannel: string | undefined;
   let dialStart: number | undefined = channel === "call" && !agentFirst ? 0 : undefined;
   let answeredAt: number | undefined;
@@ -136,34 +184,35 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
   let result: string | undefined;
   let stopCause: string | undefined;
 
-  const agentOf = (k: string) => ctx.directory.agents.find((a) => a.key === k)!;
+  const setAgent = (k: string) => {
+    agent = ctx.directory.agents.find((a) => a.key === k);
+    agentName = agent ? `${agent.firstName} ${agent.lastName}` : "";
+    agentUserId = agent ? userIdOf(agent.key) : "";
+  };
 
-  const vars = (hook: Hook, at: number): Record<string, string> => {
-    const v: Record<string, string | undefined> = {
-      ...memberVars,
-      ...queueVars,
-      attempt_id: attemptId,
-      bucket_id: bucketId,
-      cc_attempt_seq: seq,
-      channel,
-      destination,
-      destination_seq: seq,
-      joined_at: String(joinedAt),
-      member_id: memberId,
-      member_name: memberName,
-      queue_id: queueId,
-      state: hook,
-      timestamp: String(start + at),
-      use_processing: processingOn ? "true" : undefined,
-    };
+  /** The hook's variables, always in this order; an empty variable is never sent: it is absent. */
+  const vars = (hook: Hook, at: number): Partial<Record<Variable, string>> => {
+    const v: Partial<Record<Variable, string>> = { crm_contact_id: crmContactId, attempt_id: attemptId };
+    if (bucketId) v.bucket_id = bucketId;
+    v.cc_attempt_seq = seq;
+    v.channel = channel;
+    if (destination) v.destination = destination;
+    v.destination_seq = seq;
+    v.joined_at = joinedAt;
+    v.member_id = memberId;
+    v.member_name = memberName;
+    if (queueId) v.queue_id = queueId;
+    v.state = hook;
+    v.timestamp = String(start + at);
+    if (processingOn) v.use_processing = "true";
     if (agent) {
-      v.agent_id = agent.key;
-      v.agent_name = `${agent.firstName} ${agent.lastName}`;
-      v.agent_extension = agent.extension;
-      v.user_id = userIdOf(agent.key);
-      v.agent_channel_id = agentChannel;
+      if (agent.key) v.agent_id = agent.key;
+      v.agent_name = agentName;
+      if (agent.extension) v.agent_extension = agent.extension;
+      v.user_id = agentUserId;
+      if (agentChannel) v.agent_channel_id = agentChannel;
     }
-    v.member_channel_id = memberChannel;
+    if (memberChannel) v.member_channel_id = memberChannel;
     if (bridgedAt !== undefined) v.bridged_at = String(start + bridgedAt);
     if (channel === "call" && dialStart !== undefined) {
       const end = endedAt ?? at;
@@ -182,10 +231,7 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
       if (result) v.cc_result = result;
     }
     if (hook === "leaving" && stopCause) v.member_stop_cause = stopCause;
-    // an empty variable is never sent: it is absent
-    return Object.fromEntries(
-      Object.entries(v).filter((e): e is [string, string] => e[1] !== undefined && e[1] !== ""),
-    );
+    return v;
   };
 
   const hook = (h: Hook, at: number) => {
@@ -194,7 +240,7 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
       at,
       name: h,
       payload: vars(h, at),
-      meta: { queueType: String(QUEUE_TYPES[type]), queueId },
+      meta: { queueType, queueId },
     });
   };
 
@@ -239,7 +285,7 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
       }
       case "offer": {
         const o = f as Extract<Fact, { kind: "offer" }>;
-        agent = agentOf(o.agent);
+        setAgent(o.agent);
         if (agentFirst) {
           // the agent's leg is the attempt's call: both channel ids are the same leg
           agentChannel = channel === "call" ? rng.uuid() : undefined;
@@ -272,7 +318,7 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
         if (t.outcome === "connected") {
           transferred = true;
           if (t.to.agent) {
-            agent = agentOf(t.to.agent);
+            setAgent(t.to.agent);
             agentChannel = rng.uuid();
           }
         }
