@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { createHash, hash } from "node:crypto";
 
 /**
  * Seeded pseudo-random numbers. Every random choice in a run flows from one seed through
@@ -13,7 +13,7 @@ export class Rng {
 
   constructor(seed: number | string) {
     this.seedText = String(seed);
-    const h = createHash("sha256").update(this.seedText).digest();
+    const h = hash("sha256", this.seedText, "buffer");
     this.a = h.readUInt32LE(0);
     this.b = h.readUInt32LE(4);
     this.c = h.readUInt32LE(8);
