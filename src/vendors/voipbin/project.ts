@@ -1,6 +1,14 @@
-import type { DirectoryAgent, Fact, FlowAction, HangupCause, SimulatedCall } from "../../core/model.js";
+import type {
+  Directory,
+  DirectoryAgent,
+  Fact,
+  FlowAction,
+  HangupCause,
+  SimulatedCall,
+} from "../../core/model.js";
 import { nameUuid, type Rng } from "../../core/random.js";
 import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
+import { legacyTime, rfc3339 } from "./time.js";
 import { CUSTOMER_ID, FINISH_ACTION_ID, INBOUND_NUMBER, START_ACTION_ID, ZERO_UUID } from "./world.js";
 
 /**
@@ -13,6 +21,11 @@ type Json = Record<string, unknown>;
 type Status = "dialing" | "ringing" | "progressing" | "terminating" | "canceling" | "hangup";
 
 const LEGACY_SENTINEL = "9999-01-01 00:00:00.000000";
+
+/** A legacy timestamp, or the sentinel the legacy generation sends for an unset one. */
+function legacyTimeOrSentinel(us: number | undefined): string {
+  return us === undefined ? LEGACY_SENTINEL : legacyTime(us);
+}
 
 /** Legal call status transitions (the same status never repeats; hangup is terminal). */
 const TRANSITIONS: Record<Status, Status[]> = {
@@ -65,29 +78,105 @@ class Clock {
   }
 }
 
-function legacyTime(us: number): string {
-  const iso = new Date(Math.floor(us / 1000)).toISOString();
-  return `${iso.slice(0, 10)} ${iso.slice(11, 19)}.${iso.slice(20, 23)}${String(us % 1000).padStart(3, "0")}`;
+/** A scenario's flow id and the ids of its flow's actions, by ref. */
+interface FlowIds {
+  scenario: string;
+  flow: string;
+  actions: Map<string, string>;
 }
 
-function legacyExecTime(us: number, extra: string): string {
-  return `${legacyTime(us)}${extra}`;
+/** Flow and action ids are derived once per scenario: every call of a scenario repeats them. */
+const flowIdsByScenario = new Map<string, FlowIds>();
+/** Bounds the remembered ids when scenario names keep changing. */
+const FLOW_IDS_SCENARIOS = 1_000;
+
+function flowIds(scenario: string): FlowIds {
+  let ids = flowIdsByScenario.get(scenario);
+  if (!ids) {
+    if (flowIdsByScenario.size >= FLOW_IDS_SCENARIOS) flowIdsByScenario.clear();
+    ids = { scenario, flow: nameUuid("voipbin/flow", scenario), actions: new Map() };
+    flowIdsByScenario.set(scenario, ids);
+  }
+  return ids;
 }
 
-/** Go's RFC 3339 with trailing zeros of the fraction trimmed. */
-function rfc3339(us: number): string {
-  const iso = new Date(Math.floor(us / 1000)).toISOString();
-  const frac = `${iso.slice(20, 23)}${String(us % 1000).padStart(3, "0")}`.replace(/0+$/, "");
-  return `${iso.slice(0, 19)}${frac ? `.${frac}` : ""}Z`;
+function actionId(ids: FlowIds, ref: string): string {
+  let id = ids.actions.get(ref);
+  if (id === undefined) {
+    id = nameUuid(`voipbin/flow/${ids.scenario}`, ref);
+    ids.actions.set(ref, id);
+  }
+  return id;
 }
+
+/** The flow id of an agent's leg in the legacy generation. */
+const AGENT_DIAL_FLOW_ID = nameUuid("voipbin/flow", "agent-dial");
+
+/** When every agent was created (µs), in both formats. */
+const AGENT_CREATED = Date.UTC(2021, 10, 29, 6, 9, 7) * 1000 + 263_846;
+const AGENT_CREATED_LEGACY = legacyTime(AGENT_CREATED);
+const AGENT_CREATED_RFC3339 = rfc3339(AGENT_CREATED);
+
+/** An agent's texts that do not change from call to call. */
+interface AgentTexts {
+  username: string;
+  name: string;
+  /** tag ids of the queues the agent is a member of */
+  tagIds: string[];
+}
+
+const agentTextsByDirectory = new WeakMap<Directory, Map<string, AgentTexts>>();
+
+function agentTexts(directory: Directory, a: DirectoryAgent): AgentTexts {
+  let byKey = agentTextsByDirectory.get(directory);
+  if (!byKey) {
+    byKey = new Map();
+    agentTextsByDirectory.set(directory, byKey);
+  }
+  let texts = byKey.get(a.key);
+  if (!texts) {
+    texts = {
+      username: `${a.firstName.toLowerCase()}.${a.lastName.toLowerCase()}`,
+      name: `${a.firstName} ${a.lastName}`,
+      tagIds: Object.entries(directory.members)
+        .filter(([, m]) => m.includes(a.key))
+        .map(([q]) => nameUuid("voipbin/tag", q)),
+    };
+    byKey.set(a.key, texts);
+  }
+  return texts;
+}
+
+/** Event names of the statuses the legacy generation reports. */
+const LEGACY_STATUS_EVENTS: Partial<Record<Status, string>> = {
+  ringing: "call_ringing",
+  progressing: "call_answered",
+  hangup: "call_hungup",
+};
+
+const QUEUECALL_EVENTS: Record<string, string> = {
+  wait: "queuecall_created",
+  waiting: "queuecall_waiting",
+  connecting: "queuecall_connecting",
+  entering: "queuecall_entering",
+  kicking: "queuecall_kicking",
+  service: "queuecall_serviced",
+  done: "queuecall_done",
+  abandoned: "queuecall_abandoned",
+};
 
 interface ActionState {
   id: string;
   type: string;
   option?: Json;
-  /** µs when it ran */
-  executed?: number;
-  execExtra?: string;
+}
+
+interface Address {
+  type: string;
+  target: string;
+  target_name: string;
+  name: string;
+  detail: string;
 }
 
 interface CallLeg {
@@ -95,11 +184,13 @@ interface CallLeg {
   flowId: string;
   direction: "incoming" | "outgoing";
   status: Status;
-  source: { type: string; target: string; target_name: string; name: string; detail: string };
-  destination: { type: string; target: string; target_name: string; name: string; detail: string };
+  /** source and destination as the generation renders them */
+  source: Json;
+  destination: Json;
   master: string;
   chained: string[];
-  action: ActionState;
+  /** the action the leg runs, as its webhooks render it */
+  action: Json;
   agent?: DirectoryAgent;
   hangupBy: string;
   hangupReason: string;
@@ -116,13 +207,26 @@ class VoipbinCall {
   private readonly gen: Generation;
   private readonly clock: Clock;
   private readonly flowId: string;
+  /** the scenario's flow and action ids */
+  private readonly ids: FlowIds;
   private readonly flow: ActionState[];
+  /** legacy: the flow's actions as the activeflow lists them */
+  private flowJson?: Json[];
+  /** each flow action's option as JSON, filled as action facts compare options */
+  private readonly flowOptionText: (string | undefined)[] = [];
   private readonly caller: CallLeg;
   private readonly activeflowId: string;
+  /** the start action as webhooks render it before anything ran */
+  private readonly startJson: Json;
   private cursor: ActionState;
+  /** the cursor with its execution time, as calls and current activeflows render it */
+  private cursorJson: Json;
+  /** the cursor as the activeflow's `current_action` renders it */
+  private currentActionJson: Json;
   private cursorIndex = -1;
   private forward = ZERO_UUID;
-  private readonly executed: ActionState[] = [];
+  /** the actions the cursor left, rendered with their execution times */
+  private readonly executed: Json[] = [];
   private afCreate = 0;
   private afUpdate?: number;
   private afEnded = false;
@@ -148,28 +252,32 @@ class VoipbinCall {
     this.gen = ctx.profile === "current" ? "current" : "legacy";
     const rng = ctx.rng;
     this.clock = new Clock(call.start, rng);
-    this.flowId = nameUuid("voipbin/flow", call.scenario);
+    this.ids = flowIds(call.scenario);
+    this.flowId = this.ids.flow;
     const flow: FlowAction[] = call.flow ?? [];
     this.flow = flow.map((a) => ({
-      id: nameUuid(`voipbin/flow/${call.scenario}`, a.ref),
+      id: actionId(this.ids, a.ref),
       type: a.type,
       option: a.option,
     }));
     this.activeflowId = rng.uuid();
     this.confbridgeId = rng.uuid();
     this.cursor = { id: START_ACTION_ID, type: "" };
+    this.startJson = this.actionJson(this.cursor, true);
+    this.cursorJson = this.startJson;
+    this.currentActionJson = this.startJson;
     const outbound = call.direction === "outbound";
-    const tel = (n: string) => ({ type: "tel", target: n, target_name: "", name: "", detail: "" });
+    const tel = (n: string): Address => ({ type: "tel", target: n, target_name: "", name: "", detail: "" });
     this.caller = {
       id: rng.uuid(),
       flowId: this.flowId,
       direction: outbound ? "outgoing" : "incoming",
       status: outbound ? "dialing" : "ringing",
-      source: tel(outbound ? INBOUND_NUMBER.e164 : call.caller.e164),
-      destination: tel(outbound ? call.dialled.e164 : INBOUND_NUMBER.e164),
+      source: this.addressJson(tel(outbound ? INBOUND_NUMBER.e164 : call.caller.e164)),
+      destination: this.addressJson(tel(outbound ? call.dialled.e164 : INBOUND_NUMBER.e164)),
       master: ZERO_UUID,
       chained: [],
-      action: { id: START_ACTION_ID, type: "" },
+      action: this.startJson,
       hangupBy: "",
       hangupReason: "",
       tmCreate: 0,
@@ -184,22 +292,28 @@ class VoipbinCall {
     this.events.push({ at, name: type, payload: { type, data }, entityId: String(data.id) });
   }
 
-  private time(us: number | undefined, nullable: boolean): string | null | undefined {
-    if (this.gen === "legacy") return us === undefined ? LEGACY_SENTINEL : legacyTime(us);
-    if (us === undefined) return nullable ? null : undefined;
-    return rfc3339(us);
-  }
-
   // ---- resources --------------------------------------------------------------------------------
 
-  private actionJson(a: ActionState, withExec: boolean): Json {
+  /** An address as the generation renders it: legacy sends every field, current omits the empty ones. */
+  private addressJson(a: Address): Json {
+    if (this.gen === "legacy") return { ...a };
+    const out: Json = {};
+    if (a.type) out.type = a.type;
+    if (a.target) out.target = a.target;
+    if (a.target_name) out.target_name = a.target_name;
+    if (a.name) out.name = a.name;
+    if (a.detail) out.detail = a.detail;
+    return out;
+  }
+
+  /** An action; `executed` is when it ran (µs), with the extra digits of the legacy execution time. */
+  private actionJson(a: ActionState, withExec: boolean, executed?: number, execExtra?: string): Json {
     const out: Json = { id: a.id, next_id: ZERO_UUID, type: a.type };
     if (a.option && Object.keys(a.option).length) out.option = a.option;
     if (this.gen === "legacy") {
-      if (withExec && a.executed !== undefined)
-        out.tm_execute = legacyExecTime(a.executed, a.execExtra ?? "000");
+      if (withExec && executed !== undefined) out.tm_execute = `${legacyTime(executed)}${execExtra ?? "000"}`;
     } else if (withExec) {
-      out.tm_execute = a.executed !== undefined ? rfc3339(a.executed) : null;
+      out.tm_execute = executed !== undefined ? rfc3339(executed) : null;
     }
     return out;
   }
@@ -211,53 +325,46 @@ class VoipbinCall {
         flow_id: c.flowId,
         type: "flow",
         master_call_id: c.master,
-        chained_call_ids: [...c.chained],
+        chained_call_ids: c.chained.slice(),
         recording_id: ZERO_UUID,
         recording_ids: [],
-        source: { ...c.source },
-        destination: { ...c.destination },
+        source: c.source,
+        destination: c.destination,
         status: c.status,
-        action: this.actionJson(c.action, true),
+        action: c.action,
         direction: c.direction,
         hangup_by: c.hangupBy,
         hangup_reason: c.hangupReason,
-        tm_create: this.time(c.tmCreate, false),
-        tm_update: this.time(c.tmUpdate, false),
-        tm_progressing: this.time(c.tmProgressing, false),
-        tm_ringing: this.time(c.tmRinging, false),
-        tm_hangup: this.time(c.tmHangup, false),
+        tm_create: legacyTime(c.tmCreate),
+        tm_update: legacyTimeOrSentinel(c.tmUpdate),
+        tm_progressing: legacyTimeOrSentinel(c.tmProgressing),
+        tm_ringing: legacyTimeOrSentinel(c.tmRinging),
+        tm_hangup: legacyTimeOrSentinel(c.tmHangup),
       };
     }
-    const addr = (a: CallLeg["source"]) => Object.fromEntries(Object.entries(a).filter(([, v]) => v !== ""));
-    const out: Json = {
-      id: c.id,
-      customer_id: CUSTOMER_ID,
-      ...(c.agent ? { owner_type: "agent" } : {}),
-      owner_id: c.agent ? c.agent.key : ZERO_UUID,
-      flow_id: c.flowId,
-      activeflow_id: c.agent ? ZERO_UUID : this.activeflowId,
-      type: "flow",
-      master_call_id: c.master,
-      ...(c.chained.length ? { chained_call_ids: [...c.chained] } : {}),
-      recording_id: ZERO_UUID,
-      // groupcall_id is never copied into call webhooks: always the zero UUID
-      groupcall_id: ZERO_UUID,
-      source: addr(c.source),
-      destination: addr(c.destination),
-      status: c.status,
-      action: this.actionJson(c.action, true),
-      direction: c.direction,
-      ...(c.hangupBy ? { hangup_by: c.hangupBy } : {}),
-      ...(c.hangupReason ? { hangup_reason: c.hangupReason } : {}),
-    };
-    const t = (k: string, v: number | undefined) => {
-      if (v !== undefined) out[k] = rfc3339(v);
-    };
-    t("tm_progressing", c.tmProgressing);
-    t("tm_ringing", c.tmRinging);
-    t("tm_hangup", c.tmHangup);
-    t("tm_create", c.tmCreate);
-    t("tm_update", c.tmUpdate);
+    const out: Json = { id: c.id, customer_id: CUSTOMER_ID };
+    if (c.agent) out.owner_type = "agent";
+    out.owner_id = c.agent ? c.agent.key : ZERO_UUID;
+    out.flow_id = c.flowId;
+    out.activeflow_id = c.agent ? ZERO_UUID : this.activeflowId;
+    out.type = "flow";
+    out.master_call_id = c.master;
+    if (c.chained.length) out.chained_call_ids = c.chained.slice();
+    out.recording_id = ZERO_UUID;
+    // groupcall_id is never copied into call webhooks: always the zero UUID
+    out.groupcall_id = ZERO_UUID;
+    out.source = c.source;
+    out.destination = c.destination;
+    out.status = c.status;
+    out.action = c.action;
+    out.direction = c.direction;
+    if (c.hangupBy) out.hangup_by = c.hangupBy;
+    if (c.hangupReason) out.hangup_reason = c.hangupReason;
+    if (c.tmProgressing !== undefined) out.tm_progressing = rfc3339(c.tmProgressing);
+    if (c.tmRinging !== undefined) out.tm_ringing = rfc3339(c.tmRinging);
+    if (c.tmHangup !== undefined) out.tm_hangup = rfc3339(c.tmHangup);
+    out.tm_create = rfc3339(c.tmCreate);
+    if (c.tmUpdate !== undefined) out.tm_update = rfc3339(c.tmUpdate);
     return out;
   }
 
@@ -269,15 +376,15 @@ class VoipbinCall {
         customer_id: ZERO_UUID,
         reference_type: "call",
         reference_id: this.caller.id,
-        current_action: this.actionJson(this.cursor, false),
+        current_action: this.currentActionJson,
         forward_action_id: this.forward,
-        actions: this.flow.map((a) => this.actionJson({ id: a.id, type: a.type, option: a.option }, false)),
-        tm_create: this.time(this.afCreate, false),
-        tm_update: this.time(this.afUpdate ?? this.afCreate, false),
+        actions: (this.flowJson ??= this.flow.map((a) => this.actionJson(a, false))),
+        tm_create: legacyTime(this.afCreate),
+        tm_update: legacyTime(this.afUpdate ?? this.afCreate),
         tm_delete: LEGACY_SENTINEL,
       };
     }
-    return {
+    const out: Json = {
       id: this.activeflowId,
       customer_id: CUSTOMER_ID,
       flow_id: this.flowId,
@@ -286,15 +393,14 @@ class VoipbinCall {
       reference_id: this.caller.id,
       reference_activeflow_id: ZERO_UUID,
       on_complete_flow_id: ZERO_UUID,
-      current_action: this.actionJson(this.cursor, true),
+      current_action: this.currentActionJson,
       forward_action_id: this.forward,
-      ...(this.executed.length
-        ? { executed_actions: this.executed.map((a) => this.actionJson(a, true)) }
-        : {}),
-      tm_create: rfc3339(this.afCreate),
-      tm_update: this.afUpdate !== undefined ? rfc3339(this.afUpdate) : null,
-      tm_delete: null,
     };
+    if (this.executed.length) out.executed_actions = this.executed.slice();
+    out.tm_create = rfc3339(this.afCreate);
+    out.tm_update = this.afUpdate !== undefined ? rfc3339(this.afUpdate) : null;
+    out.tm_delete = null;
+    return out;
   }
 
   private queuecallJson(): Json {
@@ -306,64 +412,61 @@ class VoipbinCall {
         reference_id: this.caller.id,
         status: q.status,
         service_agent_id: q.agent,
-        tm_create: this.time(q.tmCreate, false),
-        tm_service: this.time(q.tmService, false),
-        tm_update: this.time(q.tmUpdate, false),
-        tm_delete: this.time(q.tmDelete, false),
+        tm_create: legacyTime(q.tmCreate),
+        tm_service: legacyTimeOrSentinel(q.tmService),
+        tm_update: legacyTimeOrSentinel(q.tmUpdate),
+        tm_delete: legacyTimeOrSentinel(q.tmDelete),
       };
     }
-    return {
+    const out: Json = {
       id: q.id,
       customer_id: CUSTOMER_ID,
       reference_type: "call",
       reference_id: this.caller.id,
       status: q.status,
       service_agent_id: q.agent,
-      ...(q.waitingMs ? { duration_waiting: q.waitingMs } : {}),
-      ...(q.serviceMs ? { duration_service: q.serviceMs } : {}),
-      tm_create: rfc3339(q.tmCreate),
-      tm_service: q.tmService !== undefined ? rfc3339(q.tmService) : null,
-      tm_update: q.tmUpdate !== undefined ? rfc3339(q.tmUpdate) : null,
-      tm_delete: q.tmDelete !== undefined ? rfc3339(q.tmDelete) : null,
     };
+    if (q.waitingMs) out.duration_waiting = q.waitingMs;
+    if (q.serviceMs) out.duration_service = q.serviceMs;
+    out.tm_create = rfc3339(q.tmCreate);
+    out.tm_service = q.tmService !== undefined ? rfc3339(q.tmService) : null;
+    out.tm_update = q.tmUpdate !== undefined ? rfc3339(q.tmUpdate) : null;
+    out.tm_delete = q.tmDelete !== undefined ? rfc3339(q.tmDelete) : null;
+    return out;
   }
 
   private agentJson(a: DirectoryAgent, status: string, us: number): Json {
-    const created = Date.UTC(2021, 10, 29, 6, 9, 7) * 1000 + 263_846;
-    const queueTags = Object.entries(this.ctx.directory.members)
-      .filter(([, m]) => m.includes(a.key))
-      .map(([q]) => nameUuid("voipbin/tag", q));
-    const username = `${a.firstName.toLowerCase()}.${a.lastName.toLowerCase()}`;
-    const address = { type: "tel", target: a.number.e164, target_name: "", name: "", detail: "" };
+    const texts = agentTexts(this.ctx.directory, a);
     if (this.gen === "legacy") {
       return {
         id: a.key,
-        username,
-        name: `${a.firstName} ${a.lastName}`,
+        username: texts.username,
+        name: texts.name,
         detail: "",
         ring_method: "ringall",
         status,
         permission: 0,
-        tag_ids: queueTags,
-        addresses: [address],
-        tm_create: legacyTime(created),
+        tag_ids: texts.tagIds.slice(),
+        addresses: [{ type: "tel", target: a.number.e164, target_name: "", name: "", detail: "" }],
+        tm_create: AGENT_CREATED_LEGACY,
         tm_update: legacyTime(us),
         tm_delete: LEGACY_SENTINEL,
       };
     }
-    return {
+    const out: Json = {
       id: a.key,
       customer_id: CUSTOMER_ID,
-      username,
-      name: `${a.firstName} ${a.lastName}`,
+      username: texts.username,
+      name: texts.name,
       ring_method: "ringall",
       status,
       permission: 16,
-      ...(queueTags.length ? { tag_ids: queueTags } : {}),
-      addresses: [{ type: "tel", target: a.number.e164 }],
-      tm_create: rfc3339(created),
-      tm_update: rfc3339(us),
     };
+    if (texts.tagIds.length) out.tag_ids = texts.tagIds.slice();
+    out.addresses = [{ type: "tel", target: a.number.e164 }];
+    out.tm_create = AGENT_CREATED_RFC3339;
+    out.tm_update = rfc3339(us);
+    return out;
   }
 
   private groupcallJson(leg: CallLeg, status: "progressing" | "hangup", us: number, answered: boolean): Json {
@@ -400,12 +503,7 @@ class VoipbinCall {
 
   /** The status event of a leg, named after the status (current) or the legacy event names. */
   private statusEvent(at: number, leg: CallLeg): void {
-    const legacy: Partial<Record<Status, string>> = {
-      ringing: "call_ringing",
-      progressing: "call_answered",
-      hangup: "call_hungup",
-    };
-    const name = this.gen === "legacy" ? legacy[leg.status] : `call_${leg.status}`;
+    const name = this.gen === "legacy" ? LEGACY_STATUS_EVENTS[leg.status] : `call_${leg.status}`;
     if (name) this.push(at, name, this.callJson(leg));
   }
 
@@ -439,27 +537,35 @@ class VoipbinCall {
   /** Moves the activeflow cursor and reports it with the call_updated of the call it drives. */
   private moveCursor(at: number, next: ActionState, pushed = false): void {
     const us = this.clock.us(at);
-    if (this.cursor.id !== START_ACTION_ID) this.executed.push({ ...this.cursor });
-    this.cursor = { ...next, executed: us, execExtra: this.ctx.rng.digits(3) };
+    if (this.cursor.id !== START_ACTION_ID) this.executed.push(this.cursorJson);
+    this.cursor = next;
+    this.cursorJson = this.actionJson(next, true, us, this.ctx.rng.digits(3));
+    this.currentActionJson = this.gen === "legacy" ? this.actionJson(next, false) : this.cursorJson;
     this.afUpdate = us;
     if (!pushed) this.forward = ZERO_UUID;
     this.push(at, "activeflow_updated", this.activeflowJson());
-    this.caller.action = this.cursor;
+    this.caller.action = this.cursorJson;
     if (this.caller.status !== "hangup") this.callUpdated(at + 5, this.caller, this.clock.us(at + 5));
   }
 
   private flowAction(f: Extract<Fact, { kind: "action" }>): ActionState {
-    const match = (a: ActionState, i: number) =>
-      f.ref
-        ? a.id === nameUuid(`voipbin/flow/${this.call.scenario}`, f.ref)
-        : a.type === f.type &&
-          (!f.option || JSON.stringify(a.option ?? {}) === JSON.stringify(f.option)) &&
-          i >= 0;
+    let match: (a: ActionState, i: number) => boolean;
+    if (f.ref) {
+      const id = actionId(this.ids, f.ref);
+      match = (a) => a.id === id;
+    } else {
+      const option = f.option ? JSON.stringify(f.option) : undefined;
+      match = (a, i) => a.type === f.type && (option === undefined || this.optionText(i) === option);
+    }
     let i = this.flow.findIndex((a, k) => k > this.cursorIndex && match(a, k));
     if (i < 0) i = this.flow.findIndex((a, k) => match(a, k));
     if (i < 0) return { id: this.ctx.rng.uuid(), type: f.type, option: f.option };
     this.cursorIndex = i;
     return this.flow[i]!;
+  }
+
+  private optionText(i: number): string {
+    return (this.flowOptionText[i] ??= JSON.stringify(this.flow[i]!.option ?? {}));
   }
 
   private implicitAction(type: string, option?: Json): ActionState {
@@ -494,9 +600,7 @@ class VoipbinCall {
   project(): VendorEvent[] {
     const facts = this.call.facts;
     const firstAction = facts.find((f) => f.kind === "action" || f.kind === "enqueue");
-    facts.forEach((f, i) => {
-      this.fact(f, firstAction?.at, facts[i + 1]?.at);
-    });
+    for (let i = 0; i < facts.length; i++) this.fact(facts[i]!, firstAction?.at, facts[i + 1]?.at);
     return this.events.sort((a, b) => a.at - b.at);
   }
 
@@ -626,16 +730,6 @@ class VoipbinCall {
   private queueStatus(at: number, status: string): void {
     const q = this.queuecall!;
     const us = this.clock.us(at);
-    const names: Record<string, string> = {
-      wait: "queuecall_created",
-      waiting: "queuecall_waiting",
-      connecting: "queuecall_connecting",
-      entering: "queuecall_entering",
-      kicking: "queuecall_kicking",
-      service: "queuecall_serviced",
-      done: "queuecall_done",
-      abandoned: "queuecall_abandoned",
-    };
     if (status !== "kicking") q.status = status;
     q.tmUpdate = us;
     if (status === "entering") q.tmService = us;
@@ -652,7 +746,7 @@ class VoipbinCall {
       q.waitingMs = Math.round((us - q.tmCreate) / 1000);
       if (this.gen === "legacy") q.tmDelete = us;
     }
-    this.push(at, names[status]!, this.queuecallJson());
+    this.push(at, QUEUECALL_EVENTS[status]!, this.queuecallJson());
   }
 
   private offer(at: number, agentKey: string, transfer = false): void {
@@ -660,11 +754,17 @@ class VoipbinCall {
     const us = this.clock.us(at);
     const leg: CallLeg = {
       id: this.ctx.rng.uuid(),
-      flowId: this.gen === "legacy" ? nameUuid("voipbin/flow", "agent-dial") : ZERO_UUID,
+      flowId: this.gen === "legacy" ? AGENT_DIAL_FLOW_ID : ZERO_UUID,
       direction: "outgoing",
       status: "dialing",
-      source: { type: "tel", target: INBOUND_NUMBER.e164, target_name: "", name: "", detail: "" },
-      destination:
+      source: this.addressJson({
+        type: "tel",
+        target: INBOUND_NUMBER.e164,
+        target_name: "",
+        name: "",
+        detail: "",
+      }),
+      destination: this.addressJson(
         this.gen === "legacy"
           ? { type: "tel", target: a.number.e164, target_name: "", name: "", detail: "" }
           : {
@@ -674,9 +774,10 @@ class VoipbinCall {
               name: "",
               detail: "",
             },
+      ),
       master: this.caller.id,
       chained: [],
-      action: { id: START_ACTION_ID, type: "" },
+      action: this.startJson,
       agent: a,
       hangupBy: "",
       hangupReason: "",
