@@ -8,7 +8,9 @@ import { runScenarios } from "../src/delivery/run.js";
 import { createReceiver, queryValue } from "../src/receiver/app.js";
 import { serve } from "../src/receiver/serve.js";
 import { parseScenarioText, resolveScenarios } from "../src/scenario/load.js";
-import { threeCx } from "../src/vendors/3cx/index.js";
+import { formText, threeCx } from "../src/vendors/3cx/index.js";
+import { localStamp } from "../src/vendors/3cx/project.js";
+import { formEncode } from "../src/core/encoding.js";
 import { FormRecordingSchema, threeCxEvents } from "../src/vendors/3cx/schemas.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { startServer, type TestServer } from "./helpers/servers.js";
@@ -964,5 +966,90 @@ describe("3CX edge cases", () => {
     const r = plan("form", 1, {}, ["3cx/outbound-unanswered"], 1).requests[0]!;
     const q = queryValue(r.url.replace("key=abc", "hasOwnProperty=1"));
     expect(threeCx.validate(q, {})).toMatchObject({ ok: true, event: "dialing" });
+  });
+});
+
+describe("3CX local stamps and form text", () => {
+  const ZONES = ["Europe/Istanbul", "Europe/Prague"];
+  const HOUR = 3_600_000;
+
+  /** The stamp's definition: the fields of an Intl formatter in the PBX's zone. */
+  const reference = new Map(
+    ZONES.map((timeZone) => [
+      timeZone,
+      new Intl.DateTimeFormat("en-GB", {
+        timeZone,
+        year: "2-digit",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+        hourCycle: "h23",
+      }),
+    ]),
+  );
+  function intlStamp(epochMs: number, timeZone: string): string {
+    const parts = reference.get(timeZone)!.formatToParts(new Date(epochMs));
+    const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "00";
+    return `${get("year")}${get("month")}${get("day")}${get("hour")}${get("minute")}${get("second")}`;
+  }
+
+  /** Instants over 1990..2035 and every few minutes around each offset change of 2010..2030 in both zones. */
+  function instants(): number[] {
+    const DAY = 24 * HOUR;
+    const out: number[] = [];
+    const rng = new Rng("3cx-local-stamp");
+    for (let t = Date.UTC(2010, 0, 1); t < Date.UTC(2031, 0, 1); t += 31 * HOUR + 13 * 60_000 + 7_001)
+      out.push(t);
+    for (let i = 0; i < 2000; i++) out.push(Date.UTC(1990, 0, 1) + Math.floor(rng.next() * 45 * 365 * DAY));
+    const switches: number[] = [];
+    for (const timeZone of ZONES) {
+      const offset = new Intl.DateTimeFormat("en-GB", { timeZone, timeZoneName: "longOffset" });
+      const at = (t: number) =>
+        offset.formatToParts(new Date(t)).find((p) => p.type === "timeZoneName")?.value;
+      for (let day = Date.UTC(2010, 0, 1); day < Date.UTC(2031, 0, 1); day += DAY)
+        if (at(day) !== at(day + DAY))
+          for (let t = day; t < day + DAY; t += HOUR) if (at(t) !== at(t + HOUR)) switches.push(t + HOUR);
+    }
+    // Prague twice a year; Istanbul until it kept summer time in 2016
+    expect(switches.length).toBeGreaterThan(50);
+    expect(switches.length).toBeLessThan(60);
+    for (const s of switches) for (let m = -120; m <= 120; m += 3) out.push(s + m * 60_000 + (m % 7) * 137);
+    for (const s of switches) out.push(s - 1, s, s + 1, s - 1000, s + 999);
+    out.push(Date.UTC(1850, 5, 1), Date.UTC(1900, 11, 31, 23), Date.UTC(2250, 0, 1), -1, 0);
+    return out;
+  }
+
+  it("localStamp equals the Intl formatter's fields, DST switch hours included, in any order", () => {
+    const all = instants();
+    const shuffled = [...all].sort((a, b) => (a % 7919) - (b % 7919));
+    const bad: string[] = [];
+    for (const timeZone of ZONES)
+      for (const t of [...all, ...shuffled]) {
+        const want = intlStamp(t, timeZone);
+        const got = localStamp(t, timeZone);
+        if (got !== want && bad.length < 20)
+          bad.push(`${timeZone} ${new Date(t).toISOString()}: ${got} != ${want}`);
+      }
+    expect(bad).toEqual([]);
+  });
+
+  it("formText writes the same bytes as formEncode", () => {
+    const payloads: Record<string, unknown>[] = [
+      {
+        event: "ringing",
+        callerid: "420774852629",
+        user: "202",
+        usertype: "ext",
+        did: "DID-420222000320",
+        id: "260105080000_10-0",
+      },
+      { title: "DID-420222000320:Answered call from 420774852629 (1:07)", "a b": "x&y=z", ü: "ç€😀" },
+      { n: 5, t: true, u: undefined, z: null, o: { a: [1, "b"] }, arr: ["x y"], s: "-_.!~*'()", e: "" },
+    ];
+    for (const p of payloads) expect(formText(p)).toBe(formEncode(p));
+    for (const c of everyCall("form"))
+      for (const e of c.events) if (e.name !== "recording") expect(formText(e.f)).toBe(formEncode(e.f));
   });
 });

@@ -11,20 +11,88 @@ import { IVR_NUMBER, PROFILE_REGION, trunkNumber } from "./world.js";
 
 type Payload = Record<string, unknown>;
 
-/** `yymmddHHMMSS` of an instant in the PBX's local time. */
-export function localStamp(epochMs: number, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat("en-GB", {
-    timeZone,
-    year: "2-digit",
-    month: "2-digit",
-    day: "2-digit",
-    hour: "2-digit",
-    minute: "2-digit",
-    second: "2-digit",
-    hourCycle: "h23",
-  }).formatToParts(new Date(epochMs));
+const HOUR_MS = 3_600_000;
+/** Instants whose local year is plainly four-digit Gregorian, where `year % 100` is the 2-digit year. */
+const ARITHMETIC_FROM = Date.UTC(1901, 0, 1);
+const ARITHMETIC_UNTIL = Date.UTC(2199, 0, 1);
+const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
+
+/** Per time zone: its formatters and the UTC offset of the UTC hour last asked for. */
+interface ZoneClock {
+  /** The `yymmddHHMMSS` fields, as the stamp is defined. */
+  stamp: Intl.DateTimeFormat;
+  /** The same fields with the full year, to derive the zone's offset. */
+  full: Intl.DateTimeFormat;
+  /** Start of the cached UTC hour (NaN before the first use). */
+  hourStart: number;
+  /** The zone's offset throughout that hour, in ms. */
+  offsetMs: number;
+}
+
+const zoneClocks = new Map<string, ZoneClock>();
+
+function zoneClock(timeZone: string): ZoneClock {
+  let clock = zoneClocks.get(timeZone);
+  if (!clock) {
+    const fields = {
+      timeZone,
+      month: "2-digit",
+      day: "2-digit",
+      hour: "2-digit",
+      minute: "2-digit",
+      second: "2-digit",
+      hourCycle: "h23",
+    } as const;
+    clock = {
+      stamp: new Intl.DateTimeFormat("en-GB", { ...fields, year: "2-digit" }),
+      full: new Intl.DateTimeFormat("en-GB", { ...fields, year: "numeric" }),
+      hourStart: Number.NaN,
+      offsetMs: 0,
+    };
+    zoneClocks.set(timeZone, clock);
+  }
+  return clock;
+}
+
+/** Local wall time minus UTC at an instant, in ms (whole seconds, as the formatter shows them). */
+function offsetAt(clock: ZoneClock, epochMs: number): number {
+  const parts = clock.full.formatToParts(new Date(epochMs));
+  const num = (t: string) => Number(parts.find((p) => p.type === t)?.value ?? 0);
+  const wall = Date.UTC(num("year"), num("month") - 1, num("day"), num("hour"), num("minute"), num("second"));
+  return wall - Math.floor(epochMs / 1000) * 1000;
+}
+
+/** `yymmddHHMMSS` through the formatter itself. */
+function formattedStamp(clock: ZoneClock, epochMs: number): string {
+  const parts = clock.stamp.formatToParts(new Date(epochMs));
   const get = (t: string) => parts.find((p) => p.type === t)?.value ?? "00";
   return `${get("year")}${get("month")}${get("day")}${get("hour")}${get("minute")}${get("second")}`;
+}
+
+/**
+ * `yymmddHHMMSS` of an instant in the PBX's local time. The zone's offset is looked up once per
+ * UTC hour and the fields follow by arithmetic; an hour whose offset changes within it (a DST
+ * switch) and instants outside 1901..2198 go through the formatter.
+ */
+export function localStamp(epochMs: number, timeZone: string): string {
+  const clock = zoneClock(timeZone);
+  if (epochMs < ARITHMETIC_FROM || epochMs >= ARITHMETIC_UNTIL) return formattedStamp(clock, epochMs);
+  const hourStart = Math.floor(epochMs / HOUR_MS) * HOUR_MS;
+  if (hourStart !== clock.hourStart) {
+    const offsetMs = offsetAt(clock, hourStart);
+    if (offsetAt(clock, hourStart + HOUR_MS - 1) !== offsetMs) return formattedStamp(clock, epochMs);
+    clock.hourStart = hourStart;
+    clock.offsetMs = offsetMs;
+  }
+  const local = new Date(epochMs + clock.offsetMs);
+  return (
+    PAD2[local.getUTCFullYear() % 100]! +
+    PAD2[local.getUTCMonth() + 1]! +
+    PAD2[local.getUTCDate()]! +
+    PAD2[local.getUTCHours()]! +
+    PAD2[local.getUTCMinutes()]! +
+    PAD2[local.getUTCSeconds()]!
+  );
 }
 
 /** Talk time as `mm:ss` (K2M JSON). */

@@ -74,5 +74,6 @@ export const threeCxRegion: RegionSpec = {
 
 /** The number as the trunk delivers it: national with 0 (Turkey), international without + (Czech). */
 export function trunkNumber(n: PhoneNumber, profile: string): string {
-  return profile === "form" ? n.e164.replace(/^\+/, "") : n.national;
+  if (profile !== "form") return n.national;
+  return n.e164.startsWith("+") ? n.e164.slice(1) : n.e164;
 }
