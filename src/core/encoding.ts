@@ -2,12 +2,24 @@
 
 /** `application/x-www-form-urlencoded` text: every value a string, nested values as JSON text. */
 export function formEncode(values: Record<string, unknown>): string {
-  return Object.entries(values)
-    .map(([k, v]) => {
-      const text = typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
-      return `${encodeURIComponent(k)}=${encodeURIComponent(text)}`;
-    })
-    .join("&");
+  let out = "";
+  let sep = "";
+  for (const key of Object.keys(values)) {
+    const v = values[key];
+    const text =
+      typeof v === "string" ? v : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
+    out += `${sep}${uriComponent(key)}=${uriComponent(text)}`;
+    sep = "&";
+  }
+  return out;
+}
+
+/** Text `encodeURIComponent` returns unchanged: letters, digits and `-_.!~*'()`. */
+const URI_UNRESERVED = /^[\w\-.!~*'()]*$/;
+
+/** `encodeURIComponent`, skipped for text it would return unchanged. */
+function uriComponent(text: string): string {
+  return URI_UNRESERVED.test(text) ? text : encodeURIComponent(text);
 }
 
 /** Appends an already encoded query string to a URL that may carry one of its own. */

@@ -12,7 +12,7 @@ import {
 import { projectThreeCx } from "./project.js";
 import { FormRecordingSchema, threeCxEvent, threeCxEvents } from "./schemas.js";
 import { threeCxDirectory, threeCxRegion } from "./world.js";
-import { withQuery } from "../../core/encoding.js";
+import { formEncode, withQuery } from "../../core/encoding.js";
 
 /**
  * The 3CX WebhooksApi add-on: no auth, no signature, no documented retries. One attempt, any
@@ -73,30 +73,6 @@ function sampleCall(outbound: boolean, start: number, profile: string): Simulate
     facts,
     summary: { outcome: "answered", agents: [], waitMs: 0, talkMs: 0, durationMs: 0, callbackItems: 0 },
   };
-}
-
-/** Text `encodeURIComponent` returns unchanged: letters, digits and `-_.!~*'()`. */
-const URI_UNRESERVED = /^[\w\-.!~*'()]*$/;
-
-function uriComponent(text: string): string {
-  return URI_UNRESERVED.test(text) ? text : encodeURIComponent(text);
-}
-
-/**
- * `application/x-www-form-urlencoded` text of a payload, byte for byte what `formEncode` makes
- * (nested values as JSON text), built in one pass and escaping only the fields that need it.
- */
-export function formText(values: Record<string, unknown>): string {
-  let out = "";
-  let sep = "";
-  for (const key of Object.keys(values)) {
-    const v = values[key];
-    const text =
-      typeof v === "string" ? v : typeof v === "object" && v !== null ? JSON.stringify(v) : String(v);
-    out += `${sep}${uriComponent(key)}=${uriComponent(text)}`;
-    sep = "&";
-  }
-  return out;
 }
 
 function kindOf(body: unknown): { profile: "k2m-json" | "form"; name: string } | undefined {
@@ -161,13 +137,13 @@ export const threeCx: Vendor = {
     const m = method ?? "GET";
     const bare = event.name === "recording" ? String(event.payload.url) : undefined;
     if (m === "GET")
-      return { method: "GET", url: withQuery(url, bare ?? formText(event.payload)), headers: {}, body: "" };
+      return { method: "GET", url: withQuery(url, bare ?? formEncode(event.payload)), headers: {}, body: "" };
     if (bare !== undefined) return { method: m, url, headers: { "content-type": "text/plain" }, body: bare };
     return {
       method: m,
       url,
       headers: { "content-type": "application/x-www-form-urlencoded" },
-      body: formText(event.payload),
+      body: formEncode(event.payload),
     };
   },
   detect: (_headers, body) => {
