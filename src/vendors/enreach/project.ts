@@ -13,39 +13,82 @@ import { ORGANIZATION_ID } from "./world.js";
 
 type Values = Record<string, unknown>;
 
+/** No extra properties. */
+const NO_VALUES: Values = Object.freeze({});
+
 const COMMON_HEAD = ["RootEntityType", "RootEntityId", "EventType", "EntityType", "EntityId"] as const;
 
-/** Builds one payload: common head, the event's own properties in document order, then Id and Timestamp. */
-export function buildPayload(name: EnreachEventName, values: Values, id: string, timestamp: string): Values {
-  const def = enreachEvents[name];
-  const shape = Object.keys(def.schema.shape);
-  const out: Values = {
-    RootEntityType: "Organization",
-    RootEntityId: ORGANIZATION_ID,
-    EventType: name,
-    EntityType: def.entityType,
-    EntityId: values.EntityId ?? null,
-  };
-  for (const key of shape) {
-    if ((COMMON_HEAD as readonly string[]).includes(key) || key === "Id" || key === "Timestamp") continue;
-    out[key] = resolve(key, values);
+/** One event type's payload layout, derived once from its schema. */
+interface PayloadPlan {
+  /** Every key in payload order, each with its default: the common head, the event's own properties, Id, Timestamp. */
+  readonly template: Values;
+  /** The event's own properties (neither the common head nor Id and Timestamp). */
+  readonly own: ReadonlySet<string>;
+  /** Whether the event spells the user's name `Username`, filled from `UserName` when not given itself. */
+  readonly username: boolean;
+}
+
+const plans = new Map<EnreachEventName, PayloadPlan>();
+
+function planOf(name: EnreachEventName): PayloadPlan {
+  let plan = plans.get(name);
+  if (!plan) {
+    const def = enreachEvents[name];
+    const own = Object.keys(def.schema.shape).filter(
+      (key) => !(COMMON_HEAD as readonly string[]).includes(key) && key !== "Id" && key !== "Timestamp",
+    );
+    const template = Object.fromEntries<unknown>([
+      ["RootEntityType", "Organization"],
+      ["RootEntityId", ORGANIZATION_ID],
+      ["EventType", name],
+      ["EntityType", def.entityType],
+      ["EntityId", null],
+      ...own.map((key): [string, unknown] => [key, key === "OrganizationId" ? ORGANIZATION_ID : null]),
+      ["Id", ""],
+      ["Timestamp", ""],
+    ]);
+    plan = { template, own: new Set(own), username: own.includes("Username") };
+    plans.set(name, plan);
   }
+  return plan;
+}
+
+/**
+ * Builds one payload: common head, the event's own properties in document order, then Id and Timestamp.
+ * Each own property takes its value from the last of `layers` that has it; one no layer has is null,
+ * except OrganizationId (the organization) and Username (the layers' `UserName`, else null).
+ * EntityId is `entityId`.
+ */
+function assemble(
+  name: EnreachEventName,
+  entityId: unknown,
+  id: string,
+  timestamp: string,
+  layers: readonly Values[],
+): Values {
+  const plan = planOf(name);
+  const out: Values = { ...plan.template };
+  out.EntityId = entityId ?? null;
+  for (const layer of layers) {
+    for (const key in layer) if (plan.own.has(key)) out[key] = layer[key];
+  }
+  if (plan.username) out.Username = username(layers);
   out.Id = id;
   out.Timestamp = timestamp;
   return out;
 }
 
-function resolve(key: string, v: Values): unknown {
-  if (key in v) return v[key];
-  switch (key) {
-    case "OrganizationId":
-      return ORGANIZATION_ID;
-    case "Username":
-    case "UserName":
-      return v.UserName ?? null;
-    default:
-      return null;
-  }
+/** An event's `Username`: the last layer's that has one, else the last `UserName`, else null. */
+function username(layers: readonly Values[]): unknown {
+  for (let i = layers.length - 1; i >= 0; i--) if ("Username" in layers[i]!) return layers[i]!.Username;
+  for (let i = layers.length - 1; i >= 0; i--)
+    if ("UserName" in layers[i]!) return layers[i]!.UserName ?? null;
+  return null;
+}
+
+/** Builds one payload: common head, the event's own properties in document order, then Id and Timestamp. */
+export function buildPayload(name: EnreachEventName, values: Values, id: string, timestamp: string): Values {
+  return assemble(name, values.EntityId ?? null, id, timestamp, [values]);
 }
 
 /** Per-call identities and the running state Enreach reports in its status events. */
@@ -57,12 +100,16 @@ class EnreachCall {
   private queue: DirectoryQueue;
   private talking = new Set<string>();
   private wrapUpEnd = new Map<string, number>();
-  private wrapMax = new Map<string, number>();
   private callbackId?: string;
   private callback?: Values;
   private callbackOpen = 0;
   private lastListStatus?: string;
   private connected?: string;
+  /** The caller, call and leg ids, and the number dialled: the same in every call event. */
+  private readonly callLayer: Values;
+  /** The queue's id, name and number. */
+  private readonly queueLayer: Values;
+  private readonly userLayers = new Map<string, Values>();
 
   constructor(
     private readonly call: SimulatedCall,
@@ -72,6 +119,17 @@ class EnreachCall {
     this.callId = rng.uuid();
     this.legId = rng.uuid();
     this.queue = dir.queues.find((q) => q.key === call.queue) ?? dir.queues[0]!;
+    this.callLayer = {
+      CallerNumber: call.caller.e164,
+      CallId: this.callId,
+      LegId: this.legId,
+      TargetNumber: call.dialled.e164,
+    };
+    this.queueLayer = {
+      QueueId: this.queue.key,
+      QueueName: this.queue.name,
+      QueueNumber: this.queue.number.e164,
+    };
   }
 
   agent(key: string): DirectoryAgent {
@@ -80,7 +138,12 @@ class EnreachCall {
 
   /** Adds an event `at` ms after the call's start; its Timestamp is set once the call's events are in order. */
   emit(at: number, name: EnreachEventName, values: Values, entityId: string): void {
-    const payload = buildPayload(name, { ...values, EntityId: entityId }, this.rng.uuid(), "");
+    this.emitLayers(at, name, entityId, [values]);
+  }
+
+  /** Adds an event like `emit`, its properties taken from `layers` (a later layer wins). */
+  emitLayers(at: number, name: EnreachEventName, entityId: string, layers: readonly Values[]): void {
+    const payload = assemble(name, entityId, this.rng.uuid(), "", layers);
     this.events.push({ at, name, payload, entityId });
   }
 
@@ -91,44 +154,44 @@ class EnreachCall {
   finish(): VendorEvent[] {
     const events = this.events.sort((a, b) => a.at - b.at);
     for (let i = 0; i < events.length;) {
-      let j = i;
-      while (j < events.length && events[j]!.at === events[i]!.at) j++;
-      const ticks = Array.from({ length: j - i }, () => this.rng.int(0, 9_999)).sort((a, b) => a - b);
-      for (let k = 1; k < ticks.length; k++) ticks[k] = Math.max(ticks[k]!, ticks[k - 1]! + 1);
-      if ((ticks[ticks.length - 1] ?? 0) > 9_999) ticks.forEach((_, k) => (ticks[k] = k));
-      for (let k = i; k < j; k++) {
-        const ev = events[k]!;
-        ev.payload.Timestamp = dotNetDateTime(this.call.start + ev.at, String(ticks[k - i]).padStart(4, "0"));
+      const at = events[i]!.at;
+      let j = i + 1;
+      while (j < events.length && events[j]!.at === at) j++;
+      const due = this.call.start + at;
+      if (j === i + 1) {
+        events[i]!.payload.Timestamp = dotNetDateTime(due, fourDigits(this.rng.int(0, 9_999)));
+      } else {
+        const ticks = increasingTicks(this.rng, j - i);
+        for (let k = i; k < j; k++)
+          events[k]!.payload.Timestamp = dotNetDateTime(due, fourDigits(ticks[k - i]!));
       }
       i = j;
     }
     return events;
   }
 
-  callValues(): Values {
-    return {
-      CallerNumber: this.call.caller.e164,
-      CallId: this.callId,
-      LegId: this.legId,
-      TargetNumber: this.call.dialled.e164,
-    };
-  }
-
-  queueValues(): Values {
-    return { QueueId: this.queue.key, QueueName: this.queue.name, QueueNumber: this.queue.number.e164 };
-  }
-
   userValues(key: string): Values {
-    const a = this.agent(key);
-    return { UserId: a.key, UserName: a.email };
+    let values = this.userLayers.get(key);
+    if (!values) {
+      const a = this.agent(key);
+      values = { UserId: a.key, UserName: a.email };
+      this.userLayers.set(key, values);
+    }
+    return values;
   }
 
-  queueCall(at: number, name: EnreachEventName, extra: Values = {}): void {
-    this.emit(at, name, { ...this.callValues(), ...this.queueValues(), ...extra }, this.queue.key);
+  /** A queue event: the call's and the queue's properties, then those of `user` if given, then `extra`. */
+  queueCall(at: number, name: EnreachEventName, extra: Values = NO_VALUES, user?: string): void {
+    const layers =
+      user === undefined
+        ? [this.callLayer, this.queueLayer, extra]
+        : [this.callLayer, this.queueLayer, this.userValues(user), extra];
+    this.emitLayers(at, name, this.queue.key, layers);
   }
 
-  userCall(at: number, name: EnreachEventName, user: string, extra: Values = {}): void {
-    this.emit(at, name, { ...this.callValues(), ...this.userValues(user), ...extra }, user);
+  /** A user event: the call's and the user's properties, then `extra`. */
+  userCall(at: number, name: EnreachEventName, user: string, extra: Values = NO_VALUES): void {
+    this.emitLayers(at, name, user, [this.callLayer, this.userValues(user), extra]);
   }
 
   agentLeg(agent: string): string {
@@ -166,7 +229,9 @@ class EnreachCall {
   }
 
   queuesOf(agent: string): number {
-    return Object.values(this.dir.members).filter((m) => m.includes(agent)).length;
+    let n = 0;
+    for (const members of Object.values(this.dir.members)) if (members.includes(agent)) n++;
+    return n;
   }
 
   queueStatus(
@@ -175,7 +240,8 @@ class EnreachCall {
   ): void {
     const members = this.dir.members[this.queue.key] ?? [];
     const busy = this.talking.size;
-    const wrap = [...this.wrapUpEnd.values()].filter((t) => t > at).length;
+    let wrap = 0;
+    for (const end of this.wrapUpEnd.values()) if (end > at) wrap++;
     const requesters = c.queuing + c.allocated + c.connected;
     this.emit(
       at,
@@ -291,8 +357,17 @@ class EnreachCall {
           break;
       }
     }
-    // each CallbackChanged is a snapshot: later changes must not reach an event already emitted
-    this.emit(at, "CallbackChanged", structuredClone(this.callback), list.key);
+    // each CallbackChanged is a snapshot: later changes must not reach an event already emitted, so
+    // its payload gets copies of the lists and their items (the payload itself is a new object)
+    const cb = this.callback;
+    this.emitLayers(at, "CallbackChanged", list.key, [
+      cb,
+      {
+        CallbackAttempts: copyItems(cb.CallbackAttempts),
+        CallbackExtras: copyItems(cb.CallbackExtras),
+        CallbackRelatedItems: copyItems(cb.CallbackRelatedItems),
+      },
+    ]);
     this.callbackListStatus(at);
   }
 
@@ -300,10 +375,11 @@ class EnreachCall {
   callbackListStatus(at: number): void {
     const list = this.dir.callLists[0]!;
     const assigned = this.callback?.AssignedUserId && this.callbackOpen ? 1 : 0;
-    const values = callbackListStatusValues(list.key, this.callbackOpen, assigned);
-    const key = JSON.stringify(values);
+    // the list is the same for the whole call, so these two counts decide every value
+    const key = `${this.callbackOpen}/${assigned}`;
     if (key === this.lastListStatus) return;
     this.lastListStatus = key;
+    const values = callbackListStatusValues(list.key, this.callbackOpen, assigned);
     const abs = this.call.start + at;
     // status changes are evaluated every 15 s: the next evaluation, at most 15 s after the change
     const next = Math.ceil((abs + 1) / 15_000) * 15_000;
@@ -345,10 +421,7 @@ class EnreachCall {
               UserNumber: a.number.e164,
             });
           else {
-            this.queueCall(at, "QueueCallInUserAllocated", {
-              ...this.userValues(f.agent),
-              DetailedReason: null,
-            });
+            this.queueCall(at, "QueueCallInUserAllocated", { DetailedReason: null }, f.agent);
             counters.queuing = 0;
             counters.allocated = 1;
           }
@@ -363,7 +436,7 @@ class EnreachCall {
           };
           if (toUser) this.userCall(at, "UserCallInUserCancelled", f.agent, extra);
           else {
-            this.queueCall(at, "QueueCallInUserCancelled", { ...this.userValues(f.agent), ...extra });
+            this.queueCall(at, "QueueCallInUserCancelled", extra, f.agent);
             counters.allocated = 0;
             counters.queuing = 1;
             counters.maxWait = Math.round((at - enqueuedAt) / 1000);
@@ -377,14 +450,13 @@ class EnreachCall {
           const extra = { AgentLegId: this.agentLeg(f.agent), UserNumber: a.number.e164 };
           if (toUser) this.userCall(at, "UserCallInUserConnected", f.agent, extra);
           else {
-            this.queueCall(at, "QueueCallInUserConnected", { ...this.userValues(f.agent), ...extra });
+            this.queueCall(at, "QueueCallInUserConnected", extra, f.agent);
             counters.allocated = 0;
             counters.connected = 1;
             counters.maxWait = 0;
             this.queueStatus(at + 40, counters);
           }
           if (wrapFact?.kind === "wrapup-start") {
-            this.wrapMax.set(f.agent, wrapFact.maxSec);
             this.emit(
               at + 15,
               "UserWrapUpEnabled",
@@ -402,7 +474,7 @@ class EnreachCall {
         }
         case "dial": {
           this.talking.add(f.agent);
-          this.emit(at, "UserCallOutGoing", { ...this.callValues(), ...this.userValues(f.agent) }, f.agent);
+          this.userCall(at, "UserCallOutGoing", f.agent);
           this.userStatus(at + 25, f.agent);
           break;
         }
@@ -410,12 +482,7 @@ class EnreachCall {
           break;
         case "remote-answer":
           this.connected = this.call.user;
-          this.emit(
-            at,
-            "UserCallOutConnected",
-            { ...this.callValues(), ...this.userValues(this.call.user!) },
-            this.call.user!,
-          );
+          this.userCall(at, "UserCallOutConnected", this.call.user!);
           break;
         case "transfer-start":
         case "transfer-end":
@@ -448,17 +515,10 @@ class EnreachCall {
           const tech = techReason(f);
           if (outbound) {
             const user = this.call.user!;
-            this.emit(
-              at,
-              "UserCallOutDisconnected",
-              {
-                ...this.callValues(),
-                ...this.userValues(user),
-                Reason: f.by === "agent" ? "local" : "remote",
-                TechReason: sipCause(f.cause),
-              },
-              user,
-            );
+            this.userCall(at, "UserCallOutDisconnected", user, {
+              Reason: f.by === "agent" ? "local" : "remote",
+              TechReason: sipCause(f.cause),
+            });
           } else if (toUser) {
             this.userCall(at, "UserCallInDisconnected", this.call.user!, {
               Reason: reason,
@@ -616,22 +676,41 @@ class EnreachCall {
   }
 }
 
+/** A copy of a callback's list of items, each item copied too. */
+function copyItems(list: unknown): Values[] {
+  return (list as Values[]).map((item) => ({ ...item }));
+}
+
+/** `count` sub-millisecond ticks (0-9999) for events due in the same millisecond, strictly increasing. */
+function increasingTicks(rng: Rng, count: number): number[] {
+  const ticks = Array.from({ length: count }, () => rng.int(0, 9_999)).sort((a, b) => a - b);
+  for (let k = 1; k < ticks.length; k++) ticks[k] = Math.max(ticks[k]!, ticks[k - 1]! + 1);
+  if (ticks[ticks.length - 1]! > 9_999) ticks.forEach((_, k) => (ticks[k] = k));
+  return ticks;
+}
+
+/** `n` (0-9999) as four digits. */
+function fourDigits(n: number): string {
+  return n < 10 ? `000${n}` : n < 100 ? `00${n}` : n < 1000 ? `0${n}` : String(n);
+}
+
 function techReason(f: Extract<Fact, { kind: "hangup" }>): string | null {
   if (f.by === "system") return f.cause === "timeout" ? "queue_timeout" : "busy_on_busy";
   return null;
 }
 
+const SIP_CAUSES: Record<string, string | null> = {
+  normal: null,
+  busy: "486",
+  noanswer: "480",
+  rejected: "603",
+  cancel: "487",
+  failed: "500",
+  timeout: "408",
+};
+
 function sipCause(cause: Extract<Fact, { kind: "hangup" }>["cause"]): string | null {
-  const codes: Record<string, string | null> = {
-    normal: null,
-    busy: "486",
-    noanswer: "480",
-    rejected: "603",
-    cancel: "487",
-    failed: "500",
-    timeout: "408",
-  };
-  return codes[cause] ?? null;
+  return SIP_CAUSES[cause] ?? null;
 }
 
 /** CallbackListStatus counters for a list with `open` open requests, `assigned` of them assigned. */
