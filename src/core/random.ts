@@ -97,15 +97,16 @@ export class Rng {
 
   /** A random (version 4 layout) lowercase UUID: 32 hex draws, then one for the variant. */
   uuid(): string {
-    const a = this.hexDigits(8);
-    const b = this.hexDigits(4);
-    this.next(); // the version nibble's draw, replaced by "4"
-    const c = this.hexDigits(3);
-    this.next(); // the variant nibble's draw, replaced below
-    const d = this.hexDigits(3);
-    const e = this.hexDigits(12);
-    const v = VARIANT[Math.floor(this.next() * 4)]!;
-    return `${a}-${b}-4${c}-${v}${d}-${e}`;
+    const c = UUID_CODES;
+    for (let i = 0; i < 36; i++) {
+      if (i === 8 || i === 13 || i === 18 || i === 23) continue; // the dashes
+      const nibble = Math.floor(this.next() * 16);
+      if (i === 14)
+        c[i] = 0x34; // version 4, replacing its draw
+      else if (i !== 19) c[i] = HEX_CODES[nibble]!; // 19 is the variant, drawn last
+    }
+    c[19] = VARIANT_CODES[Math.floor(this.next() * 4)]!;
+    return String.fromCharCode(...c);
   }
 
   private hexDigits(n: number): string {
@@ -116,7 +117,10 @@ export class Rng {
 }
 
 const HEX = "0123456789abcdef";
-const VARIANT = "89ab";
+const HEX_CODES = Array.from(HEX, (ch) => ch.charCodeAt(0));
+const VARIANT_CODES = Array.from("89ab", (ch) => ch.charCodeAt(0));
+/** Scratch character codes of a UUID, dashes in place. */
+const UUID_CODES: number[] = Array.from("00000000-0000-4000-8000-000000000000", (ch) => ch.charCodeAt(0));
 
 /** A stable UUID for a name (version 5 layout over SHA-1), for directory entities. */
 export function nameUuid(namespace: string, name: string): string {
