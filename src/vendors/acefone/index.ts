@@ -72,32 +72,28 @@ export function acefoneOptions(profile: string, raw: Record<string, string> = {}
   };
 }
 
-const pad = (n: number) => String(n).padStart(2, "0");
+const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
 
-/** The wall clock of an instant in the webhook's time zone. */
-function wall(epochMs: number, tz: "IST" | "UTC") {
-  const d = new Date(epochMs + (tz === "IST" ? IST_OFFSET_MS : 0));
-  return {
-    y: d.getUTCFullYear(),
-    mo: d.getUTCMonth() + 1,
-    d: d.getUTCDate(),
-    h: d.getUTCHours(),
-    mi: d.getUTCMinutes(),
-    s: d.getUTCSeconds(),
-  };
+/** The wall clock of an instant in the webhook's time zone, read through the `getUTC*` methods. */
+function wall(epochMs: number, tz: "IST" | "UTC"): Date {
+  return new Date(epochMs + (tz === "IST" ? IST_OFFSET_MS : 0));
 }
 
+const dateText = (w: Date) => `${w.getUTCFullYear()}-${pad(w.getUTCMonth() + 1)}-${pad(w.getUTCDate())}`;
+const timeText = (w: Date) => `${pad(w.getUTCHours())}:${pad(w.getUTCMinutes())}:${pad(w.getUTCSeconds())}`;
+
 export function formatStamp(s: Stamp, o: AcefoneOptions): string {
-  const w = wall(s.$stamp, o.timeZone);
   if (s.dialer && o.dialerDates) {
-    const h12 = w.h % 12 === 0 ? 12 : w.h % 12;
-    return `${w.mo}/${w.d}/${w.y}, ${h12}:${pad(w.mi)}:${pad(w.s)} ${w.h < 12 ? "AM" : "PM"}`;
+    const w = wall(s.$stamp, o.timeZone);
+    const h = w.getUTCHours();
+    const h12 = h % 12 === 0 ? 12 : h % 12;
+    const date = `${w.getUTCMonth() + 1}/${w.getUTCDate()}/${w.getUTCFullYear()}`;
+    return `${date}, ${h12}:${pad(w.getUTCMinutes())}:${pad(w.getUTCSeconds())} ${h < 12 ? "AM" : "PM"}`;
   }
   if (o.dateFormat === "epoch") return String(Math.floor(s.$stamp / 1000));
-  const date = `${w.y}-${pad(w.mo)}-${pad(w.d)}`;
-  const time = `${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}`;
-  if (o.dateFormat === "iso") return `${date}T${time}${o.timeZone === "IST" ? "+05:30" : "Z"}`;
-  return `${date} ${time}`;
+  const w = wall(s.$stamp, o.timeZone);
+  if (o.dateFormat === "iso") return `${dateText(w)}T${timeText(w)}${o.timeZone === "IST" ? "+05:30" : "Z"}`;
+  return `${dateText(w)} ${timeText(w)}`;
 }
 
 function isStamp(v: unknown): v is Stamp {
@@ -107,22 +103,105 @@ function isDatePart(v: unknown): v is DatePart {
   return typeof v === "object" && v !== null && ("$date" in v || "$time" in v);
 }
 
-/** Turns instants into the webhook's text and applies the profile's key quirks. */
-export function renderPayload(payload: Record<string, unknown>, o: AcefoneOptions): Record<string, unknown> {
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(payload)) {
-    let value: unknown = v;
-    if (isStamp(v)) value = formatStamp(v, o);
-    else if (isDatePart(v)) {
-      const w = wall((v.$date ?? v.$time)!, o.timeZone);
-      value =
-        v.$date !== undefined ? `${w.y}-${pad(w.mo)}-${pad(w.d)}` : `${pad(w.h)}:${pad(w.mi)}:${pad(w.s)}`;
+/** One payload value as the webhook sends it: instants become text, anything else is kept. */
+function renderValue(v: unknown, o: AcefoneOptions): unknown {
+  if (typeof v !== "object" || v === null) return v;
+  if (isStamp(v)) return formatStamp(v, o);
+  if (isDatePart(v)) {
+    const w = wall((v.$date ?? v.$time)!, o.timeZone);
+    return v.$date !== undefined ? dateText(w) : timeText(w);
+  }
+  return v;
+}
+
+const OPTIONS_CACHE_LIMIT = 256;
+const optionsCache = new Map<string, AcefoneOptions>();
+
+/** `acefoneOptions`, kept per profile and option text (each request brings its own options object). */
+function cachedOptions(profile: string, raw: Record<string, string> | undefined): AcefoneOptions {
+  let key = `${profile.length}:${profile}`;
+  if (raw) for (const k of Object.keys(raw)) key += `|${k.length}:${k}=${String(raw[k]).length}:${raw[k]}`;
+  let o = optionsCache.get(key);
+  if (!o) {
+    o = acefoneOptions(profile, raw);
+    if (optionsCache.size >= OPTIONS_CACHE_LIMIT) optionsCache.clear();
+    optionsCache.set(key, o);
+  }
+  return o;
+}
+
+/** Whether the payload's `customer_no_with_prefix` goes out under the Smartflo trailing-space key. */
+const renamesKey = (payload: Record<string, unknown>, o: AcefoneOptions) =>
+  o.trailingSpaceKey && Object.hasOwn(payload, "customer_no_with_prefix");
+
+/**
+ * Whether the payload needs the key-by-key rendering: a key that sets the prototype when assigned, or a renamed
+ * key that meets one already there.
+ */
+const rendersKeyByKey = (payload: Record<string, unknown>, o: AcefoneOptions) =>
+  Object.hasOwn(payload, "__proto__") ||
+  (renamesKey(payload, o) && Object.hasOwn(payload, CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE));
+
+/**
+ * A copy of the payload with its instants as text and its keys as they are. Copying the whole payload at once
+ * keeps its key order and V8's fast layout of its many keys.
+ */
+function renderedCopy(payload: Record<string, unknown>, o: AcefoneOptions): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...payload };
+  for (const k in out) {
+    const v = out[k];
+    if (typeof v === "object" && v !== null && Object.hasOwn(out, k)) {
+      const text = renderValue(v, o);
+      if (text !== v) out[k] = text;
     }
-    const key =
-      k === "customer_no_with_prefix" && o.trailingSpaceKey ? CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE : k;
-    out[key] = value;
   }
   return out;
+}
+
+/** Turns instants into the webhook's text and applies the profile's key quirks. */
+export function renderPayload(payload: Record<string, unknown>, o: AcefoneOptions): Record<string, unknown> {
+  if (!rendersKeyByKey(payload, o) && !renamesKey(payload, o)) return renderedCopy(payload, o);
+  const out: Record<string, unknown> = {};
+  for (const k in payload) {
+    if (!Object.hasOwn(payload, k)) continue;
+    const key =
+      k === "customer_no_with_prefix" && o.trailingSpaceKey ? CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE : k;
+    out[key] = renderValue(payload[k], o);
+  }
+  return out;
+}
+
+const PREFIX_KEY_JSON = `"customer_no_with_prefix":`;
+const TRAILING_KEY_JSON = `${JSON.stringify(CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE)}:`;
+
+/**
+ * The JSON body, `JSON.stringify(renderPayload(payload, o))`. The Smartflo key is renamed in the text of the
+ * rendered copy, where its one occurrence is the top-level key (any other occurrence takes the general route).
+ */
+function jsonBody(payload: Record<string, unknown>, o: AcefoneOptions): string {
+  if (rendersKeyByKey(payload, o)) return JSON.stringify(renderPayload(payload, o));
+  const out = renderedCopy(payload, o);
+  const text = JSON.stringify(out);
+  if (!renamesKey(payload, o)) return text;
+  const at = typeof out.customer_no_with_prefix === "string" ? text.indexOf(PREFIX_KEY_JSON) : -1;
+  if (at < 0 || text.includes(PREFIX_KEY_JSON, at + 1)) return JSON.stringify(renderPayload(payload, o));
+  return text.slice(0, at) + TRAILING_KEY_JSON + text.slice(at + PREFIX_KEY_JSON.length);
+}
+
+const PREFIX_KEY_FORM = `${encodeURIComponent("customer_no_with_prefix")}=`;
+const TRAILING_KEY_FORM = `${encodeURIComponent(CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE)}=`;
+
+/**
+ * The form body (or GET query), `formEncode(renderPayload(payload, o))`. The Smartflo key is renamed in the text
+ * of the rendered copy: keys and values are percent-encoded there, so its pair is the one that starts the text
+ * or follows an `&` with that key.
+ */
+function formBody(payload: Record<string, unknown>, o: AcefoneOptions): string {
+  if (rendersKeyByKey(payload, o)) return formEncode(renderPayload(payload, o));
+  const text = formEncode(renderedCopy(payload, o));
+  if (!renamesKey(payload, o)) return text;
+  const at = text.startsWith(PREFIX_KEY_FORM) ? 0 : text.indexOf(`&${PREFIX_KEY_FORM}`) + 1;
+  return text.slice(0, at) + TRAILING_KEY_FORM + text.slice(at + PREFIX_KEY_FORM.length);
 }
 
 const transport: TransportSpec = {
@@ -393,12 +472,11 @@ export const acefone: Vendor = {
   transport: () => transport,
   methods: () => ["POST", "GET"],
   encode(event, { profile, url, method, options }): EncodedRequest {
-    const o = acefoneOptions(profile, options);
-    const values = renderPayload(event.payload, o);
+    const o = cachedOptions(profile, options);
     if ((method ?? "POST") === "GET") {
       return {
         method: "GET",
-        url: withQuery(url, formEncode(values)),
+        url: withQuery(url, formBody(event.payload, o)),
         headers: {},
         body: "",
       };
@@ -408,14 +486,14 @@ export const acefone: Vendor = {
         method: "POST",
         url,
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: formEncode(values),
+        body: formBody(event.payload, o),
       };
     }
     return {
       method: "POST",
       url,
       headers: { "content-type": "application/json" },
-      body: JSON.stringify(values),
+      body: jsonBody(event.payload, o),
     };
   },
   parseTargets(section, file): TargetSettings[] {

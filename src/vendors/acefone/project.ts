@@ -1,7 +1,7 @@
 import type { DirectoryAgent, Fact, SimulatedCall } from "../../core/model.js";
 import type { Rng } from "../../core/random.js";
 import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
-import { acefoneTrigger } from "./schemas.js";
+import { type AcefoneTrigger, acefoneTrigger } from "./schemas.js";
 import { CIRCLES, DID_NUMBER, IVR } from "./world.js";
 
 /**
@@ -30,6 +30,26 @@ function uniqid(epochMs: number, rng: Rng): string {
   const usec = (epochMs % 1000) * 1000 + rng.int(0, 999);
   return `${sec.toString(16).padStart(8, "0")}${usec.toString(16).padStart(5, "0")}`;
 }
+
+const emptyPayloads = new Map<string, Readonly<Values>>();
+
+/**
+ * The keys of a payload in their order, each holding the empty string: the trigger's variables, then the observed
+ * extras it carries. Payloads start as copies of it rather than growing key by key, which keeps even a CDR's
+ * forty keys in V8's fast object layout.
+ */
+function emptyPayload(trigger: AcefoneTrigger, extras: readonly string[]): Readonly<Values> {
+  const id = extras.length ? `${trigger.id} ${extras.join(" ")}` : trigger.id;
+  let empty = emptyPayloads.get(id);
+  if (!empty) {
+    empty = Object.fromEntries([...trigger.variables, ...extras].map((key) => [key, ""]));
+    emptyPayloads.set(id, empty);
+  }
+  return empty;
+}
+
+/** The call flow so far, as a webhook carries it. Steps are never changed once in the flow, so copies share them. */
+const snapshot = (flow: readonly Values[]): Values[] => flow.slice();
 
 const secs = (ms: number) => String(Math.max(0, Math.round(ms / 1000)));
 
@@ -63,9 +83,12 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
   const stamp = (at: number): Stamp =>
     dialer ? { $stamp: start + at, dialer: true } : { $stamp: start + at };
 
-  // what the customer and the DID look like on this kind of call (§4d)
-  const numbers: Values = dialer
+  // what the customer and the DID look like on this kind of call (§4d), with the keys every trigger shares
+  const billingCircle = { operator: circle.operator, circle: circle.circle };
+  const common: Values = dialer
     ? {
+        call_id: callId,
+        billing_circle: billingCircle,
         call_to_number: customer.e164,
         caller_id_number: `+${DID_NUMBER}`,
         customer_number: customer.e164,
@@ -74,6 +97,8 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
       }
     : outbound
       ? {
+          call_id: callId,
+          billing_circle: billingCircle,
           call_to_number: customer.national,
           caller_id_number: DID_NUMBER,
           customer_number: customer.national,
@@ -81,17 +106,14 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
           customer_no_with_prefix: customer.e164,
         }
       : {
+          call_id: callId,
+          billing_circle: billingCircle,
           call_to_number: DID_NUMBER,
           caller_id_number: customer.national,
           customer_number: customer.national,
           customer_number_with_prefix: customer.e164,
           customer_no_with_prefix: customer.e164,
         };
-  const common: Values = {
-    call_id: callId,
-    billing_circle: { operator: circle.operator, circle: circle.circle },
-    ...numbers,
-  };
 
   const flow: Values[] = [{ type: "init", value: callId, time: sec(0) }];
   const legs: Leg[] = [];
@@ -106,12 +128,20 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
   const refId = clickToCall ? rng.hex(24) : undefined;
   const customIdentifier = clickToCall ? `crm-${rng.digits(6)}` : undefined;
 
+  const callType = outbound ? "outbound" : "inbound";
+  /**
+   * Fires `trigger` with its variables taken from `values`, else from `common`, else `""`; an observed extra
+   * is sent only when `values` holds it with a value other than `undefined`.
+   */
   const fire = (at: number, trigger: string, values: Values) => {
     const t = acefoneTrigger(trigger);
-    const payload: Values = {};
-    for (const key of t.variables) payload[key] = key in values ? values[key] : "";
-    for (const key of t.observedExtras ?? [])
-      if (key in values && values[key] !== undefined) payload[key] = values[key];
+    const extras = (t.observedExtras ?? []).filter((key) => values[key] !== undefined);
+    const payload: Values = { ...emptyPayload(t, extras) };
+    for (const key of t.variables) {
+      if (key in values) payload[key] = values[key];
+      else if (key in common) payload[key] = common[key];
+    }
+    for (const key of extras) payload[key] = values[key];
     events.push({
       at,
       name: trigger,
@@ -120,7 +150,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         direction: call.direction,
         origin,
         did: DID_NUMBER,
-        callType: outbound ? "outbound" : "inbound",
+        callType,
       },
     });
   };
@@ -145,7 +175,6 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
           : "NormalClearing";
     const firstMissed = missed[0] ? agentOf(missed[0].agent) : undefined;
     fire(fireAt, trigger, {
-      ...common,
       uuid: leg?.uuid ?? callerUuid,
       answered_agent_number: lastAgent ? lastAgent.number.e164 : "",
       answered_agent_name: lastAgent ? `${lastAgent.firstName} ${lastAgent.lastName}` : "",
@@ -187,7 +216,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
             };
           })
         : "",
-      call_flow: structuredClone(flow),
+      call_flow: snapshot(flow),
       broadcast_lead_fields: "",
       recording_url:
         recorded && (answered.length || ivrAnsweredAt !== undefined)
@@ -210,7 +239,8 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
       end_time: { $time: start + at },
       aws_call_recording_identifier: recorded && answered.length ? `${callId}-${rng.hex(8)}` : "",
       did_number: DID_NUMBER,
-      ...(refId ? { ref_id: refId, custom_identifier: customIdentifier } : {}),
+      ref_id: refId,
+      custom_identifier: customIdentifier,
     });
   };
 
@@ -218,13 +248,12 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
     const at = f.at;
     switch (f.kind) {
       case "arrive":
-        fire(at, "call-received-on-server", { ...common, uuid: callerUuid, start_stamp: stamp(at) });
+        fire(at, "call-received-on-server", { uuid: callerUuid, start_stamp: stamp(at) });
         break;
       case "ivr":
         ivrAnsweredAt ??= at;
         flow.push({ type: "IVR", id: String(IVR.id), name: IVR.name, time: sec(at) });
         fire(at, "call-answered-on-ivr", {
-          ...common,
           uuid: callerUuid,
           start_stamp: stamp(0),
           ivr_id: IVR.id,
@@ -241,16 +270,15 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
           optsts: "Valid",
           time: sec(at),
         });
-        fire(at, "dtmf-option", { ...common, uuid: callerUuid, date: stamp(at), digit_pressed: f.digits });
+        fire(at, "dtmf-option", { uuid: callerUuid, date: stamp(at), digit_pressed: f.digits });
         break;
       case "enqueue":
         deptAt = at;
         flow.push({ type: "Inbound Queue", id: queue.key, name: queue.name, time: sec(at) });
         fire(at, "call-received-on-department", {
-          ...common,
           uuid: callerUuid,
           date: stamp(at),
-          call_flow: structuredClone(flow),
+          call_flow: snapshot(flow),
           dept_id: Number(queue.key),
           dept_name: queue.name,
           ivr_name: ivrAnsweredAt !== undefined ? IVR.name : "",
@@ -270,10 +298,9 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         });
         if (!outbound) {
           fire(at, "dialed-on-agent", {
-            ...common,
             uuid: leg.uuid,
             date: stamp(at),
-            call_flow: structuredClone(flow),
+            call_flow: snapshot(flow),
             dept_name: deptAt !== undefined ? [queue.name] : [],
             ivr_name: ivrAnsweredAt !== undefined ? [IVR.name] : [],
             agent_number: a.number.e164,
@@ -303,19 +330,19 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         const a = agentOf(f.agent);
         flow.push({ type: "Agent", num: a.extension, dialst: "Answered", time: sec(at) });
         if (deptAt !== undefined) {
-          const q = flow.find((s) => s.type === "Inbound Queue");
-          if (q) Object.assign(q, { dept_dialst: "Answered", ringst: "Answered" });
+          // the queue's step gains its outcome: a new step in its place, as earlier webhooks hold the old one
+          const q = flow.findIndex((s) => s.type === "Inbound Queue");
+          if (q >= 0) flow[q] = Object.assign({}, flow[q], { dept_dialst: "Answered", ringst: "Answered" });
         }
         fire(at, "call-answered-by-agent", {
-          ...common,
           uuid: leg.uuid,
           start_stamp: stamp(0),
           answered_agent_number: a.number.e164,
           call_status: clickToCall ? "queued" : "answered",
           direction: clickToCall ? "click_to_call" : outbound ? "outbound" : "inbound",
-          ...(clickToCall
-            ? { status: "Answered by agent", ref_id: refId, custom_identifier: customIdentifier }
-            : {}),
+          status: clickToCall ? "Answered by agent" : undefined,
+          ref_id: refId,
+          custom_identifier: customIdentifier,
         });
         break;
       }
@@ -336,7 +363,6 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         if (clickToCall) {
           const a = current ? agentOf(current.agent) : undefined;
           fire(at, "click-to-call-answered-by-customer", {
-            ...common,
             uuid: callerUuid,
             start_stamp: stamp(0),
             direction: "click_to_call",
@@ -347,7 +373,6 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
           current.answeredAt = at;
           const a = agentOf(current.agent);
           fire(at + 400, "dialer-call-connected-to-agent", {
-            ...common,
             start_stamp: stamp(0),
             start_date: { $date: start },
             start_time: { $time: start },
@@ -396,7 +421,6 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         if (clickToCall && customerAnsweredAt === undefined) {
           const a = current ? agentOf(current.agent) : undefined;
           fire(at, "click-to-call-missed-by-customer", {
-            ...common,
             uuid: callerUuid,
             start_stamp: stamp(0),
             answer_stamp: "",
@@ -406,7 +430,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
             direction: "click_to_call",
             duration: secs(at),
             answered_agent: a ? `${a.firstName} ${a.lastName}` : "",
-            call_flow: structuredClone(flow),
+            call_flow: snapshot(flow),
             recording_url: "",
             call_status: "missed",
             aws_call_recording_identifier: "",
@@ -441,7 +465,6 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
     const a = agentOf(legs[0]?.agent ?? dir.agents[0]!.key);
     const end = endedAt ?? disposition.at;
     fire(disposition.at, "dialer-disposition-updated", {
-      ...common,
       start_stamp: stamp(0),
       start_date: { $date: start },
       start_time: { $time: start },

@@ -413,8 +413,10 @@ export const DIALER_TRIGGER_IDS: readonly AcefoneTriggerId[] = [
   "dialer-call-connected-to-agent",
 ];
 
+const TRIGGERS_BY_ID: ReadonlyMap<string, AcefoneTrigger> = new Map(ACEFONE_TRIGGERS.map((t) => [t.id, t]));
+
 export function acefoneTrigger(id: string): AcefoneTrigger {
-  const trigger = ACEFONE_TRIGGERS.find((t) => t.id === id);
+  const trigger = TRIGGERS_BY_ID.get(id);
   if (!trigger) throw new Error(`unknown Acefone trigger "${id}"`);
   return trigger;
 }

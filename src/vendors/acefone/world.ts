@@ -54,8 +54,10 @@ export function acefoneDirectory(): Directory {
   return cached;
 }
 
+const MOBILE_FIRST_DIGITS = ["9", "8", "7", "6"] as const;
+
 function indianMobile(rng: { pick<T>(a: readonly T[]): T; digits(n: number): string }): PhoneNumber {
-  const n = `${rng.pick(["9", "8", "7", "6"])}${rng.digits(9)}`;
+  const n = `${rng.pick(MOBILE_FIRST_DIGITS)}${rng.digits(9)}`;
   return { e164: `+91${n}`, national: n };
 }
 
