@@ -45,6 +45,11 @@ export interface HistogramSummary {
 
 const ms = (us: number) => Math.round(us) / 1000;
 
+/** One percentile in ms, without the full pass the mean needs (cheap enough for live snapshots). */
+export function percentileMs(h: Histogram, p: number): number {
+  return h.totalCount === 0 ? 0 : ms(h.getValueAtPercentile(p));
+}
+
 export function summarizeHistogram(h: Histogram): HistogramSummary {
   if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
   return {
