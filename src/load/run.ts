@@ -1,11 +1,17 @@
 import { appendFileSync } from "node:fs";
 import { Agent, type Dispatcher } from "undici";
 import { PbxsimError } from "../core/errors.js";
-import type { SimulatedCall } from "../core/model.js";
 import { Rng } from "../core/random.js";
 import { redactHeaders, redactUrl } from "../core/redact.js";
 import { truthLine } from "../delivery/record.js";
-import { isSuccess, type TargetSettings, type TransportSpec, type Vendor } from "../core/vendor.js";
+import {
+  type EncodedRequest,
+  isSuccess,
+  type TargetSettings,
+  type TransportSpec,
+  type Vendor,
+  type VendorEvent,
+} from "../core/vendor.js";
 import { applyChaos, type ChaosSpec } from "../delivery/chaos.js";
 import { describeError } from "../delivery/engine.js";
 import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
@@ -313,17 +319,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       directory: vendor.directory(),
     };
   });
-  // One throwaway call per scenario before the clock starts, from its own random stream, so the
-  // first real arrivals do not pay for compiling and caching the generator.
-  for (const p of prepared) {
-    const rng = new Rng(`${opts.seed}/warm-up/${p.scenario.id}`);
+  /** Simulates one call of a prepared scenario and encodes a request per event and accepting target. */
+  const generate = (p: (typeof prepared)[number], rng: Rng, key: string, start: number) => {
     const call = simulateCall({
       scenario: p.scenario,
       vendor: p.vendor,
       directory: p.directory,
       rng: rng.fork("story"),
-      key: "0",
-      start: startEpoch,
+      key,
+      start,
       profile: p.profile,
     });
     const events = p.vendor.project(call, {
@@ -332,16 +336,24 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       profile: p.profile,
       options: opts.options,
     });
+    const requests: { ev: VendorEvent; target: TargetSettings; enc: EncodedRequest }[] = [];
     for (const ev of events)
-      for (const target of p.targets)
-        p.vendor.encode(ev, {
+      for (const target of p.targets) {
+        if (target.accepts && !target.accepts(ev)) continue;
+        const enc = p.vendor.encode(ev, {
           profile: p.profile,
           url: target.url,
           secret: target.secret,
           method: target.method ?? opts.method,
           options: target.options ? { ...opts.options, ...target.options } : opts.options,
         });
-  }
+        requests.push({ ev, target, enc });
+      }
+    return { call, requests };
+  };
+  // One throwaway call per scenario before the clock starts, from its own random stream, so the
+  // first real arrivals do not pay for compiling and caching the generator.
+  for (const p of prepared) generate(p, new Rng(`${opts.seed}/warm-up/${p.scenario.id}`), "0", startEpoch);
 
   const pipelining = Math.max(1, Math.floor(opts.pipelining ?? 1));
   const agent = new Agent({
@@ -428,61 +440,38 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     const key = shard.count > 1 ? `${shard.index}-${callSeq}` : String(callSeq);
     const rng = root.fork(`call/${key}`);
     const virtualStart = Math.round(startEpoch + at * (speed === "max" ? 1 : speed));
-    let call: SimulatedCall;
+    let generated: ReturnType<typeof generate>;
     try {
-      call = simulateCall({
-        scenario: p.scenario,
-        vendor: p.vendor,
-        directory: p.directory,
-        rng: rng.fork("story"),
-        key,
-        start: virtualStart,
-        profile: p.profile,
-      });
+      generated = generate(p, rng, key, virtualStart);
     } catch (e) {
       active--;
       throw e;
     }
-    const events = p.vendor.project(call, {
-      rng: rng.fork("ids"),
-      directory: p.directory,
-      profile: p.profile,
-      options: opts.options,
-    });
+    const { call } = generated;
     const state: CallState = { key, remaining: 0 };
     const bodies: string[] = [];
     let planned: PlannedRequest[] = [];
-    for (const ev of events) {
-      for (const target of p.targets) {
-        if (target.accepts && !target.accepts(ev)) continue;
-        const enc = p.vendor.encode(ev, {
-          profile: p.profile,
-          url: target.url,
-          secret: target.secret,
-          method: target.method ?? opts.method,
-          options: target.options ? { ...opts.options, ...target.options } : opts.options,
-        });
-        if (opts.truthFile) bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
-        planned.push({
-          seq: planned.length,
-          // virtual ms after the call's start; faults shift it on the same clock, then it is scaled
-          at: ev.at,
-          vendor: p.vendor.id,
-          profile: p.profile,
-          scenario: p.scenario.id,
-          call: key,
-          event: ev.name,
-          method: enc.method,
-          url: enc.url,
-          headers:
-            opts.headers || target.headers
-              ? { ...enc.headers, ...opts.headers, ...target.headers }
-              : enc.headers,
-          body: enc.body,
-          transport: target.timeoutMs ? { ...p.transport, timeoutMs: target.timeoutMs } : p.transport,
-          insecure: false,
-        });
-      }
+    for (const { ev, target, enc } of generated.requests) {
+      if (opts.truthFile) bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
+      planned.push({
+        seq: planned.length,
+        // virtual ms after the call's start; faults shift it on the same clock, then it is scaled
+        at: ev.at,
+        vendor: p.vendor.id,
+        profile: p.profile,
+        scenario: p.scenario.id,
+        call: key,
+        event: ev.name,
+        method: enc.method,
+        url: enc.url,
+        headers:
+          opts.headers || target.headers
+            ? { ...enc.headers, ...opts.headers, ...target.headers }
+            : enc.headers,
+        body: enc.body,
+        transport: target.timeoutMs ? { ...p.transport, timeoutMs: target.timeoutMs } : p.transport,
+        insecure: false,
+      });
     }
     if (opts.chaos) {
       const applied = applyChaos(planned, opts.chaos, `${opts.seed}/${key}`);

@@ -67,13 +67,18 @@ export function legacyTime(us: number): string {
   return legacyMemo.get(us, renderLegacy);
 }
 
-function renderLegacy(us: number): string {
+/** Date text, clock text and milliseconds of the second of a microsecond instant. */
+function instantParts(us: number): { date: string; clock: string; msOfSecond: number } {
   const ms = Math.floor(us / 1000);
   const day = Math.floor(ms / MS_PER_DAY);
   const msOfDay = ms - day * MS_PER_DAY;
   const msOfSecond = msOfDay % 1000;
-  const clock = clockText((msOfDay - msOfSecond) / 1000);
-  return `${dateText(day)} ${clock}.${PAD3[msOfSecond]!}${PAD3[us % 1000]!}`;
+  return { date: dateText(day), clock: clockText((msOfDay - msOfSecond) / 1000), msOfSecond };
+}
+
+function renderLegacy(us: number): string {
+  const { date, clock, msOfSecond } = instantParts(us);
+  return `${date} ${clock}.${PAD3[msOfSecond]!}${PAD3[us % 1000]!}`;
 }
 
 /** Go's RFC 3339 with trailing zeros of the fraction trimmed: `2026-01-05T07:00:00.000423Z`. */
@@ -87,12 +92,8 @@ export function rfc3339(us: number): string {
 }
 
 function renderRfc3339(us: number): string {
-  const ms = Math.floor(us / 1000);
-  const day = Math.floor(ms / MS_PER_DAY);
-  const msOfDay = ms - day * MS_PER_DAY;
-  const msOfSecond = msOfDay % 1000;
-  const clock = clockText((msOfDay - msOfSecond) / 1000);
+  const { date, clock, msOfSecond } = instantParts(us);
   const usOfMs = us % 1000;
   const frac = usOfMs ? `.${PAD3[msOfSecond]!}${TRIM3[usOfMs]!}` : msOfSecond ? `.${TRIM3[msOfSecond]!}` : "";
-  return `${dateText(day)}T${clock}${frac}Z`;
+  return `${date}T${clock}${frac}Z`;
 }
