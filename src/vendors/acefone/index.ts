@@ -135,14 +135,6 @@ const renamesKey = (payload: Record<string, unknown>, o: AcefoneOptions) =>
   o.trailingSpaceKey && Object.hasOwn(payload, "customer_no_with_prefix");
 
 /**
- * Whether the payload needs the key-by-key rendering: a key that sets the prototype when assigned, or a renamed
- * key that meets one already there.
- */
-const rendersKeyByKey = (payload: Record<string, unknown>, o: AcefoneOptions) =>
-  Object.hasOwn(payload, "__proto__") ||
-  (renamesKey(payload, o) && Object.hasOwn(payload, CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE));
-
-/**
  * A copy of the payload with its instants as text and its keys as they are. Copying the whole payload at once
  * keeps its key order and V8's fast layout of its many keys.
  */
@@ -160,7 +152,8 @@ function renderedCopy(payload: Record<string, unknown>, o: AcefoneOptions): Reco
 
 /** Turns instants into the webhook's text and applies the profile's key quirks. */
 export function renderPayload(payload: Record<string, unknown>, o: AcefoneOptions): Record<string, unknown> {
-  if (!rendersKeyByKey(payload, o) && !renamesKey(payload, o)) return renderedCopy(payload, o);
+  // a renamed key keeps its place and "__proto__" stays a plain key only when the payload goes key by key
+  if (!renamesKey(payload, o) && !Object.hasOwn(payload, "__proto__")) return renderedCopy(payload, o);
   const out: Record<string, unknown> = {};
   for (const k in payload) {
     if (!Object.hasOwn(payload, k)) continue;
@@ -169,39 +162,6 @@ export function renderPayload(payload: Record<string, unknown>, o: AcefoneOption
     out[key] = renderValue(payload[k], o);
   }
   return out;
-}
-
-const PREFIX_KEY_JSON = `"customer_no_with_prefix":`;
-const TRAILING_KEY_JSON = `${JSON.stringify(CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE)}:`;
-
-/**
- * The JSON body, `JSON.stringify(renderPayload(payload, o))`. The Smartflo key is renamed in the text of the
- * rendered copy, where its one occurrence is the top-level key (any other occurrence takes the general route).
- */
-function jsonBody(payload: Record<string, unknown>, o: AcefoneOptions): string {
-  if (rendersKeyByKey(payload, o)) return JSON.stringify(renderPayload(payload, o));
-  const out = renderedCopy(payload, o);
-  const text = JSON.stringify(out);
-  if (!renamesKey(payload, o)) return text;
-  const at = typeof out.customer_no_with_prefix === "string" ? text.indexOf(PREFIX_KEY_JSON) : -1;
-  if (at < 0 || text.includes(PREFIX_KEY_JSON, at + 1)) return JSON.stringify(renderPayload(payload, o));
-  return text.slice(0, at) + TRAILING_KEY_JSON + text.slice(at + PREFIX_KEY_JSON.length);
-}
-
-const PREFIX_KEY_FORM = `${encodeURIComponent("customer_no_with_prefix")}=`;
-const TRAILING_KEY_FORM = `${encodeURIComponent(CUSTOMER_NO_WITH_PREFIX_TRAILING_SPACE)}=`;
-
-/**
- * The form body (or GET query), `formEncode(renderPayload(payload, o))`. The Smartflo key is renamed in the text
- * of the rendered copy: keys and values are percent-encoded there, so its pair is the one that starts the text
- * or follows an `&` with that key.
- */
-function formBody(payload: Record<string, unknown>, o: AcefoneOptions): string {
-  if (rendersKeyByKey(payload, o)) return formEncode(renderPayload(payload, o));
-  const text = formEncode(renderedCopy(payload, o));
-  if (!renamesKey(payload, o)) return text;
-  const at = text.startsWith(PREFIX_KEY_FORM) ? 0 : text.indexOf(`&${PREFIX_KEY_FORM}`) + 1;
-  return text.slice(0, at) + TRAILING_KEY_FORM + text.slice(at + PREFIX_KEY_FORM.length);
 }
 
 const transport: TransportSpec = {
@@ -473,10 +433,11 @@ export const acefone: Vendor = {
   methods: () => ["POST", "GET"],
   encode(event, { profile, url, method, options }): EncodedRequest {
     const o = cachedOptions(profile, options);
+    const values = renderPayload(event.payload, o);
     if ((method ?? "POST") === "GET") {
       return {
         method: "GET",
-        url: withQuery(url, formBody(event.payload, o)),
+        url: withQuery(url, formEncode(values)),
         headers: {},
         body: "",
       };
@@ -486,14 +447,14 @@ export const acefone: Vendor = {
         method: "POST",
         url,
         headers: { "content-type": "application/x-www-form-urlencoded" },
-        body: formBody(event.payload, o),
+        body: formEncode(values),
       };
     }
     return {
       method: "POST",
       url,
       headers: { "content-type": "application/json" },
-      body: jsonBody(event.payload, o),
+      body: JSON.stringify(values),
     };
   },
   parseTargets(section, file): TargetSettings[] {
