@@ -59,18 +59,6 @@ function marshalMap(map: Record<string, unknown>): string {
   return JSON.stringify(sortDeep(map));
 }
 
-/**
- * JSON.stringify of a string: the string quoted as it is, unless it holds a quote, a backslash, a
- * control character or a surrogate.
- */
-function jsonString(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
-  }
-  return `"${s}"`;
-}
-
 /** The projection's variables in sorted order, and each one's marshalled `"name":`. */
 const SORTED_VARIABLES: readonly string[] = [...VARIABLES].sort();
 const SORTED_KEYS: readonly string[] = SORTED_VARIABLES.map((k) => `${JSON.stringify(k)}:`);
@@ -89,27 +77,9 @@ function marshalVariables(vars: Record<string, unknown>): string | undefined {
     const v = vars[SORTED_VARIABLES[i]!];
     if (v === undefined) continue;
     if (typeof v !== "string") return undefined;
-    out += `${n++ === 0 ? "" : ","}${SORTED_KEYS[i]!}${jsonString(v)}`;
+    out += `${n++ === 0 ? "" : ","}${SORTED_KEYS[i]!}${JSON.stringify(v)}`;
   }
   return n === Object.keys(vars).length ? `${out}}` : undefined;
-}
-
-/** Plain-object lookups for names a map does not hold itself (as `{}` answers them). */
-const PLAIN: Record<string, unknown> = {};
-
-/**
- * `substitute` with each variable JSON-escaped, for a marshalled map: the value of a variable the
- * map holds as an own property, escaped; any other name looked up as on a plain object.
- */
-function substituteEscaped(text: string, vars: Record<string, unknown>): string {
-  if (!text.includes("${")) return text;
-  return text.replace(VAR_REF, (_m, name: string) => {
-    const v =
-      name !== "__proto__" && Object.prototype.propertyIsEnumerable.call(vars, name)
-        ? jsonEscape(vars[name] as string)
-        : PLAIN[name];
-    return v === undefined || v === null ? "" : String(v);
-  });
 }
 
 function jsonEscape(s: string): string {
@@ -129,15 +99,6 @@ export interface SchemaRequest {
 
 /** Builds the httpRequest step's request for one hook run. */
 export function buildRequest(vars: Record<string, string>, step: SchemaRequest): EncodedRequest {
-  return stepRequest(vars, step, undefined);
-}
-
-/** buildRequest, given `marshalMap(step.data)` when it is already known. */
-function stepRequest(
-  vars: Record<string, string>,
-  step: SchemaRequest,
-  marshalled: string | undefined,
-): EncodedRequest {
   const headers: Record<string, string> = {};
   for (const [k, v] of Object.entries(step.headers)) headers[k.toLowerCase()] = substitute(v, vars);
   const contentType = step.contentType ?? headers["content-type"] ?? "application/json";
@@ -158,7 +119,9 @@ function stepRequest(
       .join("&");
   } else {
     // a map is marshalled first, then the variables are substituted in its text (JSON-escaped here)
-    body = substituteEscaped(marshalled ?? marshalMap(step.data), vars);
+    const escaped: Record<string, string> = {};
+    for (const [k, v] of Object.entries(vars)) escaped[k] = jsonEscape(v);
+    body = substitute(marshalMap(step.data), escaped);
   }
   return {
     method: step.method,
@@ -166,32 +129,6 @@ function stepRequest(
     headers,
     body: step.method === "GET" && step.data === undefined ? "" : body,
   };
-}
-
-/**
- * A target's option texts (headers, template), parsed once per distinct text; an object also keeps
- * its marshalled text, which a data map's body starts from. The values are shared between requests
- * and never changed.
- */
-interface ParsedOption {
-  value: unknown;
-  marshalled?: string;
-}
-const parsedOptions = new Map<string, ParsedOption>();
-
-function parseOption(text: string): ParsedOption {
-  let parsed = parsedOptions.get(text);
-  if (!parsed) {
-    const value: unknown = JSON.parse(text);
-    parsed = {
-      value,
-      marshalled:
-        value && typeof value === "object" ? marshalMap(value as Record<string, unknown>) : undefined,
-    };
-    if (parsedOptions.size >= 256) parsedOptions.clear();
-    parsedOptions.set(text, parsed);
-  }
-  return parsed;
 }
 
 const SchemaStepSchema = z.strictObject({
@@ -356,16 +293,15 @@ export const webitel: Vendor = {
   transport: () => transport,
   methods: () => ["POST", "GET", "PUT", "PATCH", "DELETE"],
   encode(event, { url, method, options }): EncodedRequest {
-    const template = options?.template ? parseOption(options.template) : undefined;
     const step: SchemaRequest = {
       url,
       method: method ?? "POST",
       // the schema's headers are substituted per hook run, like its URL and body
-      headers: options?.headers ? (parseOption(options.headers).value as Record<string, string>) : {},
-      data: template?.value as Record<string, unknown> | undefined,
+      headers: options?.headers ? (JSON.parse(options.headers) as Record<string, string>) : {},
+      data: options?.template ? (JSON.parse(options.template) as Record<string, unknown>) : undefined,
       contentType: options?.content_type,
     };
-    return stepRequest(event.payload as Record<string, string>, step, template?.marshalled);
+    return buildRequest(event.payload as Record<string, string>, step);
   },
   parseTargets(section, file): TargetSettings[] {
     const list = z.array(SchemaStepSchema).min(1).safeParse(section);
