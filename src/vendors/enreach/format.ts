@@ -1,25 +1,7 @@
-const DAY_MS = 86_400_000;
+import { PAD3, utcText } from "../../core/utc-text.js";
+
 /** The first millisecond of year 10000: later instants are written with an expanded year. */
 const YEAR_10000_MS = 253_402_300_800_000;
-
-/** "00".."59", for hours, minutes and seconds. */
-const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
-/** "000".."999", for milliseconds. */
-const THREE_DIGITS = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
-
-/** `YYYY-MM-DDT` of each UTC day seen so far, by day number since the epoch. */
-const dayPrefixes = new Map<number, string>();
-const MAX_CACHED_DAYS = 1024;
-
-function dayPrefix(day: number): string {
-  let prefix = dayPrefixes.get(day);
-  if (prefix === undefined) {
-    if (dayPrefixes.size >= MAX_CACHED_DAYS) dayPrefixes.clear();
-    prefix = new Date(day * DAY_MS).toISOString().slice(0, 11);
-    dayPrefixes.set(day, prefix);
-  }
-  return prefix;
-}
 
 /**
  * .NET round-trip DateTime without an offset, as Enreach serialises it: UTC, fractional
@@ -31,12 +13,9 @@ export function dotNetDateTime(epochMs: number, subMsTicks = ""): string {
   let main: string;
   let ms: string;
   if (epochMs >= 0 && epochMs < YEAR_10000_MS) {
-    const t = Math.floor(epochMs); // Date truncates a fractional time: the floor, as it is not negative
-    const day = Math.floor(t / DAY_MS);
-    const msOfDay = t - day * DAY_MS;
-    const sec = Math.floor(msOfDay / 1000);
-    main = `${dayPrefix(day)}${TWO_DIGITS[Math.floor(sec / 3600)]}:${TWO_DIGITS[Math.floor(sec / 60) % 60]}:${TWO_DIGITS[sec % 60]}`;
-    ms = THREE_DIGITS[msOfDay - sec * 1000]!;
+    const t = utcText(Math.floor(epochMs)); // Date truncates a fractional time: the floor, as it is not negative
+    main = `${t.date}T${t.clock}`;
+    ms = PAD3[t.millis]!;
   } else {
     const iso = new Date(epochMs).toISOString(); // 2026-01-05T08:00:01.230Z
     const dot = iso.lastIndexOf(".");

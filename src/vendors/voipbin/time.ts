@@ -6,33 +6,10 @@
  * `Date#toISOString`.
  */
 
-const MS_PER_DAY = 86_400_000;
+import { PAD3, utcText } from "../../core/utc-text.js";
 
-const PAD2 = Array.from({ length: 100 }, (_, i) => String(i).padStart(2, "0"));
-const PAD3 = Array.from({ length: 1000 }, (_, i) => String(i).padStart(3, "0"));
 /** `PAD3` with trailing zeros trimmed ("" for 0). */
 const TRIM3 = PAD3.map((s) => s.replace(/0+$/, ""));
-
-/** The calendar day (days since the epoch) last rendered and its `YYYY-MM-DD`. */
-let cachedDay = Number.NaN;
-let cachedDate = "";
-
-function dateText(day: number): string {
-  if (day !== cachedDay) {
-    cachedDate = new Date(day * MS_PER_DAY).toISOString().slice(0, 10);
-    cachedDay = day;
-  }
-  return cachedDate;
-}
-
-/** `HH:MM:SS` of a second of the day. */
-function clockText(secondOfDay: number): string {
-  const s = secondOfDay % 60;
-  const minutes = (secondOfDay - s) / 60;
-  const m = minutes % 60;
-  const h = (minutes - m) / 60;
-  return `${PAD2[h]!}:${PAD2[m]!}:${PAD2[s]!}`;
-}
 
 function fast(us: number): boolean {
   return us >= 0 && Number.isSafeInteger(us);
@@ -67,18 +44,9 @@ export function legacyTime(us: number): string {
   return legacyMemo.get(us, renderLegacy);
 }
 
-/** Date text, clock text and milliseconds of the second of a microsecond instant. */
-function instantParts(us: number): { date: string; clock: string; msOfSecond: number } {
-  const ms = Math.floor(us / 1000);
-  const day = Math.floor(ms / MS_PER_DAY);
-  const msOfDay = ms - day * MS_PER_DAY;
-  const msOfSecond = msOfDay % 1000;
-  return { date: dateText(day), clock: clockText((msOfDay - msOfSecond) / 1000), msOfSecond };
-}
-
 function renderLegacy(us: number): string {
-  const { date, clock, msOfSecond } = instantParts(us);
-  return `${date} ${clock}.${PAD3[msOfSecond]!}${PAD3[us % 1000]!}`;
+  const { date, clock, millis } = utcText(Math.floor(us / 1000));
+  return `${date} ${clock}.${PAD3[millis]!}${PAD3[us % 1000]!}`;
 }
 
 /** Go's RFC 3339 with trailing zeros of the fraction trimmed: `2026-01-05T07:00:00.000423Z`. */
@@ -92,8 +60,8 @@ export function rfc3339(us: number): string {
 }
 
 function renderRfc3339(us: number): string {
-  const { date, clock, msOfSecond } = instantParts(us);
+  const { date, clock, millis } = utcText(Math.floor(us / 1000));
   const usOfMs = us % 1000;
-  const frac = usOfMs ? `.${PAD3[msOfSecond]!}${TRIM3[usOfMs]!}` : msOfSecond ? `.${TRIM3[msOfSecond]!}` : "";
+  const frac = usOfMs ? `.${PAD3[millis]!}${TRIM3[usOfMs]!}` : millis ? `.${TRIM3[millis]!}` : "";
   return `${date}T${clock}${frac}Z`;
 }
