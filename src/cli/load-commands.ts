@@ -54,6 +54,7 @@ export interface LoadArgs {
   method?: string;
   option?: string[];
   insecure?: boolean;
+  ca?: string;
   timeout?: string;
   retrySchedule?: string;
   deadLetter?: string;
@@ -240,6 +241,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       timeoutMs: parseDurationFlag("--timeout", a.timeout),
       retrySchedule: parseScheduleFlag(a.retrySchedule),
       insecure: a.insecure,
+      caFile: a.ca,
       shard,
       deadLetterFile: a.deadLetter,
       statsFile: a.statsFile,

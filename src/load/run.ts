@@ -1,5 +1,4 @@
 import { appendFileSync } from "node:fs";
-import { Agent, type Dispatcher } from "undici";
 import { PbxsimError } from "../core/errors.js";
 import { Rng } from "../core/random.js";
 import { redactHeaders, redactUrl } from "../core/redact.js";
@@ -13,7 +12,7 @@ import {
   type VendorEvent,
 } from "../core/vendor.js";
 import { applyChaos, type ChaosSpec } from "../delivery/chaos.js";
-import { describeError } from "../delivery/engine.js";
+import { describeError, loadCa } from "../delivery/engine.js";
 import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
 import { simulateCall } from "../scenario/simulate.js";
@@ -28,6 +27,7 @@ import {
   recordMs,
   summarizeHistogram,
 } from "./stats.js";
+import { type Conn, type Endpoint, encodeRequest, WirePool, type WireJob } from "./wire.js";
 
 /**
  * `pbxsim load`: whole calls arrive by an open model (new calls keep arriving whatever the
@@ -60,6 +60,8 @@ export interface LoadOptions {
   timeoutMs?: number;
   retrySchedule?: number[];
   insecure?: boolean;
+  /** PEM file of a CA to trust for https:// targets. */
+  caFile?: string;
   shard?: { index: number; count: number };
   deadLetterFile?: string;
   statsFile?: string;
@@ -97,14 +99,14 @@ interface Pending {
   call: CallState;
   vendor: Vendor;
   stats: EventStats;
-  method: Dispatcher.HttpMethod;
-  dispatcher: Dispatcher;
-  origin: string;
-  path: string;
-  /** The full URL, for recordings and dead letters. */
+  method: string;
+  endpoint: Endpoint;
+  /** The request as written on the connection. */
+  wire: string;
+  /** The full URL, headers and body, for recordings and dead letters. */
   url: string;
   headers: Record<string, string>;
-  body: Buffer | null;
+  body: string;
   transport: TransportSpec;
   timeoutMs: number;
   attempt: number;
@@ -127,15 +129,11 @@ interface FlightSink {
   crashed(f: Flight, error: unknown): void;
 }
 
-/**
- * One request on the wire: undici's handler interface at its lowest level (no promise, no
- * stream), so an answer costs a status check and a callback.
- */
-class Flight implements Dispatcher.DispatchHandler {
-  status = 0;
+/** One request on the wire, from the moment it was sent to its answer, error or deadline. */
+class Flight implements WireJob {
   done = false;
   timedOut = false;
-  private abortFn?: (err?: Error) => void;
+  conn: Conn | null = null;
 
   constructor(
     readonly p: Pending,
@@ -144,37 +142,32 @@ class Flight implements Dispatcher.DispatchHandler {
     private readonly sink: FlightSink,
   ) {}
 
-  onConnect(abort: (err?: Error) => void): void {
-    if (this.timedOut) abort(timeoutError());
-    else this.abortFn = abort;
+  get wire(): string {
+    return this.p.wire;
   }
 
-  onHeaders(statusCode: number): boolean {
-    if (statusCode >= 200) this.status = statusCode; // 1xx answers are interim
-    return true;
+  get head(): boolean {
+    return this.p.method === "HEAD";
   }
 
-  onData(): boolean {
-    return true;
-  }
-
-  onComplete(): void {
+  answered(status: number): void {
     if (this.done) return;
     this.done = true;
-    this.sink.landed(this, this.status);
+    this.sink.landed(this, status);
   }
 
-  onError(err: Error): void {
+  failed(err: Error): void {
     if (this.done) return;
     this.done = true;
     this.sink.crashed(this, err);
   }
 
-  /** The deadline passed: abort now, or as soon as undici hands the request a connection. */
+  /** The deadline passed: close its connection, or give up waiting for one. */
   expire(): void {
     if (this.done || this.timedOut) return;
     this.timedOut = true;
-    this.abortFn?.(timeoutError());
+    if (this.conn) this.conn.destroy(timeoutError(), this);
+    else this.failed(timeoutError());
   }
 }
 
@@ -356,29 +349,32 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   for (const p of prepared) generate(p, new Rng(`${opts.seed}/warm-up/${p.scenario.id}`), "0", startEpoch);
 
   const pipelining = Math.max(1, Math.floor(opts.pipelining ?? 1));
-  const agent = new Agent({
+  const pool = new WirePool({
     connections: Math.max(1, Math.ceil(maxInflight / pipelining)),
     pipelining,
-    keepAliveTimeout: 30_000,
-    connect: { rejectUnauthorized: !(opts.insecure ?? false) },
+    ...(opts.caFile ? { ca: loadCa(opts.caFile) } : {}),
   });
-  /** Origin and path of each target URL, split once; a query string the URL parser keeps as it is is appended raw. */
-  const splitUrls = new Map<string, { origin: string; path: string }>();
-  const splitUrl = (url: string): { origin: string; path: string } => {
+  /**
+   * The endpoint and request path of each target URL, split once; a query string the URL parser
+   * keeps as it is is appended raw.
+   */
+  const splitUrls = new Map<string, { endpoint: Endpoint; path: string }>();
+  const splitUrl = (url: string, insecure: boolean): { endpoint: Endpoint; path: string } => {
     const q = url.indexOf("?");
     const base = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? "" : url.slice(q);
     if (query && !PLAIN_QUERY.test(query)) {
       const parsed = new URL(url);
-      return { origin: parsed.origin, path: `${parsed.pathname}${parsed.search}` };
+      return { endpoint: pool.endpoint(parsed, insecure), path: `${parsed.pathname}${parsed.search}` };
     }
-    let u = splitUrls.get(base);
+    const key = insecure ? `${base} insecure` : base;
+    let u = splitUrls.get(key);
     if (!u) {
       const parsed = new URL(base);
-      u = { origin: parsed.origin, path: parsed.pathname };
-      splitUrls.set(base, u);
+      u = { endpoint: pool.endpoint(parsed, insecure), path: parsed.pathname };
+      splitUrls.set(key, u);
     }
-    return query ? { origin: u.origin, path: `${u.path}${query}` } : u;
+    return query ? { endpoint: u.endpoint, path: `${u.path}${query}` } : u;
   };
 
   const heap = new Heap();
@@ -470,7 +466,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
             : enc.headers,
         body: enc.body,
         transport: target.timeoutMs ? { ...p.transport, timeoutMs: target.timeoutMs } : p.transport,
-        insecure: false,
+        insecure: opts.insecure || target.insecure || false,
       });
     }
     if (opts.chaos) {
@@ -480,19 +476,18 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     }
     for (const q of planned) {
       state.remaining++;
-      const { origin, path } = splitUrl(q.url);
+      const { endpoint, path } = splitUrl(q.url, q.insecure);
       heap.push({
         due: at + q.at * scale,
         call: state,
         vendor: p.vendor,
         stats: eventStats(p.vendor.id, q.event),
-        method: q.method as Dispatcher.HttpMethod,
-        dispatcher: agent,
-        origin,
-        path,
+        method: q.method,
+        endpoint,
+        wire: encodeRequest(q.method, path, endpoint.hostHeader, q.headers, q.body),
         url: q.url,
         headers: q.headers,
-        body: q.body === "" ? null : Buffer.from(q.body),
+        body: q.body,
         transport: q.transport,
         timeoutMs: opts.timeoutMs ?? q.transport.timeoutMs,
         attempt: 1,
@@ -553,20 +548,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     if (p.attempt > 1) r.retried++;
     const flight = new Flight(p, at, at + p.timeoutMs, sink);
     deadlines.add(p.timeoutMs, flight);
-    p.dispatcher.dispatch(
-      {
-        origin: p.origin,
-        path: p.path,
-        method: p.method,
-        headers: p.headers,
-        body: p.body,
-        // undici's own timers back up the sweep, which keeps short timeouts on time
-        headersTimeout: p.timeoutMs + 1000,
-        bodyTimeout: p.timeoutMs + 1000,
-        ...(pipelining > 1 ? { idempotent: true, blocking: false } : {}),
-      },
-      flight,
-    );
+    p.endpoint.send(flight);
   };
 
   const complete = (
@@ -581,7 +563,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     if (opts.recordFile) {
       appendFileSync(
         opts.recordFile,
-        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.stats.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: p.body?.toString() ?? "", status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
+        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.stats.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: p.body, status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
       );
     }
     if (ok) {
@@ -601,7 +583,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
           const u = new URL(p.url);
           appendFileSync(
             opts.deadLetterFile,
-            `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.stats.event, method: p.method, url: u.origin + u.pathname, headers: redactHeaders(p.headers), body: p.body?.toString() ?? "", attempts: p.attempt, lastError: reason })}\n`,
+            `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.stats.event, method: p.method, url: u.origin + u.pathname, headers: redactHeaders(p.headers), body: p.body, attempts: p.attempt, lastError: reason })}\n`,
           );
         }
         finishRequest(p);
@@ -752,7 +734,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     clearInterval(snapTimer);
     clearInterval(sweepTimer);
     opts.signal?.removeEventListener("abort", onAbort);
-    await agent.close().catch(() => undefined);
+    pool.close();
   }
 
   const elapsedMs = now();
