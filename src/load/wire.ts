@@ -39,6 +39,8 @@ const DEFAULT_KEEP_ALIVE_MS = 4000;
 const KEEP_ALIVE_MARGIN_MS = 1000;
 const MAX_HEAD_BYTES = 16 * 1024;
 const CRLF2 = "\r\n\r\n";
+/** Where plain TCP connections read into; each read is parsed before the next one. */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 const enum Body {
   None,
@@ -99,13 +101,17 @@ export class Conn {
   private status = 0;
   private keepAlive = true;
 
+  /** `ownReader`: the socket delivers its bytes to `read` itself (a plain TCP socket's `onread`). */
   constructor(
     readonly socket: Socket,
     private readonly endpoint: Endpoint,
+    ownReader: boolean,
   ) {
     socket.setNoDelay(true);
-    socket.setEncoding("latin1");
-    socket.on("data", (d: string) => this.read(d));
+    if (!ownReader) {
+      socket.setEncoding("latin1");
+      socket.on("data", (d: string) => this.read(d));
+    }
     socket.on("end", () => this.ended());
     socket.on("error", (e: Error) => {
       this.error ??= e;
@@ -158,7 +164,7 @@ export class Conn {
     this.destroy(wireError(`bad answer from the receiver: ${message}`, "HPE_INVALID"));
   }
 
-  private read(chunk: string): void {
+  read(chunk: string): void {
     const s = this.rest === "" ? chunk : this.rest + chunk;
     this.rest = "";
     let pos = 0;
@@ -358,17 +364,33 @@ export class Endpoint {
 
   private open(): Conn | undefined {
     if (this.conns.size >= this.opts.connections) return undefined;
-    const socket = this.secure
-      ? tlsConnect({
-          host: this.host,
-          port: this.port,
-          ...(isIP(this.host) ? {} : { servername: this.host }),
-          rejectUnauthorized: !this.insecure,
-          ...(this.opts.ca ? { ca: this.opts.ca } : {}),
-          ALPNProtocols: ["http/1.1"],
-        })
-      : netConnect({ host: this.host, port: this.port });
-    const conn = new Conn(socket, this);
+    let conn: Conn;
+    if (this.secure) {
+      const socket = tlsConnect({
+        host: this.host,
+        port: this.port,
+        ...(isIP(this.host) ? {} : { servername: this.host }),
+        rejectUnauthorized: !this.insecure,
+        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+        ALPNProtocols: ["http/1.1"],
+      });
+      conn = new Conn(socket, this, false);
+    } else {
+      // bytes go from the kernel into one shared buffer and straight to the parser, which copies
+      // what it keeps: no stream machinery and no buffer per read
+      const socket = netConnect({
+        host: this.host,
+        port: this.port,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (n) => {
+            conn.read(READ_BUFFER.toString("latin1", 0, n));
+            return true;
+          },
+        },
+      });
+      conn = new Conn(socket, this, true);
+    }
     this.conns.add(conn);
     return conn;
   }
