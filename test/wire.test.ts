@@ -8,7 +8,7 @@ import { type Conn, encodeRequest, WirePool, type WireJob } from "../src/load/wi
 
 type Outcome = { status: number } | { error: string; code?: string };
 
-function job(wire: string, head = false): WireJob & { outcome: Promise<Outcome> } {
+function job(wire: Buffer, head = false): WireJob & { outcome: Promise<Outcome> } {
   let settle!: (o: Outcome) => void;
   const outcome = new Promise<Outcome>((r) => (settle = r));
   const j = {
@@ -124,8 +124,12 @@ describe("the request", () => {
       { Host: "crm.test", "Content-Length": "99", connection: "close" },
       "",
     );
-    expect(wire).toBe("GET /x HTTP/1.1\r\nHost: crm.test\r\nconnection: keep-alive\r\n\r\n");
-    expect(encodeRequest("POST", "/x", "h", {}, "")).toContain("content-length: 0\r\n\r\n");
+    expect(wire.toString("latin1")).toBe(
+      "GET /x HTTP/1.1\r\nHost: crm.test\r\nconnection: keep-alive\r\n\r\n",
+    );
+    expect(encodeRequest("POST", "/x", "h", {}, "").toString("latin1")).toContain(
+      "content-length: 0\r\n\r\n",
+    );
     expect(() => encodeRequest("POST", "/x", "h", { "X-A": "1\r\nX-B: 2" }, "")).toThrow(/X-A.*line break/);
   });
 });

@@ -102,8 +102,8 @@ interface Pending {
   method: string;
   endpoint: Endpoint;
   /** The request as written on the connection. */
-  wire: string;
-  /** The full URL, headers and body, for recordings and dead letters. */
+  wire: Buffer;
+  /** The full URL, headers and body, for recordings and dead letters (the body only when one is written). */
   url: string;
   headers: Record<string, string>;
   body: string;
@@ -142,7 +142,7 @@ class Flight implements WireJob {
     private readonly sink: FlightSink,
   ) {}
 
-  get wire(): string {
+  get wire(): Buffer {
     return this.p.wire;
   }
 
@@ -377,6 +377,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     return query ? { endpoint: u.endpoint, path: `${u.path}${query}` } : u;
   };
 
+  /** Bodies stay with their requests only for the files that show them; the wire bytes carry the rest. */
+  const keepBodies = opts.recordFile !== undefined || opts.deadLetterFile !== undefined;
   const heap = new Heap();
   const deadlines = new Deadlines();
   const corrected = newHistogram();
@@ -487,7 +489,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         wire: encodeRequest(q.method, path, endpoint.hostHeader, q.headers, q.body),
         url: q.url,
         headers: q.headers,
-        body: q.body,
+        body: keepBodies ? q.body : "",
         transport: q.transport,
         timeoutMs: opts.timeoutMs ?? q.transport.timeoutMs,
         attempt: 1,

@@ -13,7 +13,7 @@ import { PbxsimError } from "../core/errors.js";
  */
 export interface WireJob {
   /** The whole request: request line, headers, blank line and body. */
-  readonly wire: string;
+  readonly wire: Buffer;
   /** A HEAD request: its answer has no body whatever its headers say. */
   readonly head: boolean;
   /** Settled (answered, failed or expired); the pool skips such a job. */
@@ -57,14 +57,18 @@ function wireError(message: string, code?: string): Error {
   return e;
 }
 
-/** Request text for one request; header names and values are checked so none can break the framing. */
+/**
+ * The bytes of one request (head in latin1, as HTTP/1.1 clients write header text; body in UTF-8).
+ * They live outside the JavaScript heap, so requests waiting for their due time cost the garbage
+ * collector nothing. Header names and values are checked so none can break the framing.
+ */
 export function encodeRequest(
   method: string,
   path: string,
   hostHeader: string,
   headers: Record<string, string>,
   body: string,
-): string {
+): Buffer {
   let lines = "";
   let host = true;
   for (const name in headers) {
@@ -79,10 +83,15 @@ export function encodeRequest(
       );
     lines += `${name}: ${value}\r\n`;
   }
+  const bodyBytes = body === "" ? 0 : Buffer.byteLength(body);
   let head = `${method} ${path} HTTP/1.1\r\n${host ? `host: ${hostHeader}\r\n` : ""}${lines}connection: keep-alive\r\n`;
-  if (body !== "" || method === "POST" || method === "PUT" || method === "PATCH")
-    head += `content-length: ${Buffer.byteLength(body)}\r\n`;
-  return `${head}\r\n${body}`;
+  if (bodyBytes > 0 || method === "POST" || method === "PUT" || method === "PATCH")
+    head += `content-length: ${bodyBytes}\r\n`;
+  head += "\r\n";
+  const out = Buffer.allocUnsafe(Buffer.byteLength(head, "latin1") + bodyBytes);
+  const at = out.write(head, 0, "latin1");
+  if (bodyBytes > 0) out.write(body, at, "utf8");
+  return out;
 }
 
 /** One keep-alive connection and the parser of its answers. */
@@ -122,7 +131,7 @@ export class Conn {
   write(job: WireJob): void {
     job.conn = this;
     this.busy.push(job);
-    this.socket.write(job.wire, "utf8");
+    this.socket.write(job.wire);
   }
 
   /** Closes the connection; `culprit` fails with `err`, the other unanswered requests with a closed-connection error. */
