@@ -131,6 +131,11 @@ describe("the request", () => {
       "content-length: 0\r\n\r\n",
     );
     expect(() => encodeRequest("POST", "/x", "h", { "X-A": "1\r\nX-B: 2" }, "")).toThrow(/X-A.*line break/);
+    // header text is written byte for byte (latin1), the body in UTF-8
+    const mixed = encodeRequest("POST", "/x", "h", { "X-City": "Jyväskylä" }, "ä");
+    expect(mixed.includes(Buffer.from("X-City: Jyväskylä\r\n", "latin1"))).toBe(true);
+    expect(mixed.subarray(-2)).toEqual(Buffer.from("ä", "utf8"));
+    expect(mixed.toString("latin1")).toContain("content-length: 2\r\n\r\n");
   });
 });
 

@@ -71,16 +71,20 @@ export function encodeRequest(
 ): Buffer {
   let lines = "";
   let host = true;
+  let ascii = true;
   for (const name in headers) {
     const value = headers[name]!;
     const lower = name.toLowerCase();
     if (lower === "content-length" || lower === "connection" || lower === "transfer-encoding") continue;
     if (lower === "host") host = false;
-    if (/[\r\n\0]/.test(value) || /[\r\n\0:\s]/.test(name))
-      throw new PbxsimError(
-        "USAGE",
-        `header ${JSON.stringify(name)}: a header name or value cannot hold a line break; fix the header in the targets file or --header.`,
-      );
+    if (/[^\t\x20-\x7e]/.test(value) || /[^!#$%&'*+\-.^_`|~0-9A-Za-z]/.test(name)) {
+      if (/[\r\n\0]/.test(value) || /[\r\n\0:\s]/.test(name))
+        throw new PbxsimError(
+          "USAGE",
+          `header ${JSON.stringify(name)}: a header name or value cannot hold a line break; fix the header in the targets file or --header.`,
+        );
+      ascii = false;
+    }
     lines += `${name}: ${value}\r\n`;
   }
   const bodyBytes = body === "" ? 0 : Buffer.byteLength(body);
@@ -88,6 +92,9 @@ export function encodeRequest(
   if (bodyBytes > 0 || method === "POST" || method === "PUT" || method === "PATCH")
     head += `content-length: ${bodyBytes}\r\n`;
   head += "\r\n";
+  // header text outside ASCII is written byte for byte (latin1); an ASCII head encodes the same
+  // either way, so head and body go in one conversion
+  if (ascii) return Buffer.from(head + body);
   const out = Buffer.allocUnsafe(Buffer.byteLength(head, "latin1") + bodyBytes);
   const at = out.write(head, 0, "latin1");
   if (bodyBytes > 0) out.write(body, at, "utf8");
