@@ -180,7 +180,21 @@ export class Conn {
     this.destroy(wireError(`bad answer from the receiver: ${message}`, "HPE_INVALID"));
   }
 
+  /**
+   * Reads a chunk of answers. When pipelining, the requests those answers set off on this
+   * connection leave in one write.
+   */
   read(chunk: string): void {
+    if (this.endpoint.pipelining === 1) return this.parse(chunk);
+    this.socket.cork();
+    try {
+      this.parse(chunk);
+    } finally {
+      this.socket.uncork();
+    }
+  }
+
+  private parse(chunk: string): void {
     const s = this.rest === "" ? chunk : this.rest + chunk;
     this.rest = "";
     let pos = 0;
@@ -338,6 +352,7 @@ export class Endpoint {
   private queue: WireJob[] = [];
   private queueHead = 0;
   readonly hostHeader: string;
+  readonly pipelining: number;
   private readonly host: string;
   private readonly port: number;
 
@@ -348,6 +363,7 @@ export class Endpoint {
     private readonly opts: WireOptions,
   ) {
     this.hostHeader = url.host;
+    this.pipelining = opts.pipelining;
     this.host = url.hostname.replace(/^\[|\]$/g, "");
     this.port = Number(url.port || (secure ? 443 : 80));
   }
