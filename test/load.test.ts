@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer as createHttpsServer } from "node:https";
+import { createServer as createNetServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -18,6 +19,7 @@ import {
 import { isLoopback, runLoad } from "../src/load/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
 import { findVendor } from "../src/vendors/registry.js";
+import { selfSignedCertificate } from "../src/receiver/serve.js";
 import { writeFileSync } from "node:fs";
 
 /** pbxsim load: arrival models, a short real run on loopback, thresholds, shards and merges. */
@@ -192,6 +194,65 @@ describe("the send path", () => {
       }
     } finally {
       await new Promise<void>((r) => piped.close(() => r()));
+    }
+  }, 30_000);
+});
+
+describe("HTTPS targets", () => {
+  const load = (target: string, more: { insecure?: boolean; caFile?: string }) =>
+    runLoad({
+      scenarios: resolveScenarios(["enreach/queue-answered"], findVendor).map((scenario) => ({
+        scenario,
+        weight: 1,
+      })),
+      targets: { byVendor: new Map(), fallback: { url: target } },
+      rate: constantRate(50, "50/s"),
+      arrivals: "constant",
+      calls: 2,
+      speed: "max",
+      seed: 3,
+      retrySchedule: [],
+      ...more,
+    });
+
+  it("verifies the certificate unless --insecure, trusts --ca, and explains a plain-HTTP port", async () => {
+    const { cert, key } = await selfSignedCertificate();
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-tls-"));
+    const ca = join(dir, "ca.pem");
+    writeFileSync(ca, cert);
+    const tls = createHttpsServer({ cert, key }, (req, res) => {
+      req.resume();
+      req.on("end", () => res.writeHead(200).end());
+    });
+    await new Promise<void>((r) => tls.listen(0, "127.0.0.1", r));
+    const plain = createNetServer((sock) => {
+      sock.on("error", () => undefined);
+      sock.once("data", () => sock.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n"));
+    });
+    await new Promise<void>((r) => plain.listen(0, "127.0.0.1", r));
+    try {
+      const base = `https://localhost:${(tls.address() as AddressInfo).port}/enreach`;
+      const refused = await load(base, {});
+      expect(refused.requests.delivered).toBe(0);
+      expect(Object.keys(refused.errors)).toEqual([
+        expect.stringMatching(
+          /^TLS: the receiver's certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\)/,
+        ),
+      ]);
+      for (const more of [{ insecure: true }, { caFile: ca }]) {
+        const ok = await load(base, more);
+        expect(ok.requests.sent).toBeGreaterThan(0);
+        expect(ok.requests.delivered).toBe(ok.requests.sent);
+      }
+      const wrong = await load(`https://127.0.0.1:${(plain.address() as AddressInfo).port}/enreach`, {});
+      expect(wrong.requests.delivered).toBe(0);
+      expect(Object.keys(wrong.errors).join()).toMatch(
+        /^TLS handshake failed \(.+\): is the receiver speaking plain HTTP/,
+      );
+    } finally {
+      tls.closeAllConnections();
+      await new Promise<void>((r) => tls.close(() => r()));
+      await new Promise<void>((r) => plain.close(() => r()));
     }
   }, 30_000);
 });
