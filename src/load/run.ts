@@ -183,7 +183,7 @@ function timeoutError(): Error {
  * only at the heads.
  */
 class Deadlines {
-  private queues = new Map<number, { items: Flight[]; head: number }>();
+  private queues = new Map<number, { items: (Flight | undefined)[]; head: number }>();
 
   add(timeoutMs: number, f: Flight): void {
     let q = this.queues.get(timeoutMs);
@@ -203,9 +203,14 @@ class Deadlines {
           if (f.deadline > now) break;
           f.expire();
         }
-        q.head++;
+        // let go of it at once: a request held here until the array is compacted would outlive
+        // a young-generation collection or two and be copied into the old generation
+        q.items[q.head++] = undefined;
       }
-      if (q.head > 1024 && q.head * 2 > q.items.length) {
+      if (q.head === q.items.length) {
+        q.items.length = 0;
+        q.head = 0;
+      } else if (q.head > 1024 && q.head * 2 > q.items.length) {
         q.items = q.items.slice(q.head);
         q.head = 0;
       }
