@@ -18,8 +18,10 @@ import {
 } from "../src/load/arrivals.js";
 import { isLoopback, runLoad } from "../src/load/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
-import { findVendor } from "../src/vendors/registry.js";
-import { selfSignedCertificate } from "../src/receiver/serve.js";
+import { findVendor, VENDORS } from "../src/vendors/registry.js";
+import { selfSignedCertificate, serve } from "../src/receiver/serve.js";
+import { createReferenceReceiver, type StoredEvent } from "../examples/reference-receiver/server.js";
+import type { TargetSettings } from "../src/core/vendor.js";
 import { writeFileSync } from "node:fs";
 
 /** pbxsim load: arrival models, a short real run on loopback, thresholds, shards and merges. */
@@ -255,6 +257,86 @@ describe("HTTPS targets", () => {
       await new Promise<void>((r) => plain.close(() => r()));
     }
   }, 30_000);
+});
+
+describe("a mix of all five vendors, end to end", () => {
+  const MIX = [
+    "enreach/queue-answered",
+    "voipbin/queue-answered",
+    "3cx/inbound-queue-answered",
+    "acefone/inbound-ivr-answered",
+    "webitel/inbound-queue-answered",
+  ];
+  const TOKEN = "s3cret-token";
+  const SECRET = "whsec-voipbin";
+  const mix = (base: string, more: { caFile?: string } = {}) =>
+    runLoad({
+      // VoIPBIN's current generation, the one that signs its bodies
+      scenarios: resolveScenarios(MIX, findVendor).map((scenario) => ({
+        scenario: scenario.vendor === "voipbin" ? { ...scenario, profiles: ["current"] } : scenario,
+        weight: 1,
+      })),
+      targets: {
+        byVendor: new Map<string, TargetSettings[]>(
+          VENDORS.map((v) => [
+            v.id,
+            [
+              {
+                url: `${base}/${v.id}`,
+                secret: v.id === "enreach" ? TOKEN : v.id === "voipbin" ? SECRET : undefined,
+              },
+            ],
+          ]),
+        ),
+      },
+      rate: constantRate(100, "100/s"),
+      arrivals: "poisson",
+      calls: 25,
+      speed: "max",
+      seed: 11,
+      maxInflight: 16,
+      ...more,
+    });
+
+  it("the examples' reference receiver (express, tokens and signatures checked) accepts every request", async () => {
+    const app = createReferenceReceiver({ enreachToken: TOKEN, voipbinSecret: SECRET });
+    const server = createServer(app);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const report = await mix(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+      expect(report.requests.sent).toBeGreaterThan(100);
+      expect(report.statuses).toEqual({ "200": report.requests.sent });
+      const stored = app.locals.events as StoredEvent[];
+      expect(stored.length + (app.locals.duplicates as number)).toBe(report.requests.sent);
+      expect(new Set(stored.map((e) => e.vendor))).toEqual(new Set(VENDORS.map((v) => v.id)));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 60_000);
+
+  it("`pbxsim receive` over HTTPS, trusted with --ca, finds every request valid, authentic and of its vendor", async () => {
+    const rx = await serve({ vendors: VENDORS, port: 0, https: true, token: TOKEN, secret: SECRET });
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-mix-"));
+    const ca = join(dir, "ca.pem");
+    writeFileSync(ca, rx.certPem!);
+    try {
+      const report = await mix(rx.url.replace("127.0.0.1", "localhost").replace(/\/$/, ""), { caFile: ca });
+      expect(report.requests.delivered).toBe(report.requests.sent);
+      expect(rx.records).toHaveLength(report.requests.sent);
+      for (const r of rx.records) {
+        expect({ valid: r.valid, issues: r.issues, auth: r.auth, status: r.status }).toEqual({
+          valid: true,
+          issues: [],
+          auth: r.vendor === "enreach" || r.vendor === "voipbin" ? "ok" : "not-checked",
+          status: 200,
+        });
+        expect(r.path.split("/")[1]).toBe(r.vendor);
+      }
+    } finally {
+      await rx.close();
+    }
+  }, 60_000);
 });
 
 describe("the CLI", () => {
