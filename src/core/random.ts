@@ -86,7 +86,9 @@ export class Rng {
   }
 
   hex(length: number): string {
-    return this.hexDigits(length);
+    let s = "";
+    for (let i = 0; i < length; i++) s += HEX[Math.floor(this.next() * 16)]!;
+    return s;
   }
 
   digits(length: number): string {
@@ -107,12 +109,6 @@ export class Rng {
     }
     c[19] = VARIANT_CODES[Math.floor(this.next() * 4)]!;
     return String.fromCharCode(...c);
-  }
-
-  private hexDigits(n: number): string {
-    let s = "";
-    for (let i = 0; i < n; i++) s += HEX[Math.floor(this.next() * 16)]!;
-    return s;
   }
 }
 

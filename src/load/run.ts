@@ -454,52 +454,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     }
     const { call } = generated;
     const state: CallState = { key, remaining: 0 };
-    const enqueue = (
-      atMs: number,
-      event: string,
-      method: string,
-      url: string,
-      headers: Record<string, string>,
-      body: string,
-      transport: TransportSpec,
-      insecure: boolean,
-    ) => {
-      state.remaining++;
-      const { endpoint, path } = splitUrl(url, insecure);
-      let stats = p.stats.get(event);
-      if (!stats) {
-        stats = eventStats(p.vendor.id, event);
-        p.stats.set(event, stats);
-      }
-      heap.push({
-        due: at + atMs * scale,
-        call: state,
-        vendor: p.vendor,
-        stats,
-        method,
-        endpoint,
-        wire: encodeRequest(method, path, endpoint.hostHeader, headers, body),
-        url,
-        headers,
-        body: keepBodies ? body : "",
-        transport,
-        timeoutMs: opts.timeoutMs ?? transport.timeoutMs,
-        attempt: 1,
-      });
-    };
-    const headersFor = (enc: EncodedRequest, target: TargetSettings) =>
-      opts.headers || target.headers ? { ...enc.headers, ...opts.headers, ...target.headers } : enc.headers;
-    const transportFor = (target: TargetSettings) =>
-      target.timeoutMs ? { ...p.transport, timeoutMs: target.timeoutMs } : p.transport;
     const bodies: string[] = [];
-    if (opts.truthFile)
-      for (const { enc } of generated.requests)
-        bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
-    if (opts.chaos) {
-      // faults work on the planned requests: times on the call's virtual clock, shifted by the
-      // faults, then scaled
-      const planned: PlannedRequest[] = generated.requests.map(({ ev, target, enc }, seq) => ({
+    let planned: PlannedRequest[] = generated.requests.map(({ ev, target, enc }, seq) => {
+      if (opts.truthFile) bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
+      return {
         seq,
+        // virtual ms after the call's start; faults shift it on the same clock, then it is scaled
         at: ev.at,
         vendor: p.vendor.id,
         profile: p.profile,
@@ -508,27 +468,43 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         event: ev.name,
         method: enc.method,
         url: enc.url,
-        headers: headersFor(enc, target),
+        headers:
+          opts.headers || target.headers
+            ? { ...enc.headers, ...opts.headers, ...target.headers }
+            : enc.headers,
         body: enc.body,
-        transport: transportFor(target),
+        transport: target.timeoutMs ? { ...p.transport, timeoutMs: target.timeoutMs } : p.transport,
         insecure: opts.insecure || target.insecure || false,
-      }));
+      };
+    });
+    if (opts.chaos) {
       const applied = applyChaos(planned, opts.chaos, `${opts.seed}/${key}`);
+      planned = applied.requests;
       for (const f of applied.faults) faults[f.fault] = (faults[f.fault] ?? 0) + 1;
-      for (const q of applied.requests)
-        enqueue(q.at, q.event, q.method, q.url, q.headers, q.body, q.transport, q.insecure);
-    } else {
-      for (const { ev, target, enc } of generated.requests)
-        enqueue(
-          ev.at,
-          ev.name,
-          enc.method,
-          enc.url,
-          headersFor(enc, target),
-          enc.body,
-          transportFor(target),
-          opts.insecure || target.insecure || false,
-        );
+    }
+    for (const q of planned) {
+      state.remaining++;
+      const { endpoint, path } = splitUrl(q.url, q.insecure);
+      let stats = p.stats.get(q.event);
+      if (!stats) {
+        stats = eventStats(p.vendor.id, q.event);
+        p.stats.set(q.event, stats);
+      }
+      heap.push({
+        due: at + q.at * scale,
+        call: state,
+        vendor: p.vendor,
+        stats,
+        method: q.method,
+        endpoint,
+        wire: encodeRequest(q.method, path, endpoint.hostHeader, q.headers, q.body),
+        url: q.url,
+        headers: q.headers,
+        body: keepBodies ? q.body : "",
+        transport: q.transport,
+        timeoutMs: opts.timeoutMs ?? q.transport.timeoutMs,
+        attempt: 1,
+      });
     }
     if (opts.truthFile)
       appendFileSync(opts.truthFile, `${JSON.stringify(truthLine(call, p.vendor, bodies))}\n`);
