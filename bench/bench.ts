@@ -346,6 +346,74 @@ async function benchRunLoad(
   };
 }
 
+type Wire = typeof import("../dist/load/wire.js");
+
+/**
+ * pbxsim's load client alone: the requests of pre-built calls, encoded once, sent in a closed loop
+ * on the same connections (each answer sends the next request). What `load` costs beyond this is
+ * building the calls, scheduling them and the statistics.
+ */
+async function benchWire(
+  wire: Wire,
+  requests: readonly PlannedRequest[],
+  receiver: Receiver,
+): Promise<Measured> {
+  const url = new URL(receiver.url);
+  const encoded = requests.map((r) =>
+    wire.encodeRequest(r.method, `${url.pathname}${url.search}`, url.host, r.headers, r.body),
+  );
+  let failed = 0;
+  const play = (seconds: number) =>
+    new Promise<number>((resolve) => {
+      const pool = new wire.WirePool({ connections: CONNECTIONS, pipelining: 1 });
+      const endpoint = pool.endpoint(url, false);
+      const until = performance.now() + seconds * 1000;
+      let sent = 0;
+      let open = 0;
+      const next = () => {
+        if (performance.now() >= until) {
+          if (--open === 0) {
+            pool.close();
+            resolve(sent);
+          }
+          return;
+        }
+        const job = {
+          wire: encoded[sent++ % encoded.length]!,
+          head: false,
+          done: false,
+          conn: null,
+          answered(status: number) {
+            this.done = true;
+            if (status >= 300) failed++;
+            next();
+          },
+          failed() {
+            this.done = true;
+            failed++;
+            next();
+          },
+        };
+        endpoint.send(job);
+      };
+      for (let i = 0; i < CONNECTIONS; i++) {
+        open++;
+        next();
+      }
+    });
+  await play(WARMUP_SECONDS);
+  failed = 0;
+  const m = await measure(receiver, () => play(SECONDS));
+  return {
+    name: "pbxsim load's client alone",
+    requests: m.value,
+    seconds: m.wallMs / 1000,
+    cpuUs: m.cpuUs,
+    receiverBusy: m.receiverBusy,
+    note: `${fmt(requests.length)} pre-built requests, closed loop${failed ? `, ${failed} failed` : ""}`,
+  };
+}
+
 /** pbxsim's delivery engine replaying a pre-planned list of requests as fast as it can. */
 async function benchEngine(
   lib: Lib,
@@ -456,6 +524,15 @@ try {
       console.log(`runLoad failed: ${(e as Error).message}`);
     }
   }
+  let client: Measured | undefined;
+  if (hasRunLoad) {
+    client = await benchWire(
+      (await nativeImport(new URL("../dist/load/wire.js", import.meta.url).href)) as Wire,
+      plan.requests,
+      receiver,
+    );
+    rows.push(client);
+  }
   const engine = await benchEngine(lib, plan.requests, receiver);
   rows.push(engine);
   // the same pair again with HTTP/1.1 pipelining on the same connections
@@ -502,6 +579,7 @@ try {
   };
   console.log("");
   if (load) ratios(load, ac);
+  if (client) ratios(client, ac);
   ratios(engine, ac);
   if (loadPiped && acPiped) ratios(loadPiped, acPiped);
 

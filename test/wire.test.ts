@@ -137,6 +137,22 @@ describe("the request", () => {
     expect(mixed.subarray(-2)).toEqual(Buffer.from("ä", "utf8"));
     expect(mixed.toString("latin1")).toContain("content-length: 2\r\n\r\n");
   });
+
+  it("refuses a header name that is empty or holds a colon or space, and keeps every request's bytes its own", () => {
+    expect(() => encodeRequest("POST", "/x", "h", { "X-A:B": "1" }, "")).toThrow(/"X-A:B".*colon/);
+    expect(() => encodeRequest("POST", "/x", "h", { "": "1" }, "")).toThrow(/cannot be empty/);
+    // thousands of requests, small and large, cut from shared slabs: each keeps its own bytes
+    const made: { wire: Buffer; body: string }[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const body = (i % 97 === 0 ? "é" : "x").repeat(i % 500 === 0 ? 20_000 : (i * 37) % 900);
+      made.push({ wire: encodeRequest("POST", `/r${i}`, "h", { "X-N": String(i) }, body), body });
+    }
+    for (const [i, { wire, body }] of made.entries()) {
+      const text = wire.toString("utf8");
+      expect(text.startsWith(`POST /r${i} HTTP/1.1\r\nhost: h\r\nX-N: ${i}\r\n`)).toBe(true);
+      expect(text.endsWith(`content-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)).toBe(true);
+    }
+  });
 });
 
 describe("answers", () => {
