@@ -16,6 +16,7 @@ import {
   parseRamp,
   parseRate,
 } from "../src/load/arrivals.js";
+import { decodeHistogram } from "../src/load/stats.js";
 import { isLoopback, runLoad } from "../src/load/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
@@ -131,6 +132,32 @@ describe("a short real run", () => {
     expect(report.rates.targetCallsPerSec).toBeCloseTo(40, 0);
     expect(report.timeline.reduce((s, b) => s + b.requests, 0)).toBe(report.requests.sent);
   }, 30_000);
+
+  it("keeps each second's latencies as an exact histogram, sealed once the second is over", async () => {
+    const report = await runLoad({
+      scenarios: resolveScenarios(["enreach/outbound-answered"], findVendor).map((scenario) => ({
+        scenario,
+        weight: 1,
+      })),
+      targets: { byVendor: new Map(), fallback: { url } },
+      rate: constantRate(8, "8/s"),
+      arrivals: "constant",
+      durationMs: 3_500,
+      speed: "max",
+      seed: 5,
+    });
+    expect(report.timeline.length).toBeGreaterThanOrEqual(4);
+    let total = 0;
+    for (const b of report.timeline) {
+      const h = decodeHistogram(b.histogram);
+      total += h.totalCount;
+      if (h.totalCount > 0) expect(b.p99).toBe(Math.round(h.getValueAtPercentile(99)) / 1000);
+      else expect(b.p99).toBe(0);
+    }
+    // every answer is in exactly one second: the buckets add up to the whole run
+    expect(total).toBe(report.latency.corrected.count);
+    expect(total).toBe(report.requests.sent);
+  }, 20_000);
 
   it("counts failures by reason when the receiver is gone", async () => {
     const dead = createServer();

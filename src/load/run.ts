@@ -20,6 +20,8 @@ import { getVendor, resolveProfile } from "../vendors/registry.js";
 import { expectedCalls, nextGap, type RateProfile } from "./arrivals.js";
 import type { LoadReport } from "./report.js";
 import {
+  decodeHistogram,
+  encodeHistogram,
   encodeStats,
   type Histogram,
   newHistogram,
@@ -218,6 +220,9 @@ class Deadlines {
   }
 }
 
+/** The encoded form of a histogram with no values, for seconds without answers. */
+let emptyHistogram: string | undefined;
+
 /** A binary min-heap of pending requests by due time. */
 class Heap {
   private a: Pending[] = [];
@@ -404,14 +409,52 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const statuses: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const faults: Record<string, number> = {};
-  type Bucket = { requests: number; errors: number; callsStarted: number; activeCalls: number; h: Histogram };
+  /**
+   * One second of the run. Its latency histogram is kept only while answers can still land in it;
+   * after that it is sealed into its percentiles and encoded form (an HDR histogram holds about
+   * 180 KB of counters, an encoded one a kilobyte or two), so a run of hours stays small.
+   */
+  type Bucket = {
+    requests: number;
+    errors: number;
+    callsStarted: number;
+    activeCalls: number;
+    h: Histogram | undefined;
+    p50: number;
+    p99: number;
+    histogram: string;
+  };
   const timeline: Bucket[] = [];
+  /** The first bucket not yet sealed. */
+  let unsealed = 0;
+  const seal = (b: Bucket) => {
+    if (!b.h) return;
+    const s = summarizeHistogram(b.h);
+    b.p50 = s.p50;
+    b.p99 = s.p99;
+    b.histogram = encodeHistogram(b.h);
+    b.h = undefined;
+  };
   const bucket = (tMs: number): Bucket => {
     const i = Math.max(0, Math.floor(tMs / 1000));
     while (timeline.length <= i)
-      timeline.push({ requests: 0, errors: 0, callsStarted: 0, activeCalls: 0, h: newHistogram() });
+      timeline.push({
+        requests: 0,
+        errors: 0,
+        callsStarted: 0,
+        activeCalls: 0,
+        h: undefined,
+        p50: 0,
+        p99: 0,
+        histogram: "",
+      });
+    // answers land in the current second; one second of slack covers a clock read just before it turned
+    while (unsealed < timeline.length - 2) seal(timeline[unsealed++]!);
     return timeline[i]!;
   };
+  /** A bucket's histogram, reopened from its encoded form if it was sealed. */
+  const histogramOf = (b: Bucket): Histogram =>
+    (b.h ??= b.histogram ? decodeHistogram(b.histogram) : newHistogram());
   const c = { target: 0, started: 0, completed: 0, blocked: 0 };
   const r = { sent: 0, delivered: 0, failed: 0, retried: 0, late: 0, cancelled: 0 };
   let deadLettered = 0;
@@ -535,7 +578,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     recordMs(e.corrected, correctedMs);
     recordMs(e.service, serviceMs);
     statuses[status] = (statuses[status] ?? 0) + 1;
-    recordMs(bucket(doneAt).h, correctedMs);
+    recordMs(histogramOf(bucket(doneAt)), correctedMs);
   };
 
   const sink: FlightSink = {
@@ -805,16 +848,16 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     ...(opts.chaos ? { faults } : {}),
     deadLettered,
     timeline: timeline.map((b, i) => {
-      const s = summarizeHistogram(b.h);
+      seal(b);
       return {
         t: i,
         requests: b.requests,
         errors: b.errors,
         callsStarted: b.callsStarted,
         activeCalls: b.activeCalls,
-        p50: s.p50,
-        p99: s.p99,
-        histogram: encodeStats(b.h).histogram,
+        p50: b.p50,
+        p99: b.p99,
+        histogram: b.histogram || (emptyHistogram ??= encodeHistogram(newHistogram())),
       };
     }),
   };
