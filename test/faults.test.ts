@@ -11,7 +11,7 @@ import { constantRate } from "../src/load/arrivals.js";
 import type { LoadReport } from "../src/load/report.js";
 import { type LoadOptions, runLoad } from "../src/load/run.js";
 import { selfSignedCertificate } from "../src/receiver/serve.js";
-import { parseScenarioText, type Scenario } from "../src/scenario/load.js";
+import { parseScenarioText, resolveScenarios, type Scenario } from "../src/scenario/load.js";
 import { findVendor } from "../src/vendors/registry.js";
 
 /**
@@ -678,14 +678,18 @@ function expectLoadAccounted(
   expect(Object.values(report.errors).reduce((a, b) => a + b, 0)).toBe(q.failed);
   expect(report.timeline.reduce((s, b) => s + b.requests, 0)).toBe(q.sent);
   if (o.deadLetter) {
-    expect(report.deadLettered).toBe(q.failed);
+    // failed requests, and on an interrupt the cancelled ones too, each with why
+    expect(report.deadLettered).toBe(q.failed + q.cancelled);
     const lines = readFileSync(o.deadLetter, "utf8")
       .trim()
       .split("\n")
       .filter(Boolean)
       .map((l) => JSON.parse(l) as { attempts: number; lastError: string });
-    expect(lines).toHaveLength(q.failed);
-    for (const l of lines) expect(Object.keys(report.errors)).toContain(l.lastError);
+    expect(lines).toHaveLength(q.failed + q.cancelled);
+    const interruptedLines = lines.filter((l) => /interrupted/.test(l.lastError));
+    expect(interruptedLines).toHaveLength(q.cancelled);
+    for (const l of lines)
+      if (!interruptedLines.includes(l)) expect(Object.keys(report.errors)).toContain(l.lastError);
   }
 }
 
@@ -706,6 +710,32 @@ describe("load: receiver faults", () => {
       .split("\n")
       .map((l) => JSON.parse(l) as { attempts: number });
     expect(lines.every((l) => l.attempts === 3)).toBe(true);
+  });
+
+  it("a failed GET is dead-lettered with its query (the payload), ready to replay", async () => {
+    const f = await httpFault((_req, res) => answer(res, 500));
+    const dl = join(tmp(), "dead.ndjson");
+    const report = await runLoad(
+      loadOptions(`${f.url}/acefone?tenant=7`, {
+        scenarios: resolveScenarios(["acefone/inbound-ivr-answered"], findVendor).map((scenario) => ({
+          scenario,
+          weight: 1,
+        })),
+        calls: 1,
+        method: "GET",
+        retrySchedule: [],
+        deadLetterFile: dl,
+      }),
+    );
+    expect(report.requests.failed).toBeGreaterThan(0);
+    expectLoadAccounted(report, { requests: report.requests.failed, deadLetter: dl });
+    for (const line of readFileSync(dl, "utf8").trim().split("\n")) {
+      const l = JSON.parse(line) as { method: string; url: string; lastStatus: number };
+      expect(l.method).toBe("GET");
+      expect(l.lastStatus).toBe(500);
+      // the user's own parameter and Acefone's payload both stay in the URL
+      expect(l.url).toMatch(/\/acefone\?tenant=7&.*call_id=/);
+    }
   });
 
   it("a receiver that never answers: each request times out after timeoutMs and fails", async () => {
@@ -797,6 +827,7 @@ describe("load: receiver faults", () => {
     const f = await httpFault((_req, res) => answer(res, 200));
     const ac = new AbortController();
     setTimeout(() => ac.abort(), 300);
+    const dl = join(tmp(), "dead.ndjson");
     const t = performance.now();
     const report = await runLoad(
       loadOptions(f.url, {
@@ -806,6 +837,7 @@ describe("load: receiver faults", () => {
         rate: constantRate(20, "20/s"),
         speed: 2,
         signal: ac.signal,
+        deadLetterFile: dl,
       }),
     );
     expect(performance.now() - t).toBeLessThan(2_000);
@@ -818,7 +850,12 @@ describe("load: receiver faults", () => {
     expect(f.hits).toBe(q.sent);
     // every call's 8 requests ended one way or the other
     expect(q.delivered + q.failed + q.cancelled).toBe(report.calls.started * 8);
-    expectLoadAccounted(report, { requests: report.calls.started * 8, interrupted: true });
+    expectLoadAccounted(report, { requests: report.calls.started * 8, interrupted: true, deadLetter: dl });
+    // the events not yet sent are dead-lettered whole, so a replay can finish the calls
+    const first = JSON.parse(readFileSync(dl, "utf8").split("\n")[0]!) as Record<string, unknown>;
+    expect(first).toMatchObject({ attempts: 0, lastStatus: null, lastError: "never sent: interrupted" });
+    expect(first.url).toBe(f.url);
+    expect(String(first.body)).toContain('"EventType"');
   });
   it("a signal aborted before the load starts sends nothing", async () => {
     const f = await httpFault((_req, res) => answer(res, 200));
@@ -928,6 +965,8 @@ describe("CLI interrupts", () => {
       "1",
       "--report",
       reportFile,
+      "--dead-letter",
+      join(dir, "dead.ndjson"),
       "--quiet",
     ]);
     await until(() => f.hits >= 6, 10_000, "some load requests");
@@ -944,6 +983,11 @@ describe("CLI interrupts", () => {
     expect(q.sent).toBe(f.hits);
     expect(q.sent).toBe(q.delivered + q.failed + q.retried);
     expect(q.cancelled).toBeGreaterThan(0);
+    // the cancelled requests are in the dead-letter file, which replay reads back
+    expect(report.deadLettered).toBe(q.cancelled);
+    const dead = readFileSync(join(dir, "dead.ndjson"), "utf8").trim().split("\n");
+    expect(dead).toHaveLength(q.cancelled);
+    expect(p.stderr()).toMatch(/requests not yet sent are cancelled and written to .*dead\.ndjson/);
   });
 });
 

@@ -210,7 +210,9 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   );
   const controller = new AbortController();
   const onSignal = () => {
-    err("interrupted: no new calls; waiting for requests in flight");
+    err(
+      `interrupted: no new calls; waiting for requests in flight; requests not yet sent are cancelled${a.deadLetter ? ` and written to ${a.deadLetter}` : ""}`,
+    );
     controller.abort();
   };
   process.once("SIGINT", onSignal);

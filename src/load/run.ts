@@ -1,7 +1,7 @@
 import { appendFileSync } from "node:fs";
 import { PbxsimError } from "../core/errors.js";
 import { Rng } from "../core/random.js";
-import { redactHeaders, redactUrl } from "../core/redact.js";
+import { isSecretHeader, redactHeaders, redactUrl, scrub } from "../core/redact.js";
 import { truthLine } from "../delivery/record.js";
 import {
   type EncodedRequest,
@@ -391,6 +391,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
 
   /** Bodies stay with their requests only for the files that show them; the wire bytes carry the rest. */
   const keepBodies = opts.recordFile !== undefined || opts.deadLetterFile !== undefined;
+  /** Every secret a request can carry, scrubbed from the bodies written to recordings and dead letters. */
+  const secrets = new Set<string>();
+  for (const p of prepared)
+    for (const t of p.targets) {
+      if (t.secret) secrets.add(t.secret);
+      for (const [k, v] of Object.entries({ ...opts.headers, ...t.headers }))
+        if (isSecretHeader(k)) secrets.add(v);
+    }
+  const secretList = [...secrets];
   const heap = new Heap();
   const deadlines = new Deadlines();
   const corrected = newHistogram();
@@ -557,6 +566,12 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     }
   };
 
+  /** Writes a failed or cancelled request to the dead-letter file, whole (a GET's query is its payload), secrets redacted. */
+  const deadLetterLine = (p: Pending, attempts: number, status: number | undefined, reason: string) => {
+    deadLettered++;
+    return `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.stats.event, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: scrub(p.body, secretList), attempts, lastStatus: status ?? null, lastError: reason })}\n`;
+  };
+
   const finishRequest = (p: Pending) => {
     p.call.remaining--;
     if (p.call.remaining === 0) {
@@ -619,7 +634,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     if (opts.recordFile) {
       appendFileSync(
         opts.recordFile,
-        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.stats.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: p.body, status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
+        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.stats.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: scrub(p.body, secretList), status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
       );
     }
     if (ok) {
@@ -634,14 +649,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         r.failed++;
         bucket(doneAt).errors++;
         errors[reason] = (errors[reason] ?? 0) + 1;
-        if (opts.deadLetterFile) {
-          deadLettered++;
-          const u = new URL(p.url);
-          appendFileSync(
-            opts.deadLetterFile,
-            `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.stats.event, method: p.method, url: u.origin + u.pathname, headers: redactHeaders(p.headers), body: p.body, attempts: p.attempt, lastError: reason })}\n`,
-          );
-        }
+        if (opts.deadLetterFile)
+          appendFileSync(opts.deadLetterFile, deadLetterLine(p, p.attempt, status, reason));
         finishRequest(p);
       }
     }
@@ -745,10 +754,24 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const step = () => {
     if (!stopping && !arrivalsDone) startArrivals(now());
     if (stopping) {
+      let lines = "";
       for (const p of heap.clear()) {
         r.cancelled++;
+        // a retry waiting for its turn was sent before; a first attempt never was
+        if (opts.deadLetterFile)
+          lines += deadLetterLine(
+            p,
+            p.attempt - 1,
+            undefined,
+            p.attempt > 1 ? "interrupted before its retry" : "never sent: interrupted",
+          );
+        if (lines.length > 1 << 20) {
+          appendFileSync(opts.deadLetterFile!, lines);
+          lines = "";
+        }
         finishRequest(p);
       }
+      if (lines) appendFileSync(opts.deadLetterFile!, lines);
     }
     sendDue();
     // calls arriving within the next few ms are built now, while the loop is idle, so their
