@@ -738,6 +738,26 @@ describe("load: receiver faults", () => {
     }
   });
 
+  it("a receiver that cannot keep up: the achieved request rate falls below the target", async () => {
+    const f = await httpFault((_req, res) => {
+      setTimeout(() => answer(res, 200), 20);
+    });
+    const report = await runLoad(
+      loadOptions(f.url, { scenarios: [{ scenario: availability(2), weight: 1 }], calls: 5, maxInflight: 1 }),
+    );
+    const q = report.requests;
+    expect(q.failed).toBe(0);
+    // five arrivals 20 ms apart; at --speed max a call's requests fall due when it arrives,
+    // all inside the window
+    expect(report.windowMs).toBe(120);
+    expect(q.due).toBe(20);
+    expect(q.dueSent).toBe(20);
+    expect(report.rates.targetRequestsPerSec).toBeCloseTo(20 / 0.12, 1);
+    // one at a time, 20 ms each: sending them took about 400 ms, under a third of the time asked for
+    expect(report.dueSentByMs).toBeGreaterThan(300);
+    expect(report.rates.achievedRequestsPerSec).toBeLessThan(report.rates.targetRequestsPerSec / 2);
+  });
+
   it("a receiver that never answers: each request times out after timeoutMs and fails", async () => {
     const f = await httpFault(() => undefined);
     const dl = join(tmp(), "dead.ndjson");

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { PbxsimError, UsageError } from "../src/core/errors.js";
 import { escapeHtml, renderHtml } from "../src/load/html.js";
 import { loadReportFile, mergeReports } from "../src/load/merge.js";
-import type { LoadReport } from "../src/load/report.js";
+import { type LoadReport, requestRates } from "../src/load/report.js";
 import {
   decodeHistogram,
   encodeHistogram,
@@ -49,6 +49,9 @@ interface Build {
   elapsedMs?: number;
   startedAt?: string;
   endedAt?: string;
+  /** The arrival window (default: the whole run) and when its last request was sent. */
+  windowMs?: number;
+  dueSentByMs?: number;
   shards?: { index: number; count: number }[];
   thresholds?: LoadReport["thresholds"];
 }
@@ -116,6 +119,9 @@ function buildReport(b: Build): LoadReport {
     });
   }
   const seconds = elapsedMs / 1000;
+  const windowMs = b.windowMs ?? elapsedMs;
+  const windowSecs = windowMs / 1000;
+  const dueSentByMs = b.dueSentByMs ?? windowMs;
   const targetCallsPerSec = b.targetCallsPerSec ?? 10;
   const report: LoadReport = {
     version: 1,
@@ -134,16 +140,28 @@ function buildReport(b: Build): LoadReport {
     startedAt: b.startedAt ?? "2026-01-05T07:00:00.000Z",
     endedAt: b.endedAt ?? new Date(Date.parse("2026-01-05T07:00:00.000Z") + elapsedMs).toISOString(),
     elapsedMs,
+    windowMs,
+    dueSentByMs,
     calls: {
-      target: b.callsTarget ?? Math.round(targetCallsPerSec * seconds),
+      target: b.callsTarget ?? Math.round(targetCallsPerSec * windowSecs),
       started,
       completed: started,
       blocked: 0,
     },
-    requests: { sent: b.samples.length, delivered, failed, retried, late: 0, cancelled: 0 },
+    requests: {
+      sent: b.samples.length,
+      delivered,
+      failed,
+      retried,
+      late: 0,
+      cancelled: 0,
+      due: b.samples.length - retried,
+      dueSent: b.samples.length - retried,
+    },
     rates: {
       targetCallsPerSec,
-      achievedCallsPerSec: seconds > 0 ? started / seconds : 0,
+      achievedCallsPerSec: started / windowSecs,
+      ...requestRates(b.samples.length - retried, b.samples.length - retried, windowMs, dueSentByMs),
       requestsPerSec: seconds > 0 ? b.samples.length / seconds : 0,
     },
     lag: encodeStats(lag),
@@ -292,6 +310,37 @@ describe("mergeReports", () => {
     expect(merged.config.shards).toEqual(whole.config.shards);
     expect(merged.thresholds).toBeUndefined();
     expect(merged).toEqual({ ...whole, rates: merged.rates, config: merged.config });
+  });
+
+  it("gives rates per second of the arrival window, not of the calls playing on after it", () => {
+    // two shards of a 10 s window whose calls played on for 30 s more; shard b sent its last
+    // due request 2.5 s late (its receiver fell behind)
+    const drained = (k: 0 | 1, dueSentByMs: number) =>
+      buildReport({
+        ...half(k),
+        elapsedMs: 40_000,
+        windowMs: 10_000,
+        dueSentByMs,
+        shards: [{ index: k, count: 2 }],
+      });
+    const m = mergeReports([drained(0, 10_000), drained(1, 12_500)]);
+    expect(m.windowMs).toBe(10_000);
+    expect(m.dueSentByMs).toBe(12_500);
+    expect(m.rates.achievedCallsPerSec).toBeCloseTo(300 / 10, 10);
+    expect(m.rates.requestsPerSec).toBeCloseTo(all.length / 40, 10);
+    const due = m.requests.due;
+    expect(due).toBe(all.length - all.filter((x) => x.retried).length);
+    expect(m.rates.targetRequestsPerSec).toBeCloseTo(due / 10, 1);
+    // sending what fell due in 10 s took 12.5 s: 80 % of the target rate
+    expect(m.rates.achievedRequestsPerSec).toBeCloseTo(due / 12.5, 1);
+    expect(requestRates(100, 100, 10_000, 9_000)).toEqual({
+      targetRequestsPerSec: 10,
+      achievedRequestsPerSec: 10,
+    });
+    expect(requestRates(100, 50, 10_000, 20_000)).toEqual({
+      targetRequestsPerSec: 10,
+      achievedRequestsPerSec: 2.5,
+    });
   });
 
   it("is independent of order and merges a single report to itself", () => {

@@ -131,6 +131,10 @@ describe("a short real run", () => {
     expect(Object.keys(report.byEvent).some((k) => k.startsWith("webitel "))).toBe(true);
     expect(report.rates.targetCallsPerSec).toBeCloseTo(40, 0);
     expect(report.timeline.reduce((s, b) => s + b.requests, 0)).toBe(report.requests.sent);
+    // the requests that fell due in the arrival window were all sent
+    expect(report.requests.due).toBeGreaterThan(0);
+    expect(report.requests.dueSent).toBe(report.requests.due);
+    expect(report.rates.targetRequestsPerSec).toBeCloseTo(report.requests.due / (report.windowMs / 1000), 0);
   }, 30_000);
 
   it("keeps each second's latencies as an exact histogram, sealed once the second is over", async () => {

@@ -309,7 +309,10 @@ export function renderHtml(report: LoadReport): string {
       ["target calls/s", fmtNum(r.rates.targetCallsPerSec)],
       ["achieved calls/s", fmtNum(r.rates.achievedCallsPerSec)],
       ["achieved / target", pct(r.rates.achievedCallsPerSec, r.rates.targetCallsPerSec)],
-      ["requests/s", fmtNum(r.rates.requestsPerSec)],
+      ["target requests/s (due)", fmtNum(r.rates.targetRequestsPerSec)],
+      ["achieved requests/s", fmtNum(r.rates.achievedRequestsPerSec)],
+      ["achieved / target requests", pct(r.rates.achievedRequestsPerSec, r.rates.targetRequestsPerSec)],
+      ["requests/s over the run (retries too)", fmtNum(r.rates.requestsPerSec)],
       ["elapsed", fmtElapsed(r.elapsedMs)],
     ]),
     card("Latency (corrected)", [

@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { PbxsimError, UsageError } from "../core/errors.js";
-import type { LoadReport } from "./report.js";
+import { type LoadReport, requestRates } from "./report.js";
 import {
   decodeHistogram,
   encodeHistogram,
@@ -132,6 +132,9 @@ export function mergeReports(reports: LoadReport[]): LoadReport {
   if (reports.length === 0) throw new UsageError("report merge: give at least one report file to merge.");
   const first = reports[0]!;
   const elapsedMs = Math.max(...reports.map((r) => r.elapsedMs));
+  // the shards share one arrival window (each runs a slice of the same arrivals)
+  const windowMs = Math.max(...reports.map((r) => r.windowMs));
+  const dueSentByMs = Math.max(...reports.map((r) => r.dueSentByMs));
   const calls = sumFields(reports.map((r) => r.calls));
   const requests = sumFields(reports.map((r) => r.requests));
   const seconds = elapsedMs / 1000;
@@ -142,11 +145,14 @@ export function mergeReports(reports: LoadReport[]): LoadReport {
     startedAt: earliestStart(reports),
     endedAt: latestEnd(reports),
     elapsedMs,
+    windowMs,
+    dueSentByMs,
     calls,
     requests,
     rates: {
       targetCallsPerSec: reports.reduce((n, r) => n + r.rates.targetCallsPerSec, 0),
-      achievedCallsPerSec: seconds > 0 ? calls.started / seconds : 0,
+      achievedCallsPerSec: windowMs > 0 ? calls.started / (windowMs / 1000) : 0,
+      ...requestRates(requests.due, requests.dueSent, windowMs, dueSentByMs),
       requestsPerSec: seconds > 0 ? requests.sent / seconds : 0,
     },
     lag: mergeStats(reports.map((r) => r.lag)),
@@ -206,7 +212,8 @@ export function loadReportFile(file: string): LoadReport {
   }
   const missing = ["config", "calls", "requests", "rates", "lag", "latency", "byEvent", "statuses", "errors"]
     .filter((k) => !isObject(data[k]))
-    .concat(Array.isArray(data.timeline) ? [] : ["timeline"]);
+    .concat(Array.isArray(data.timeline) ? [] : ["timeline"])
+    .concat(["elapsedMs", "windowMs", "dueSentByMs"].filter((k) => typeof data[k] !== "number"));
   if (missing.length > 0) {
     throw new PbxsimError(
       "IO",

@@ -24,6 +24,13 @@ export interface LoadReport {
   startedAt: string;
   endedAt: string;
   elapsedMs: number;
+  /**
+   * The arrival window: `--duration`, or until the arrival after the last call of `--calls`. Rates
+   * are per second of this window; the calls arriving in it play on after it ends.
+   */
+  windowMs: number;
+  /** When the last request that fell due within the window was sent (ms from the start). */
+  dueSentByMs: number;
   calls: {
     /** Calls the arrival model asked for over the run. */
     target: number;
@@ -40,8 +47,20 @@ export interface LoadReport {
     /** Requests that could not start within 10 ms of their due time (the receiver could not keep up). */
     late: number;
     cancelled: number;
+    /** First attempts that fell due within the arrival window, and how many of them were sent. */
+    due: number;
+    dueSent: number;
   };
-  rates: { targetCallsPerSec: number; achievedCallsPerSec: number; requestsPerSec: number };
+  rates: {
+    targetCallsPerSec: number;
+    achievedCallsPerSec: number;
+    /** Requests falling due per second of the window: what the calls asked for. */
+    targetRequestsPerSec: number;
+    /** Those requests sent, per second of the window or, if sending them took longer, of that time. */
+    achievedRequestsPerSec: number;
+    /** Every request sent (retries too) per second of the whole run. */
+    requestsPerSec: number;
+  };
   /** Scheduling lag: actual send time minus due time. */
   lag: EncodedStats;
   latency: {
@@ -74,4 +93,22 @@ export interface LoadReport {
     histogram: string;
   }[];
   thresholds?: { expr: string; ok: boolean; actual: string }[];
+}
+
+/**
+ * Target and achieved request rates of a window: the requests that fell due in it per second of
+ * it, and those of them sent per second of the window or of the time sending them took, if longer
+ * (a receiver that cannot keep up stretches that time).
+ */
+export function requestRates(
+  due: number,
+  dueSent: number,
+  windowMs: number,
+  dueSentByMs: number,
+): { targetRequestsPerSec: number; achievedRequestsPerSec: number } {
+  const secs = Math.max(windowMs, 1) / 1000;
+  return {
+    targetRequestsPerSec: Math.round((due / secs) * 10) / 10,
+    achievedRequestsPerSec: Math.round((dueSent / (Math.max(windowMs, dueSentByMs, 1) / 1000)) * 10) / 10,
+  };
 }

@@ -18,7 +18,7 @@ import type { Scenario } from "../scenario/load.js";
 import { simulateCall } from "../scenario/simulate.js";
 import { getVendor, resolveProfile } from "../vendors/registry.js";
 import { expectedCalls, nextGap, type RateProfile } from "./arrivals.js";
-import type { LoadReport } from "./report.js";
+import { type LoadReport, requestRates } from "./report.js";
 import {
   decodeHistogram,
   encodeHistogram,
@@ -217,6 +217,59 @@ class Deadlines {
         q.head = 0;
       }
     }
+  }
+}
+
+/**
+ * First attempts counted by the 100 ms slot they fall due in: how many fell due, how many of them
+ * were sent, and when the last of them left. At the end, the slots inside the arrival window give
+ * the target and achieved request rates.
+ */
+class DueSlots {
+  private static readonly SLOT_MS = 100;
+  private dueN = new Uint32Array(1024);
+  private sentN = new Uint32Array(1024);
+  private lastSent = new Float64Array(1024);
+
+  private slot(dueMs: number): number {
+    const i = Math.max(0, Math.floor(dueMs / DueSlots.SLOT_MS));
+    if (i >= this.dueN.length) {
+      let n = this.dueN.length;
+      while (n <= i) n *= 2;
+      const grow = <T extends Uint32Array | Float64Array>(a: T, b: T): T => {
+        b.set(a);
+        return b;
+      };
+      this.dueN = grow(this.dueN, new Uint32Array(n));
+      this.sentN = grow(this.sentN, new Uint32Array(n));
+      this.lastSent = grow(this.lastSent, new Float64Array(n));
+    }
+    return i;
+  }
+
+  due(dueMs: number): void {
+    const i = this.slot(dueMs);
+    this.dueN[i] = this.dueN[i]! + 1;
+  }
+
+  sent(dueMs: number, atMs: number): void {
+    const i = this.slot(dueMs);
+    this.sentN[i] = this.sentN[i]! + 1;
+    if (atMs > this.lastSent[i]!) this.lastSent[i] = atMs;
+  }
+
+  /** Totals over the slots that start before `windowMs`. */
+  within(windowMs: number): { due: number; sent: number; lastSentMs: number } {
+    const end = Math.min(this.dueN.length, Math.ceil(windowMs / DueSlots.SLOT_MS));
+    let due = 0;
+    let sent = 0;
+    let lastSentMs = 0;
+    for (let i = 0; i < end; i++) {
+      due += this.dueN[i]!;
+      sent += this.sentN[i]!;
+      if (this.lastSent[i]! > lastSentMs) lastSentMs = this.lastSent[i]!;
+    }
+    return { due, sent, lastSentMs };
   }
 }
 
@@ -465,7 +518,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const histogramOf = (b: Bucket): Histogram =>
     (b.h ??= b.histogram ? decodeHistogram(b.histogram) : newHistogram());
   const c = { target: 0, started: 0, completed: 0, blocked: 0 };
-  const r = { sent: 0, delivered: 0, failed: 0, retried: 0, late: 0, cancelled: 0 };
+  const r = { sent: 0, delivered: 0, failed: 0, retried: 0, late: 0, cancelled: 0, due: 0, dueSent: 0 };
+  const firsts = new DueSlots();
   let deadLettered = 0;
   let active = 0;
   let inflight = 0;
@@ -542,8 +596,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         stats = eventStats(p.vendor.id, q.event);
         p.stats.set(q.event, stats);
       }
+      const due = at + q.at * scale;
+      firsts.due(due);
       heap.push({
-        due: at + q.at * scale,
+        due,
         call: state,
         vendor: p.vendor,
         stats,
@@ -617,6 +673,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     recordMs(lag, Math.max(0, lateBy));
     if (lateBy > LATE_MS) r.late++;
     if (p.attempt > 1) r.retried++;
+    else firsts.sent(p.due, at);
     const flight = new Flight(p, at, at + p.timeoutMs, sink);
     deadlines.add(p.timeoutMs, flight);
     p.endpoint.send(flight);
@@ -822,6 +879,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   if (callLimit !== undefined) c.target = Math.min(c.target, callLimit);
   const secs = Math.max(elapsedMs / 1000, 1e-9);
   const windowSecs = windowMs / 1000;
+  const inWindow = firsts.within(windowMs);
+  r.due = inWindow.due;
+  r.dueSent = inWindow.sent;
   const report: LoadReport = {
     version: 1,
     tool: "pbxsim",
@@ -842,12 +902,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
     elapsedMs: Math.round(elapsedMs),
+    windowMs: Math.round(windowMs),
+    dueSentByMs: Math.round(inWindow.lastSentMs),
     calls: c,
     requests: r,
     rates: {
       targetCallsPerSec:
         Math.round(((expectedCalls(opts.rate, windowMs) * rateShare) / windowSecs) * 1000) / 1000,
       achievedCallsPerSec: Math.round((c.started / windowSecs) * 1000) / 1000,
+      ...requestRates(r.due, r.dueSent, windowMs, inWindow.lastSentMs),
       requestsPerSec: Math.round((r.sent / secs) * 10) / 10,
     },
     lag: encodeStats(lag),
