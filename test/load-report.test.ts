@@ -497,9 +497,27 @@ describe("thresholds", () => {
     expect(THRESHOLD_EXIT_CODE).toBe(99);
   });
 
+  it("gates on the achieved request rate: the requests due in the window and how fast they left", () => {
+    const samples: Sample[] = Array.from({ length: 1000 }, (_, i) => ({
+      t: Math.floor(i / 100),
+      latencyMs: 5,
+    }));
+    const onTime = buildReport({ samples, windowMs: 10_000, dueSentByMs: 10_004 });
+    const behind = buildReport({ samples, windowMs: 10_000, dueSentByMs: 12_500 });
+    const ts = ["request_rate>=99%", "request_rate>=80%"].map(parseThreshold);
+    expect(ts[0]).toMatchObject({ kind: "request_rate", op: ">=", value: 99 });
+    expect(evaluateThresholds(onTime, ts).map((x) => x.ok)).toEqual([true, true]);
+    const res = evaluateThresholds(behind, ts);
+    expect(res.map((x) => x.ok)).toEqual([false, true]);
+    expect(res[0]!.actual).toBe("80% (80/s of 100/s)");
+    expect(() => parseThreshold("request_rate>=95")).toThrow(/request_rate>=95%/);
+  });
+
   it("fails thresholds on metrics without data", () => {
     const empty = buildReport({ samples: [], targetCallsPerSec: 0 });
-    const ts: Threshold[] = ["p99<1s", "errors<1%", "rate>=95%", "lag_p99<2ms"].map(parseThreshold);
+    const ts: Threshold[] = ["p99<1s", "errors<1%", "rate>=95%", "request_rate>=95%", "lag_p99<2ms"].map(
+      parseThreshold,
+    );
     const res = evaluateThresholds(empty, ts);
     expect(res.every((x) => !x.ok && x.actual.startsWith("n/a"))).toBe(true);
   });

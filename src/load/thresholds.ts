@@ -26,8 +26,8 @@ export type Threshold =
     }
   | {
       expr: string;
-      /** `errors`: failed / sent; `rate`: achieved / target call rate. */
-      kind: "errors" | "rate";
+      /** `errors`: failed / sent; `rate`: achieved / target call rate; `request_rate`: the same for requests. */
+      kind: "errors" | "rate" | "request_rate";
       op: ThresholdOp;
       /** Percent. */
       value: number;
@@ -44,6 +44,7 @@ export const THRESHOLD_FORMS = [
   "lag_p99<2ms (also lag_max, lag_mean, lag_pNN): scheduling lag",
   "errors<0.1%: failed / sent requests",
   "rate>=95%: achieved / target call rate",
+  "request_rate>=95%: achieved / target request rate (the requests due in the arrival window)",
 ];
 
 const TIME_UNITS: Record<string, number> = { us: 0.001, µs: 0.001, ms: 1, s: 1000, m: 60_000 };
@@ -68,9 +69,9 @@ export function parseThreshold(expr: string): Threshold {
   const value = Number(m[3]);
   const unit = m[4]!.toLowerCase();
 
-  if (name === "errors" || name === "rate") {
+  if (name === "errors" || name === "rate" || name === "request_rate") {
     if (unit !== "%")
-      throw bad(expr, `${name} is a percentage (e.g. ${name === "errors" ? "errors<0.1%" : "rate>=95%"})`);
+      throw bad(expr, `${name} is a percentage (e.g. ${name === "errors" ? "errors<0.1%" : `${name}>=95%`})`);
     return { expr: text, kind: name, op, value };
   }
 
@@ -138,9 +139,13 @@ function evaluateOne(report: LoadReport, t: Threshold): ThresholdResult {
       const pct = (failed / sent) * 100;
       return { expr: t.expr, ok: compare(pct, t.op, t.value), actual: `${fmtPct(pct)} (${failed}/${sent})` };
     }
-    case "rate": {
-      const { targetCallsPerSec: target, achievedCallsPerSec: achieved } = report.rates;
-      if (!(target > 0)) return { expr: t.expr, ok: false, actual: "n/a (no target call rate)" };
+    case "rate":
+    case "request_rate": {
+      const calls = t.kind === "rate";
+      const target = calls ? report.rates.targetCallsPerSec : report.rates.targetRequestsPerSec;
+      const achieved = calls ? report.rates.achievedCallsPerSec : report.rates.achievedRequestsPerSec;
+      if (!(target > 0))
+        return { expr: t.expr, ok: false, actual: `n/a (no target ${calls ? "call" : "request"} rate)` };
       const pct = (achieved / target) * 100;
       return {
         expr: t.expr,
