@@ -16,7 +16,7 @@
  *   BENCH_PIPELINING=10     requests per connection in the pipelined pair (1 skips it)
  *
  * It measures: (a) autocannon's requests/s and CPU time per request, (b) pbxsim's at a rate beyond
- * saturation, (c) pbxsim's rate accuracy and scheduling lag at 200 and 2,000 requests/s, (d) memory
+ * saturation, and its HTTP client alone on pre-built requests, (c) pbxsim's rate accuracy and scheduling lag at 200 and 2,000 requests/s, (d) memory
  * at the start and end of a longer run. It prints numbers; it never fails because they are slow.
  */
 import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
