@@ -346,6 +346,22 @@ async function benchRunLoad(
   };
 }
 
+/** A table row of a closed-loop run that counted the requests it sent. */
+function countedRow(
+  name: string,
+  m: { value: number; wallMs: number; cpuUs: number; receiverBusy: number | undefined },
+  rest: Pick<Measured, "note" | "p50" | "p99">,
+): Measured {
+  return {
+    name,
+    requests: m.value,
+    seconds: m.wallMs / 1000,
+    cpuUs: m.cpuUs,
+    receiverBusy: m.receiverBusy,
+    ...rest,
+  };
+}
+
 type Wire = typeof import("../dist/load/wire.js");
 
 /**
@@ -404,14 +420,9 @@ async function benchWire(
   await play(WARMUP_SECONDS);
   failed = 0;
   const m = await measure(receiver, () => play(SECONDS));
-  return {
-    name: "pbxsim load's client alone",
-    requests: m.value,
-    seconds: m.wallMs / 1000,
-    cpuUs: m.cpuUs,
-    receiverBusy: m.receiverBusy,
+  return countedRow("pbxsim load's client alone", m, {
     note: `${fmt(requests.length)} pre-built requests, closed loop${failed ? `, ${failed} failed` : ""}`,
-  };
+  });
 }
 
 /** pbxsim's delivery engine replaying a pre-planned list of requests as fast as it can. */
@@ -445,16 +456,11 @@ async function benchEngine(
   await play(WARMUP_SECONDS, false);
   const m = await measure(receiver, () => play(SECONDS, true));
   latencies.sort((a, b) => a - b);
-  return {
-    name: "pbxsim DeliveryEngine",
-    requests: m.value,
-    seconds: m.wallMs / 1000,
-    cpuUs: m.cpuUs,
-    receiverBusy: m.receiverBusy,
+  return countedRow("pbxsim DeliveryEngine", m, {
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     note: `batches of ${requests.length}${failed ? `, ${failed} failed` : ""}`,
-  };
+  });
 }
 
 // ---- main ---------------------------------------------------------------------------------------
