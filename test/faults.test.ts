@@ -1008,6 +1008,13 @@ describe("CLI interrupts", () => {
     const dead = readFileSync(join(dir, "dead.ndjson"), "utf8").trim().split("\n");
     expect(dead).toHaveLength(q.cancelled);
     expect(p.stderr()).toMatch(/requests not yet sent are cancelled and written to .*dead\.ndjson/);
+    // replaying the dead letters finishes the calls: every cancelled request arrives
+    const calls = new Set(dead.map((l) => (JSON.parse(l) as { call: string }).call)).size;
+    const hits = f.hits;
+    const again = pbxsim(["replay", join(dir, "dead.ndjson"), "--url", f.url]);
+    expect((await exited(again, 10_000)).code).toBe(0);
+    expect(f.hits - hits).toBe(q.cancelled);
+    expect(again.stdout()).toContain(`calls ${calls}  events ${q.cancelled}  delivered ${q.cancelled}`);
   });
 });
 

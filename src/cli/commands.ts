@@ -461,6 +461,8 @@ export async function replayCommand(a: ReplayArgs): Promise<number> {
       },
     },
   );
+  // a recording names each request's call; the summary counts the calls the file holds
+  summary.calls = new Set(requests.filter((r) => r.call !== "-").map((r) => `${r.vendor} ${r.call}`)).size;
   if (a.json) out(JSON.stringify(summary, null, 2));
   else out(formatSummary(summary));
   return summary.delivered === summary.events ? 0 : EXIT_CODES.UNDELIVERED;
