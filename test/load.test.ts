@@ -43,6 +43,10 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
+/** One scenario at weight 1, as `load <scenario>` passes it. */
+const weighted = (id: string) =>
+  resolveScenarios([id], findVendor).map((scenario) => ({ scenario, weight: 1 }));
+
 describe("arrival models", () => {
   it("parses rates and ramps", () => {
     expect(parseRate("80/s")).toBe(80);
@@ -139,10 +143,7 @@ describe("a short real run", () => {
 
   it("keeps each second's latencies as an exact histogram, sealed once the second is over", async () => {
     const report = await runLoad({
-      scenarios: resolveScenarios(["enreach/outbound-answered"], findVendor).map((scenario) => ({
-        scenario,
-        weight: 1,
-      })),
+      scenarios: weighted("enreach/outbound-answered"),
       targets: { byVendor: new Map(), fallback: { url } },
       rate: constantRate(8, "8/s"),
       arrivals: "constant",
@@ -169,10 +170,7 @@ describe("a short real run", () => {
     const deadUrl = `http://127.0.0.1:${(dead.address() as AddressInfo).port}`;
     await new Promise<void>((r) => dead.close(() => r()));
     const report = await runLoad({
-      scenarios: resolveScenarios(["enreach/outbound-answered"], findVendor).map((scenario) => ({
-        scenario,
-        weight: 1,
-      })),
+      scenarios: weighted("enreach/outbound-answered"),
       targets: { byVendor: new Map(), fallback: { url: deadUrl } },
       rate: constantRate(20, "20/s"),
       arrivals: "constant",
@@ -201,10 +199,7 @@ describe("the send path", () => {
     const base = `http://127.0.0.1:${(piped.address() as AddressInfo).port}/hooks/3cx`;
     try {
       const report = await runLoad({
-        scenarios: resolveScenarios(["3cx/inbound-queue-answered"], findVendor).map((scenario) => ({
-          scenario,
-          weight: 1,
-        })),
+        scenarios: weighted("3cx/inbound-queue-answered"),
         targets: { byVendor: new Map(), fallback: { url: base } },
         rate: constantRate(200, "200/s"),
         arrivals: "constant",
@@ -234,10 +229,7 @@ describe("the send path", () => {
 describe("HTTPS targets", () => {
   const load = (target: string, more: { insecure?: boolean; caFile?: string }) =>
     runLoad({
-      scenarios: resolveScenarios(["enreach/queue-answered"], findVendor).map((scenario) => ({
-        scenario,
-        weight: 1,
-      })),
+      scenarios: weighted("enreach/queue-answered"),
       targets: { byVendor: new Map(), fallback: { url: target } },
       rate: constantRate(50, "50/s"),
       arrivals: "constant",

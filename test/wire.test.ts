@@ -80,6 +80,13 @@ afterEach(() => {
 const post = (url: URL, body = "{}") =>
   encodeRequest("POST", url.pathname, url.host, { "Content-Type": "application/json" }, body);
 
+/** Posts one request on the pool's connection to `url` and waits for its outcome. */
+async function sendOne(pool: WirePool, url: URL): Promise<Outcome> {
+  const j = job(post(url));
+  pool.endpoint(url, false).send(j);
+  return j.outcome;
+}
+
 /** Writes `text` in pieces of `size` bytes, a few ms apart, to split frames at awkward places. */
 function dribble(socket: Socket, text: string, size: number): void {
   let i = 0;
@@ -169,9 +176,7 @@ describe("answers", () => {
     try {
       const statuses: Outcome[] = [];
       for (let i = 0; i < answers.length; i++) {
-        const j = job(post(s.url));
-        pool.endpoint(s.url, false).send(j);
-        statuses.push(await j.outcome);
+        statuses.push(await sendOne(pool, s.url));
       }
       expect(statuses).toEqual([
         { status: 200 },
@@ -201,9 +206,7 @@ describe("answers", () => {
     const pool = newPool();
     try {
       for (let i = 0; i < answers.length; i++) {
-        const j = job(post(s.url));
-        pool.endpoint(s.url, false).send(j);
-        expect(await j.outcome).toEqual({ status: 200 });
+        expect(await sendOne(pool, s.url)).toEqual({ status: 200 });
       }
       // the first three each closed their connection; the fourth kept its own for the fifth
       expect(s.connections()).toBe(4);
@@ -219,9 +222,7 @@ describe("answers", () => {
     const pool = newPool();
     try {
       for (let i = 0; i < 2; i++) {
-        const j = job(post(s.url));
-        pool.endpoint(s.url, false).send(j);
-        expect(await j.outcome).toEqual({ status: 200 });
+        expect(await sendOne(pool, s.url)).toEqual({ status: 200 });
       }
       expect(s.connections()).toBe(2);
     } finally {
@@ -242,9 +243,7 @@ describe("answers", () => {
     try {
       const outcomes: Outcome[] = [];
       for (let i = 0; i < 3; i++) {
-        const j = job(post(s.url));
-        pool.endpoint(s.url, false).send(j);
-        outcomes.push(await j.outcome);
+        outcomes.push(await sendOne(pool, s.url));
       }
       expect(outcomes[0]).toMatchObject({
         error: expect.stringMatching(/not an HTTP\/1.x status line: "SIP\/2.0/),
@@ -254,9 +253,7 @@ describe("answers", () => {
     } finally {
       await s.close();
     }
-    const j = job(post(s.url));
-    pool.endpoint(s.url, false).send(j);
-    expect(await j.outcome).toMatchObject({ code: "ECONNREFUSED" });
+    expect(await sendOne(pool, s.url)).toMatchObject({ code: "ECONNREFUSED" });
   });
 });
 

@@ -622,7 +622,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     }
   };
 
-  /** Writes a failed or cancelled request to the dead-letter file, whole (a GET's query is its payload), secrets redacted. */
+  /**
+   * The dead-letter line of a failed or cancelled request, which it counts as dead-lettered: the
+   * request whole (a GET's query is its payload), secrets redacted.
+   */
   const deadLetterLine = (p: Pending, attempts: number, status: number | undefined, reason: string) => {
     deadLettered++;
     return `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.stats.event, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: scrub(p.body, secretList), attempts, lastStatus: status ?? null, lastError: reason })}\n`;
