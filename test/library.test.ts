@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import express from "express";
 import { describe, expect, it } from "vitest";
 import {
@@ -90,5 +91,56 @@ describe("library API", () => {
       start: 0,
     });
     expect(plan.requests.at(-1)?.event).toBe("QueueStatus");
+  });
+});
+
+describe("Rng", () => {
+  /** The generator as first written: seed words read from a digest Buffer, each UUID nibble from `next()`. */
+  function reference(seed: string) {
+    const h = createHash("sha256").update(seed).digest();
+    let [a, b, c, d] = [h.readUInt32LE(0), h.readUInt32LE(4), h.readUInt32LE(8), h.readUInt32LE(12) | 1];
+    const next = () => {
+      a >>>= 0;
+      b >>>= 0;
+      c >>>= 0;
+      d >>>= 0;
+      let t = (a + b) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      d = (d + 1) | 0;
+      t = (t + d) | 0;
+      c = (c + t) | 0;
+      return (t >>> 0) / 4294967296;
+    };
+    const uuid = () => {
+      const chars = [...Array(32)].map(() => "0123456789abcdef"[Math.floor(next() * 16)]!);
+      chars[12] = "4";
+      chars[16] = "89ab"[Math.floor(next() * 4)]!;
+      const s = chars.join("");
+      return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
+    };
+    return { next, uuid };
+  }
+
+  it("draws the same numbers and UUIDs as the plain generator, for any seed", () => {
+    for (const seed of ["1", "7/shard/0/call/12/ids", "ünïcode/Ω", ""]) {
+      const rng = new Rng(seed);
+      const ref = reference(seed);
+      for (let i = 0; i < 300; i++) {
+        expect(rng.uuid()).toBe(ref.uuid());
+        expect(rng.next()).toBe(ref.next());
+        expect(rng.fork(i).seedText).toBe(`${seed}/${i}`);
+      }
+    }
+  });
+
+  it("gives the same values for a seed in every release", () => {
+    const rng = new Rng(1);
+    expect([rng.uuid(), rng.next(), rng.uuid()]).toEqual([
+      "af39434b-bb65-4ed5-8e87-5e7b6c8c1dd2",
+      0.16887033777311444,
+      "dec338dc-09e5-44fb-a80d-86de7b033d3c",
+    ]);
   });
 });

@@ -13,11 +13,12 @@ export class Rng {
 
   constructor(seed: number | string) {
     this.seedText = String(seed);
-    const h = hash("sha256", this.seedText, "buffer");
-    this.a = h.readUInt32LE(0);
-    this.b = h.readUInt32LE(4);
-    this.c = h.readUInt32LE(8);
-    this.d = h.readUInt32LE(12) | 1;
+    // the digest's bytes as characters ("binary" is latin1): the same words as reading a Buffer, without allocating one
+    const h = hash("sha256", this.seedText, "binary");
+    this.a = wordLE(h, 0);
+    this.b = wordLE(h, 4);
+    this.c = wordLE(h, 8);
+    this.d = wordLE(h, 12) | 1;
   }
 
   /** sfc32: small, fast, and good enough for simulation. Returns [0, 1). */
@@ -97,19 +98,53 @@ export class Rng {
     return s;
   }
 
-  /** A random (version 4 layout) lowercase UUID: 32 hex draws, then one for the variant. */
+  /**
+   * A random (version 4 layout) lowercase UUID: 32 hex draws, then one for the variant. The
+   * generator is stepped inline, as `next()` would step it: each draw's top bits are the nibble
+   * `Math.floor(next() * 16)` gives (two bits for the variant's `* 4`).
+   */
   uuid(): string {
-    const c = UUID_CODES;
-    for (let i = 0; i < 36; i++) {
+    let a = this.a >>> 0;
+    let b = this.b >>> 0;
+    let c = this.c >>> 0;
+    let d = this.d >>> 0;
+    const out = UUID_CODES;
+    for (let i = 0; i <= 36; i++) {
       if (i === 8 || i === 13 || i === 18 || i === 23) continue; // the dashes
-      const nibble = Math.floor(this.next() * 16);
-      if (i === 14)
-        c[i] = 0x34; // version 4, replacing its draw
-      else if (i !== 19) c[i] = HEX_CODES[nibble]!; // 19 is the variant, drawn last
+      let t = (a + b) | 0;
+      a = b ^ (b >>> 9);
+      b = (c + (c << 3)) | 0;
+      c = (c << 21) | (c >>> 11);
+      d = (d + 1) | 0;
+      t = (t + d) | 0;
+      c = (c + t) | 0;
+      a >>>= 0;
+      b >>>= 0;
+      c >>>= 0;
+      d >>>= 0;
+      if (i === 36)
+        out[19] = VARIANT_CODES[t >>> 30]!; // the variant, drawn last
+      else if (i === 14)
+        out[i] = 0x34; // version 4, replacing its draw
+      else if (i !== 19) out[i] = HEX_CODES[t >>> 28]!;
     }
-    c[19] = VARIANT_CODES[Math.floor(this.next() * 4)]!;
-    return String.fromCharCode(...c);
+    this.a = a;
+    this.b = b;
+    this.c = c;
+    this.d = d;
+    return String.fromCharCode.apply(null, out);
   }
+}
+
+/** The little-endian 32-bit word at `at` of a latin1 string of bytes. */
+function wordLE(bytes: string, at: number): number {
+  return (
+    (bytes.charCodeAt(at) |
+      (bytes.charCodeAt(at + 1) << 8) |
+      (bytes.charCodeAt(at + 2) << 16) |
+      (bytes.charCodeAt(at + 3) << 24)) >>>
+    0
+  );
 }
 
 const HEX = "0123456789abcdef";
