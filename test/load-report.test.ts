@@ -10,8 +10,10 @@ import {
   decodeHistogram,
   encodeHistogram,
   encodeStats,
+  fastRecording,
   newHistogram,
   recordMs,
+  recordMsSlow,
   summarizeHistogram,
   type Histogram,
 } from "../src/load/stats.js";
@@ -231,6 +233,41 @@ describe("percentiles", () => {
     within(s.max, 1000);
     within(s.min, 1);
     within(s.mean, 500.5);
+  });
+
+  it("the fast recording path counts exactly as the histogram library's own, across the whole range", () => {
+    expect(fastRecording).toBe(true);
+    const fast = newHistogram();
+    const slow = newHistogram();
+    // bucket edges (powers of two and their neighbours, in µs), then values spread log-uniformly
+    // from 1 µs to past the hour the histograms cover (clamped), sub-microsecond and negative ones
+    const values: number[] = [0, -5, 0.0004];
+    for (let bit = 0; bit < 32; bit++) for (const d of [-1, 0, 1]) values.push((2 ** bit + d) / 1000);
+    let x = 12345;
+    for (let i = 0; i < 20_000; i++) {
+      x = (x * 1103515245 + 12345) % 2 ** 31;
+      values.push(10 ** ((x / 2 ** 31) * 10 - 3));
+    }
+    for (const ms of values) {
+      recordMs(fast, ms);
+      recordMsSlow(slow, ms);
+    }
+    expect(encodeHistogram(fast)).toBe(encodeHistogram(slow));
+    expect([fast.totalCount, fast.minNonZeroValue, fast.maxValue]).toEqual([
+      slow.totalCount,
+      slow.minNonZeroValue,
+      slow.maxValue,
+    ]);
+    expect(summarizeHistogram(fast)).toEqual(summarizeHistogram(slow));
+    // a histogram decoded from a report records on as one built here
+    const reopened = decodeHistogram(encodeHistogram(fast));
+    const reference = decodeHistogram(encodeHistogram(slow));
+    for (const ms of [0.001, 0.5, 7, 250, 4e6]) {
+      recordMs(reopened, ms);
+      recordMsSlow(reference, ms);
+    }
+    expect(encodeHistogram(reopened)).toBe(encodeHistogram(reference));
+    expect(reopened.maxValue).toBe(reference.maxValue);
   });
 
   it("a report built from latencies carries their percentiles", () => {

@@ -19,8 +19,82 @@ export function newHistogram(): Histogram {
   });
 }
 
+/**
+ * The counting state of an hdr-histogram-js 3 histogram (JsHistogram over a typed array). The
+ * library's `recordValue` finds a value's slot with `log2` and `pow`; `recordUs` finds the same
+ * slot with integer bit operations, about five times faster, and writes it here. Seven values are
+ * recorded per request, so this is on the load runner's hot path.
+ */
+interface CountingState {
+  _counts: Float64Array;
+  _totalCount: number;
+  maxValue: number;
+  minNonZeroValue: number;
+  unitMagnitude: number;
+  subBucketHalfCountMagnitude: number;
+  subBucketHalfCount: number;
+  countsArrayLength: number;
+}
+
+/** Records `us` (an integer from 1 to 2^32 - 1) through the library's own path. */
+function recordSlow(h: Histogram, us: number): void {
+  h.recordValue(us);
+}
+
+/**
+ * Records `us` (an integer from 1 to 2^32 - 1) as `recordValue` does: the bucket is the value's
+ * highest set bit above the sub-bucket range, the sub-bucket the value shifted down by the bucket.
+ * Histograms with a unit above 1 µs, or a value beyond their range, take the library's path.
+ */
+function recordFast(h: Histogram, us: number): void {
+  const c = h as unknown as CountingState;
+  if (c.unitMagnitude !== 0) return recordSlow(h, us);
+  const m = c.subBucketHalfCountMagnitude;
+  const bucket = Math.max(0, 31 - Math.clz32(us) - m);
+  const index = ((bucket + 1) << m) + (us >>> bucket) - c.subBucketHalfCount;
+  if (index >= c.countsArrayLength) return recordSlow(h, us);
+  c._counts[index]!++;
+  c._totalCount++;
+  if (us > c.maxValue) c.maxValue = us;
+  if (us < c.minNonZeroValue) c.minNonZeroValue = us;
+}
+
+/**
+ * The fast path, once it has been seen to count exactly as the library does on values across the
+ * whole range (bucket edges included); the library's own path otherwise, such as after an update
+ * that changes its internals.
+ */
+const recordUs: (h: Histogram, us: number) => void = (() => {
+  try {
+    const probe = [1, 2, 3, 1023, 1024, 2047, 2048, 2049, 4095, 65_537, 1_000_000, 2 ** 31 + 7, HIGHEST_US];
+    const mine = newHistogram();
+    const theirs = newHistogram();
+    if (!((mine as unknown as CountingState)._counts instanceof Float64Array)) return recordSlow;
+    for (const v of probe) {
+      recordFast(mine, v);
+      theirs.recordValue(v);
+    }
+    const same =
+      encodeHistogram(mine) === encodeHistogram(theirs) &&
+      mine.totalCount === theirs.totalCount &&
+      mine.maxValue === theirs.maxValue &&
+      mine.minNonZeroValue === theirs.minNonZeroValue;
+    return same ? recordFast : recordSlow;
+  } catch {
+    return recordSlow;
+  }
+})();
+
+/** Whether values are recorded through the fast path (for the tests). */
+export const fastRecording = recordUs === recordFast;
+
 export function recordMs(h: Histogram, ms: number): void {
-  h.recordValue(Math.min(HIGHEST_US, Math.max(1, Math.round(ms * 1000))));
+  recordUs(h, Math.min(HIGHEST_US, Math.max(1, Math.round(ms * 1000))));
+}
+
+/** Records through the library's own path only (for the tests, to compare). */
+export function recordMsSlow(h: Histogram, ms: number): void {
+  recordSlow(h, Math.min(HIGHEST_US, Math.max(1, Math.round(ms * 1000))));
 }
 
 export function encodeHistogram(h: Histogram): string {
