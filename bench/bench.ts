@@ -10,6 +10,7 @@
  *
  * Settings (environment):
  *   BENCH_SECONDS=5         length of each throughput and rate run
+ *   BENCH_ROUNDS=3          rounds of the throughput runs (every sender once per round)
  *   BENCH_SOAK_MS=60000     length of the memory run (600000 for the 10-minute soak; 0 skips it)
  *   BENCH_SOAK_RATE=2000    requests/s of the memory run
  *   BENCH_CONNECTIONS=10    connections (autocannon, wrk) and requests in flight (pbxsim)
@@ -40,6 +41,7 @@ function envNumber(name: string, fallback: number): number {
 }
 
 const SECONDS = Math.max(0.5, envNumber("BENCH_SECONDS", 5));
+const ROUNDS = Math.max(1, Math.round(envNumber("BENCH_ROUNDS", 3)));
 const SOAK_MS = envNumber("BENCH_SOAK_MS", 60_000);
 const SOAK_RATE = Math.max(1, envNumber("BENCH_SOAK_RATE", 2000));
 const CONNECTIONS = Math.max(1, Math.round(envNumber("BENCH_CONNECTIONS", 10)));
@@ -156,6 +158,43 @@ interface Measured {
   p50?: number;
   p99?: number;
   note?: string;
+}
+
+/** The runs of one sender added up; latencies and the note are those of its median-throughput run. */
+function total(runs: Measured[]): Measured {
+  const byRate = [...runs].sort((a, b) => a.requests / a.seconds - b.requests / b.seconds);
+  const mid = byRate[Math.floor((byRate.length - 1) / 2)]!;
+  const sum = (f: (m: Measured) => number | undefined) =>
+    runs.every((m) => f(m) !== undefined) ? runs.reduce((n, m) => n + f(m)!, 0) : undefined;
+  const seconds = sum((m) => m.seconds) ?? 0;
+  const busy = sum((m) => (m.receiverBusy === undefined ? undefined : m.receiverBusy * m.seconds));
+  return {
+    name: mid.name,
+    requests: sum((m) => m.requests) ?? 0,
+    seconds,
+    cpuUs: sum((m) => m.cpuUs),
+    receiverBusy: busy === undefined || seconds === 0 ? undefined : busy / seconds,
+    ...(mid.p50 !== undefined ? { p50: mid.p50 } : {}),
+    ...(mid.p99 !== undefined ? { p99: mid.p99 } : {}),
+    ...(mid.note !== undefined ? { note: mid.note } : {}),
+  };
+}
+
+/** A sender's throughput and CPU time per request as multiples of a reference's. */
+function ratios(p: Measured, ref: Measured): { throughput: number; cpu: number | undefined } {
+  return {
+    throughput: p.requests / p.seconds / (ref.requests / ref.seconds),
+    cpu:
+      p.cpuUs !== undefined && ref.cpuUs !== undefined && p.requests && ref.requests
+        ? p.cpuUs / p.requests / (ref.cpuUs / ref.requests)
+        : undefined,
+  };
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
 async function measure<T>(
@@ -514,55 +553,59 @@ try {
     `runLoad ${hasRunLoad ? "found" : "not in dist/ (measuring DeliveryEngine only)"}; gc ${typeof (globalThis as { gc?: unknown }).gc === "function" ? "exposed" : "not exposed (pass --expose-gc)"}\n`,
   );
 
-  // (a), (b) throughput and CPU per request
-  const rows: Measured[] = [];
-  const ac = await benchAutocannon(receiver, sample.body, headers);
-  rows.push(ac);
-  const wrk = await benchWrk(receiver, sample.body, headers);
-  if (wrk) rows.push(wrk);
-  const ceiling = ac.requests / Math.max(ac.seconds, 1e-9) || 20_000;
-  let load: Measured | undefined;
-  if (hasRunLoad) {
-    try {
-      load = await benchRunLoad(lib, scenario, receiver, perCall, ceiling);
-      rows.push(load);
-    } catch (e) {
-      console.log(`runLoad failed: ${(e as Error).message}`);
-    }
-  }
-  let client: Measured | undefined;
-  if (hasRunLoad) {
-    client = await benchWire(
-      (await nativeImport(new URL("../dist/load/wire.js", import.meta.url).href)) as Wire,
-      plan.requests,
-      receiver,
-    );
-    rows.push(client);
-  }
-  const engine = await benchEngine(lib, plan.requests, receiver);
-  rows.push(engine);
-  // the same pair again with HTTP/1.1 pipelining on the same connections
-  let acPiped: Measured | undefined;
-  let loadPiped: Measured | undefined;
-  if (PIPELINING > 1) {
-    acPiped = await benchAutocannon(receiver, sample.body, headers, PIPELINING);
-    rows.push(acPiped);
+  // (a), (b) throughput and CPU per request, in rounds: each round runs every sender once, back
+  // to back, so a pair's ratio compares runs a few seconds apart. The host's speed drifts over
+  // minutes; the median of the rounds' ratios is the figure that drift moves least.
+  const rounds: Map<string, Measured>[] = [];
+  const order: string[] = [];
+  const keep = (round: Map<string, Measured>, m: Measured) => {
+    round.set(m.name, m);
+    if (!order.includes(m.name)) order.push(m.name);
+  };
+  const wire = hasRunLoad
+    ? ((await nativeImport(new URL("../dist/load/wire.js", import.meta.url).href)) as Wire)
+    : undefined;
+  for (let i = 0; i < ROUNDS; i++) {
+    const round = new Map<string, Measured>();
+    rounds.push(round);
+    const ac = await benchAutocannon(receiver, sample.body, headers);
+    keep(round, ac);
+    const wrk = await benchWrk(receiver, sample.body, headers);
+    if (wrk) keep(round, wrk);
+    const ceiling = ac.requests / Math.max(ac.seconds, 1e-9) || 20_000;
     if (hasRunLoad) {
       try {
-        const ceilingPiped = acPiped.requests / Math.max(acPiped.seconds, 1e-9) || 20_000;
-        loadPiped = await benchRunLoad(lib, scenario, receiver, perCall, ceilingPiped, PIPELINING);
-        rows.push(loadPiped);
+        keep(round, await benchRunLoad(lib, scenario, receiver, perCall, ceiling));
       } catch (e) {
-        console.log(`runLoad with pipelining failed: ${(e as Error).message}`);
+        console.log(`runLoad failed: ${(e as Error).message}`);
+      }
+      keep(round, await benchWire(wire!, plan.requests, receiver));
+    }
+    // far from the others' speed: its spread between rounds does not matter, one run is enough
+    if (i === 0) keep(round, await benchEngine(lib, plan.requests, receiver));
+    // the same pair again with HTTP/1.1 pipelining on the same connections
+    if (PIPELINING > 1) {
+      const acPiped = await benchAutocannon(receiver, sample.body, headers, PIPELINING);
+      keep(round, acPiped);
+      if (hasRunLoad) {
+        try {
+          const ceilingPiped = acPiped.requests / Math.max(acPiped.seconds, 1e-9) || 20_000;
+          keep(round, await benchRunLoad(lib, scenario, receiver, perCall, ceilingPiped, PIPELINING));
+        } catch (e) {
+          console.log(`runLoad with pipelining failed: ${(e as Error).message}`);
+        }
       }
     }
   }
 
-  console.log("Throughput (as fast as the receiver answers)");
+  console.log(
+    `Throughput (as fast as the receiver answers; ${ROUNDS} round${ROUNDS > 1 ? "s" : ""}, totals)`,
+  );
+  const totals = order.map((name) => total(rounds.flatMap((r) => r.get(name) ?? [])));
   console.log(
     table(
       ["sender", "requests", "req/s", "CPU µs/req", "client CPU", "receiver CPU", "p50 ms", "p99 ms", "note"],
-      rows.map((r) => [
+      totals.map((r) => [
         r.name,
         fmt(r.requests),
         fmt(r.requests / r.seconds),
@@ -575,19 +618,29 @@ try {
       ]),
     ),
   );
-  const ratios = (p: Measured, ref: Measured) => {
-    const thr = p.requests / p.seconds / (ref.requests / ref.seconds);
-    const cpuRatio =
-      p.cpuUs !== undefined && ref.cpuUs !== undefined && p.requests && ref.requests
-        ? p.cpuUs / p.requests / (ref.cpuUs / ref.requests)
-        : undefined;
-    console.log(`${p.name} / ${ref.name}: throughput ×${fmt(thr, 2)}, CPU per request ×${fmt(cpuRatio, 2)}`);
-  };
   console.log("");
-  if (load) ratios(load, ac);
-  if (client) ratios(client, ac);
-  ratios(engine, ac);
-  if (loadPiped && acPiped) ratios(loadPiped, acPiped);
+  const autocannon = "autocannon";
+  const piped = `autocannon -p ${PIPELINING}`;
+  for (const [name, ref] of [
+    ["pbxsim load", autocannon],
+    ["pbxsim load's client alone", autocannon],
+    ["pbxsim DeliveryEngine", autocannon],
+    [`pbxsim load --pipelining ${PIPELINING}`, piped],
+  ] as const) {
+    const pairs = rounds.flatMap((r) => {
+      const p = r.get(name);
+      const q = r.get(ref);
+      return p && q ? [ratios(p, q)] : [];
+    });
+    if (!pairs.length) continue;
+    const thr = pairs.map((x) => x.throughput);
+    const cpuRatios = pairs.flatMap((x) => (x.cpu === undefined ? [] : [x.cpu]));
+    const each = (xs: number[]) =>
+      xs.length > 1 ? ` (rounds ${xs.map((x) => `×${fmt(x, 2)}`).join(", ")})` : "";
+    console.log(
+      `${name} / ${ref}: throughput ×${fmt(median(thr), 2)}${each(thr)}, CPU per request ×${fmt(cpuRatios.length ? median(cpuRatios) : undefined, 2)}${each(cpuRatios)}`,
+    );
+  }
 
   // (c) rate accuracy
   if (hasRunLoad) {
