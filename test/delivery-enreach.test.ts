@@ -156,7 +156,7 @@ describe("Enreach delivery", () => {
     const last = r.plan.requests[r.plan.requests.length - 1]!.at;
     // due times are honoured: no request starts before its scaled due time (the engine's own clock)
     for (const res of r.results) {
-      expect(res.attempts[0]!.startedAt).toBeGreaterThanOrEqual(res.request.at / 1000 - 1);
+      expect(res.attempts[0]!.startedAt).toBeGreaterThanOrEqual(res.request.at / 1000);
     }
     expect(s.requests).toHaveLength(r.plan.requests.length);
     expect(took).toBeGreaterThanOrEqual(last / 1000 - 5);

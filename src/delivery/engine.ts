@@ -245,9 +245,11 @@ export class DeliveryEngine {
         continue;
       }
       if (!max) {
+        // a timer can fire up to a millisecond early (the event loop's clock is in whole ms), so
+        // the wait goes on until the due time has passed, the last millisecond in loop turns
         const due = r.at * scale;
-        const wait = due - this.now();
-        if (wait > 1) await this.sleep(wait);
+        for (let wait = due - this.now(); wait > 0 && !this.opts.signal?.aborted; wait = due - this.now())
+          await (wait > 1 ? this.sleep(wait) : new Promise<void>((resolve) => setImmediate(resolve)));
         if (this.opts.signal?.aborted) {
           results[r.seq] = { request: r, attempts: [], outcome: "cancelled" };
           continue;
