@@ -267,7 +267,7 @@ describe("the inspector page in a browser", () => {
 
       await page.goto(`${rx.url}/_pbxsim/`);
       await page.locator('[data-testid="connection"][data-state="live"]').waitFor();
-      await expect(page.getByTestId("empty").isVisible()).resolves.toBe(true);
+      await page.getByTestId("empty").waitFor({ state: "visible", timeout: 5000 });
       await page.evaluate(() => {
         (globalThis as { loadedOnce?: boolean }).loadedOnce = true;
       });
@@ -349,7 +349,7 @@ describe("the inspector page in a browser", () => {
       const bad = page.locator('[data-testid="event"][data-valid="false"][data-status="422"]');
       await expect(bad.count()).resolves.toBe(1);
       await expect(bad.getByTestId("validation").textContent()).resolves.toBe("invalid");
-      await expect(bad.getByTestId("issues").isVisible()).resolves.toBe(true);
+      await bad.getByTestId("issues").waitFor({ state: "visible", timeout: 5000 });
       await expect(bad.getByTestId("issues").textContent()).resolves.toContain("QueueId");
       expect(await bad.evaluate((el) => el.classList.contains("invalid"))).toBe(true);
       const issueColors = await bad
@@ -360,7 +360,7 @@ describe("the inspector page in a browser", () => {
       // clicking it shows the headers and the body, as text, pretty-printed
       await bad.locator("summary").click();
       const body = bad.getByTestId("event-body");
-      await expect(body.isVisible()).resolves.toBe(true);
+      await body.waitFor({ state: "visible", timeout: 5000 });
       const bodyText = (await body.textContent()) ?? "";
       expect(bodyText).toContain(markup.replace(/"/g, '\\"'));
       expect(bodyText).toMatch(/^\{\n {2}"/);
@@ -374,7 +374,7 @@ describe("the inspector page in a browser", () => {
       await expect(dupes.count()).resolves.toBe(1);
       const dupeEvent = callGroup.locator('[data-testid="event"][data-duplicate="true"]');
       await expect(dupeEvent.getAttribute("data-event")).resolves.toBe(repeated.event);
-      await expect(dupeEvent.getByTestId("badge-duplicate").isVisible()).resolves.toBe(true);
+      await dupeEvent.getByTestId("badge-duplicate").waitFor({ state: "visible", timeout: 5000 });
       const refused = page.locator('[data-testid="event"][data-auth="bad"]');
       await expect(refused.count()).resolves.toBe(1);
       await expect(refused.getByTestId("auth").textContent()).resolves.toBe("token bad");
@@ -404,7 +404,7 @@ describe("the inspector page in a browser", () => {
       }
       await page.getByTestId("filter-outcome").selectOption("out-of-order");
       await expect(visibleEvents(page)).resolves.toBe(0);
-      await expect(page.getByTestId("no-match").isVisible()).resolves.toBe(true);
+      await page.getByTestId("no-match").waitFor({ state: "visible", timeout: 5000 });
       await page.getByTestId("filter-clear").click();
       await expect(visibleEvents(page)).resolves.toBe(total);
 
@@ -414,7 +414,7 @@ describe("the inspector page in a browser", () => {
       const lastOfCall = callGroup.locator('[data-testid="event"]').last();
       await page.locator(`[data-testid="counts"][data-total="${total + 1}"]`).waitFor();
       await expect(lastOfCall.getAttribute("data-event")).resolves.toBe(callEvents[1]!.event);
-      await expect(lastOfCall.getByTestId("badge-out-of-order").isVisible()).resolves.toBe(true);
+      await lastOfCall.getByTestId("badge-out-of-order").waitFor({ state: "visible", timeout: 5000 });
       await expect(lastOfCall.getByTestId("badge-duplicate").count()).resolves.toBe(0);
       expect(await page.evaluate(() => (globalThis as { loadedOnce?: boolean }).loadedOnce)).toBe(true);
 
