@@ -618,11 +618,12 @@ describe("run: interrupts", () => {
       url: f.url,
       seed: 15,
       speed: 1,
-      retrySchedule: [800],
+      retrySchedule: [10_000],
       signal: ac.signal,
     });
     expect(r.summary).toMatchObject({ failed: 1, cancelled: 1 });
-    expect(performance.now() - t).toBeLessThan(300);
+    // far below the retry wait, with room for a busy machine
+    expect(performance.now() - t).toBeLessThan(3_000);
   });
 
   it("a signal aborted before the run starts sends nothing and cancels everything", async () => {
