@@ -13,7 +13,8 @@ export class Rng {
 
   constructor(seed: number | string) {
     this.seedText = String(seed);
-    // the digest's bytes as characters ("binary" is latin1): the same words as reading a Buffer, without allocating one
+    // the digest's bytes as characters ("binary" is latin1): the same words as reading them
+    // from a Buffer, without allocating one
     const h = hash("sha256", this.seedText, "binary");
     this.a = wordLE(h, 0);
     this.b = wordLE(h, 4);

@@ -21,8 +21,8 @@ export function newHistogram(): Histogram {
 
 /**
  * The counting state of an hdr-histogram-js 3 histogram (JsHistogram over a typed array). The
- * library's `recordValue` finds a value's slot with `log2` and `pow`; `recordUs` finds the same
- * slot with integer bit operations, about five times faster, and writes it here. Seven values are
+ * library's `recordValue` finds a value's slot with `log2` and `pow`; `recordFast` finds the same
+ * slot with integer bit operations, five to ten times faster, and writes it here. Seven values are
  * recorded per request, so this is on the load runner's hot path.
  */
 interface CountingState {
