@@ -89,7 +89,7 @@ function checkHeader(name: string, value: string): void {
   if (/[\r\n\0]/.test(value))
     throw new PbxsimError(
       "USAGE",
-      `header ${JSON.stringify(name)}: a header name or value cannot hold a line break; fix the header in the targets file or --header.`,
+      `header ${JSON.stringify(name)}: its value cannot hold a line break or a NUL character; fix the header in the targets file or --header.`,
     );
 }
 
