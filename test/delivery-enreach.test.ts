@@ -162,6 +162,26 @@ describe("Enreach delivery", () => {
     expect(took).toBeGreaterThanOrEqual(last / 1000 - 5);
   });
 
+  it("never starts a retry before its scaled wait has passed", async () => {
+    const s = await server((_req, res) => res.writeHead(500).end());
+    // waits of 2.5 ms at --speed 1000: the event loop's whole-millisecond clock would let a plain timer go early
+    const schedule = Array.from({ length: 12 }, () => 2500);
+    const r = await runScenarios({
+      scenarios: ["enreach/availability-change"],
+      url: s.url,
+      seed: 11,
+      speed: 1000,
+      retrySchedule: schedule,
+    });
+    const attempts = r.results.flatMap((x) => x.attempts.map((a, i) => ({ a, prev: x.attempts[i - 1] })));
+    expect(attempts.length).toBe(r.results.length * (schedule.length + 1));
+    for (const { a, prev } of attempts) {
+      if (!prev) continue;
+      // the previous attempt ended no earlier than startedAt + latencyMs, and the wait starts then
+      expect(a.startedAt - (prev.startedAt + prev.latencyMs)).toBeGreaterThanOrEqual(2.5);
+    }
+  });
+
   it("verifies TLS by default: a self-signed receiver is refused with a clear message", async () => {
     const s = await server((_req, res) => res.writeHead(200).end(), { https: true });
     const r = await runScenarios({

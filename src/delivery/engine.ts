@@ -174,6 +174,16 @@ export class DeliveryEngine {
     });
   }
 
+  /**
+   * Waits until the engine's clock reaches `due`. A timer can fire up to a millisecond early (the
+   * event loop's clock is in whole ms), so the wait goes on until the due time has passed, the
+   * last millisecond in loop turns.
+   */
+  private async until(due: number): Promise<void> {
+    for (let wait = due - this.now(); wait > 0 && !this.opts.signal?.aborted; wait = due - this.now())
+      await (wait > 1 ? this.sleep(wait) : new Promise<void>((resolve) => setImmediate(resolve)));
+  }
+
   /** One attempt: never throws. */
   async attempt(r: PlannedRequest, n: number): Promise<Attempt> {
     const timeoutMs = this.opts.timeoutMs ?? r.transport.timeoutMs;
@@ -226,7 +236,7 @@ export class DeliveryEngine {
       if (a.ok) return { request: r, attempts, outcome: "delivered" };
       const wait = schedule[n - 1];
       if (wait === undefined) return { request: r, attempts, outcome: "failed" };
-      await this.sleep(wait * scale);
+      await this.until(this.now() + wait * scale);
     }
   }
 
@@ -245,11 +255,7 @@ export class DeliveryEngine {
         continue;
       }
       if (!max) {
-        // a timer can fire up to a millisecond early (the event loop's clock is in whole ms), so
-        // the wait goes on until the due time has passed, the last millisecond in loop turns
-        const due = r.at * scale;
-        for (let wait = due - this.now(); wait > 0 && !this.opts.signal?.aborted; wait = due - this.now())
-          await (wait > 1 ? this.sleep(wait) : new Promise<void>((resolve) => setImmediate(resolve)));
+        await this.until(r.at * scale);
         if (this.opts.signal?.aborted) {
           results[r.seq] = { request: r, attempts: [], outcome: "cancelled" };
           continue;
