@@ -162,9 +162,9 @@ function buildReport(b: Build): LoadReport {
     },
     rates: {
       targetCallsPerSec,
-      achievedCallsPerSec: started / windowSecs,
+      achievedCallsPerSec: Math.round((started / windowSecs) * 1000) / 1000,
       ...requestRates(b.samples.length - retried, b.samples.length - retried, windowMs, dueSentByMs),
-      requestsPerSec: seconds > 0 ? b.samples.length / seconds : 0,
+      requestsPerSec: seconds > 0 ? Math.round((b.samples.length / seconds) * 10) / 10 : 0,
     },
     lag: encodeStats(lag),
     latency: { corrected: encodeStats(corrected), service: encodeStats(service) },
@@ -342,8 +342,8 @@ describe("mergeReports", () => {
     expect(merged.startedAt).toBe("2026-01-05T07:00:00.000Z");
     expect(merged.endedAt).toBe("2026-01-05T07:00:10.070Z");
     expect(merged.rates.targetCallsPerSec).toBe(30);
-    expect(merged.rates.achievedCallsPerSec).toBeCloseTo(whole.rates.achievedCallsPerSec, 10);
-    expect(merged.rates.requestsPerSec).toBeCloseTo(whole.rates.requestsPerSec, 10);
+    expect(merged.rates.achievedCallsPerSec).toBe(whole.rates.achievedCallsPerSec);
+    expect(merged.rates.requestsPerSec).toBe(whole.rates.requestsPerSec);
     expect(merged.config.shards).toEqual(whole.config.shards);
     expect(merged.thresholds).toBeUndefined();
     expect(merged).toEqual({ ...whole, rates: merged.rates, config: merged.config });
@@ -363,8 +363,15 @@ describe("mergeReports", () => {
     const m = mergeReports([drained(0, 10_000), drained(1, 12_500)]);
     expect(m.windowMs).toBe(10_000);
     expect(m.dueSentByMs).toBe(12_500);
-    expect(m.rates.achievedCallsPerSec).toBeCloseTo(300 / 10, 10);
-    expect(m.rates.requestsPerSec).toBeCloseTo(all.length / 40, 10);
+    expect(m.rates.achievedCallsPerSec).toBe(30);
+    // rounded as a single run rounds them: calls to 3 decimals, requests to 1
+    expect(m.rates.requestsPerSec).toBe(Math.round((all.length / 40) * 10) / 10);
+    const odd = mergeReports([
+      buildReport({ ...half(0), elapsedMs: 7_000, windowMs: 7_000, shards: [{ index: 0, count: 2 }] }),
+      buildReport({ ...half(1), elapsedMs: 7_000, windowMs: 7_000, shards: [{ index: 1, count: 2 }] }),
+    ]);
+    expect(odd.rates.achievedCallsPerSec).toBe(42.857);
+    expect(odd.rates.requestsPerSec).toBe(Math.round((all.length / 7) * 10) / 10);
     const due = m.requests.due;
     expect(due).toBe(all.length - all.filter((x) => x.retried).length);
     expect(m.rates.targetRequestsPerSec).toBeCloseTo(due / 10, 1);

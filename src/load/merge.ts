@@ -1,6 +1,6 @@
 import { readFileSync } from "node:fs";
 import { PbxsimError, UsageError } from "../core/errors.js";
-import { type LoadReport, requestRates } from "./report.js";
+import { type LoadReport, requestRates, roundCallRate, roundRequestRate } from "./report.js";
 import {
   decodeHistogram,
   encodeHistogram,
@@ -150,10 +150,10 @@ export function mergeReports(reports: LoadReport[]): LoadReport {
     calls,
     requests,
     rates: {
-      targetCallsPerSec: reports.reduce((n, r) => n + r.rates.targetCallsPerSec, 0),
-      achievedCallsPerSec: windowMs > 0 ? calls.started / (windowMs / 1000) : 0,
+      targetCallsPerSec: roundCallRate(reports.reduce((n, r) => n + r.rates.targetCallsPerSec, 0)),
+      achievedCallsPerSec: windowMs > 0 ? roundCallRate(calls.started / (windowMs / 1000)) : 0,
       ...requestRates(requests.due, requests.dueSent, windowMs, dueSentByMs),
-      requestsPerSec: seconds > 0 ? requests.sent / seconds : 0,
+      requestsPerSec: seconds > 0 ? roundRequestRate(requests.sent / seconds) : 0,
     },
     lag: mergeStats(reports.map((r) => r.lag)),
     latency: {

@@ -95,6 +95,11 @@ export interface LoadReport {
   thresholds?: { expr: string; ok: boolean; actual: string }[];
 }
 
+/** Call rates are given to 3 decimals (a shard of a slow ramp may start well under one a second). */
+export const roundCallRate = (perSec: number): number => Math.round(perSec * 1000) / 1000;
+/** Request rates are given to 1 decimal. */
+export const roundRequestRate = (perSec: number): number => Math.round(perSec * 10) / 10;
+
 /**
  * Target and achieved request rates of a window: the requests that fell due in it per second of
  * it, and those of them sent per second of the window or of the time sending them took, if longer
@@ -108,7 +113,7 @@ export function requestRates(
 ): { targetRequestsPerSec: number; achievedRequestsPerSec: number } {
   const secs = Math.max(windowMs, 1) / 1000;
   return {
-    targetRequestsPerSec: Math.round((due / secs) * 10) / 10,
-    achievedRequestsPerSec: Math.round((dueSent / (Math.max(windowMs, dueSentByMs, 1) / 1000)) * 10) / 10,
+    targetRequestsPerSec: roundRequestRate(due / secs),
+    achievedRequestsPerSec: roundRequestRate(dueSent / (Math.max(windowMs, dueSentByMs, 1) / 1000)),
   };
 }

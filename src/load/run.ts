@@ -18,7 +18,7 @@ import type { Scenario } from "../scenario/load.js";
 import { simulateCall } from "../scenario/simulate.js";
 import { getVendor, resolveProfile } from "../vendors/registry.js";
 import { expectedCalls, nextGap, type RateProfile } from "./arrivals.js";
-import { type LoadReport, requestRates } from "./report.js";
+import { type LoadReport, requestRates, roundCallRate, roundRequestRate } from "./report.js";
 import {
   decodeHistogram,
   encodeHistogram,
@@ -910,11 +910,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     calls: c,
     requests: r,
     rates: {
-      targetCallsPerSec:
-        Math.round(((expectedCalls(opts.rate, windowMs) * rateShare) / windowSecs) * 1000) / 1000,
-      achievedCallsPerSec: Math.round((c.started / windowSecs) * 1000) / 1000,
+      targetCallsPerSec: roundCallRate((expectedCalls(opts.rate, windowMs) * rateShare) / windowSecs),
+      achievedCallsPerSec: roundCallRate(c.started / windowSecs),
       ...requestRates(r.due, r.dueSent, windowMs, inWindow.lastSentMs),
-      requestsPerSec: Math.round((r.sent / secs) * 10) / 10,
+      requestsPerSec: roundRequestRate(r.sent / secs),
     },
     lag: encodeStats(lag),
     latency: { corrected: encodeStats(corrected), service: encodeStats(service) },
