@@ -292,7 +292,7 @@ describe("a mix of all five vendors, end to end", () => {
   ];
   const TOKEN = "s3cret-token";
   const SECRET = "whsec-voipbin";
-  const mix = (base: string, more: { caFile?: string } = {}) =>
+  const mix = (base: string, more: { caFile?: string; shard?: { index: number; count: number } } = {}) =>
     runLoad({
       // VoIPBIN's current generation, the one that signs its bodies
       scenarios: resolveScenarios(MIX, findVendor).map((scenario) => ({
@@ -358,6 +358,40 @@ describe("a mix of all five vendors, end to end", () => {
       }
     } finally {
       await rx.close();
+    }
+  }, 60_000);
+
+  it("shards of the mix each send valid traffic, and their calls never share a vendor call id", async () => {
+    const shards = [0, 1, 2].map((index) => ({ index, count: 3 }));
+    const rxs = await Promise.all(
+      shards.map(() => serve({ vendors: VENDORS, port: 0, token: TOKEN, secret: SECRET })),
+    );
+    try {
+      const reports = await Promise.all(
+        shards.map((shard, i) => mix(rxs[i]!.url.replace(/\/$/, ""), { shard })),
+      );
+      const owner = new Map<string, number>();
+      for (const [i, rx] of rxs.entries()) {
+        expect(rx.records).toHaveLength(reports[i]!.requests.sent);
+        for (const r of rx.records) {
+          expect({ vendor: r.vendor, valid: r.valid, issues: r.issues, status: r.status }).toEqual({
+            vendor: r.path.split("/")[1],
+            valid: true,
+            issues: [],
+            status: 200,
+          });
+          if (r.callId === undefined) continue;
+          const id = `${r.vendor} ${r.callId}`;
+          expect({ id, shard: owner.get(id) ?? i }).toEqual({ id, shard: i });
+          owner.set(id, i);
+        }
+      }
+      // 3CX numbers its calls; every shard's 3CX calls are there, under call ids of their own
+      const threeCx = [...owner.keys()].filter((k) => k.startsWith("3cx "));
+      expect(threeCx.length).toBeGreaterThan(3);
+      for (const k of threeCx) expect(k).toMatch(/^3cx \d{12}_\d+$/);
+    } finally {
+      await Promise.all(rxs.map((rx) => rx.close()));
     }
   }, 60_000);
 });

@@ -548,7 +548,9 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     const pick = mixRng.next() * totalWeight;
     let acc = 0;
     const p = prepared.find((x) => (acc += x.weight) > pick) ?? prepared[prepared.length - 1]!;
-    const key = shard.count > 1 ? `${shard.index}-${callSeq}` : String(callSeq);
+    // shards interleave the run's call numbers (shard i of N: i+1, i+1+N, ...), so every call of
+    // the whole run has its own number, as vendors that count calls (3CX) need
+    const key = String(shard.index + 1 + (callSeq - 1) * shard.count);
     const rng = root.fork(`call/${key}`);
     const virtualStart = Math.round(startEpoch + at * (speed === "max" ? 1 : speed));
     let generated: ReturnType<typeof generate>;
