@@ -65,6 +65,22 @@ describe("pbxsim CLI", () => {
     for (const c of ["list", "send", "run", "receive", "demo"]) expect(r.stdout).toContain(`pbxsim ${c}`);
   });
 
+  it("every command's --help says what each of its options does", async () => {
+    const top = (await cli(["--help"])).stdout;
+    const commands = [...top.matchAll(/^ {2}pbxsim ([a-z-]+(?: [a-z-]+)?)/gm)].map((m) => m[1]!.split(" "));
+    expect(commands.length).toBeGreaterThanOrEqual(12);
+    const helps = await Promise.all(commands.map((c) => cli([...c, "--help"])));
+    const bare: string[] = [];
+    for (const [i, h] of helps.entries()) {
+      expect(h.code).toBe(0);
+      for (const line of h.stdout.split("\n")) {
+        const m = /^\s+(?:-\w, )?--([a-z-]+)\s+\[(?:string|number|boolean|array)\]/.exec(line);
+        if (m && m[1] !== "version") bare.push(`${commands[i]!.join(" ")} --${m[1]}`);
+      }
+    }
+    expect(bare).toEqual([]);
+  });
+
   it("lists vendors, scenarios and events, also as JSON", async () => {
     const v = await cli(["list", "vendors", "--json"]);
     expect(JSON.parse(v.stdout).map((x: { id: string }) => x.id)).toContain("enreach");

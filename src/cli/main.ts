@@ -75,7 +75,7 @@ export function buildCli(argv: string[]) {
             default: "vendors" as const,
           })
           .option("vendor", { type: "string", describe: "only this vendor" })
-          .option("json", { type: "boolean", default: false })
+          .option("json", { type: "boolean", default: false, describe: "the list as JSON on stdout" })
           .example("$0 list scenarios --vendor enreach", "")
           .example("$0 list events --vendor enreach --json", ""),
       act((a) => listCommand(a.what, a.vendor, a.json)),
@@ -94,9 +94,9 @@ export function buildCli(argv: string[]) {
               array: true,
               describe: "override a field: Field=value (repeatable)",
             })
-            .option("seed", { type: "number" })
+            .option("seed", { type: "number", describe: "make the faked fields repeatable" })
             .option("dry-run", { type: "boolean", describe: "print the request instead of sending it" })
-            .option("json", { type: "boolean" }),
+            .option("json", { type: "boolean", describe: "the result as JSON on stdout" }),
         ).example(
           "$0 send enreach QueueCallInComing --url https://127.0.0.1:4780 --insecure --token s3cret --set CallerNumber=+358401234567",
           "",
@@ -188,7 +188,7 @@ export function buildCli(argv: string[]) {
           .option("delay", { type: "string", describe: "delay every answer (e.g. 200ms)" })
           .option("fail-rate", { type: "number", describe: "fail this fraction of deliveries (0..1)" })
           .option("record", { type: "string", describe: "write every delivery to this NDJSON file" })
-          .option("quiet", { type: "boolean" })
+          .option("quiet", { type: "boolean", describe: "no line per delivery on stdout" })
           .option("ui", { type: "boolean", describe: "serve a live inspector page at /_pbxsim/" })
           .example("$0 receive --https --token s3cret", "")
           .example("$0 receive --ui", "watch deliveries arrive in a browser")
@@ -224,11 +224,14 @@ export function buildCli(argv: string[]) {
             type: "string",
             describe: "URL the verifier POSTs provider states to",
           })
-          .option("insecure", { type: "boolean" })
+          .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
           .option("junit", { type: "string", describe: "write a JUnit XML report" })
-          .option("json", { type: "boolean" })
+          .option("json", { type: "boolean", describe: "the results as JSON on stdout" })
           .option("broker-url", { type: "string", describe: "Pact Broker base URL" })
-          .option("provider-version", { type: "string" })
+          .option("provider-version", {
+            type: "string",
+            describe: "the receiver's version, for results published to the broker",
+          })
           .option("publish", { type: "boolean", describe: "publish the verification results to the broker" })
           .example(
             "$0 verify --url http://127.0.0.1:8080/enreach --vendor enreach --token s3cret --junit pact.xml",
@@ -241,9 +244,9 @@ export function buildCli(argv: string[]) {
       "check your own V4 message pacts against real vendor payloads (pbxsim is the message provider)",
       (y) =>
         y
-          .positional("files", { type: "string", array: true })
-          .option("junit", { type: "string" })
-          .option("json", { type: "boolean" }),
+          .positional("files", { type: "string", array: true, describe: "V4 message pact files" })
+          .option("junit", { type: "string", describe: "write a JUnit XML report" })
+          .option("json", { type: "boolean", describe: "the results as JSON on stdout" }),
       act((a) => verifyMessagesCommand({ ...a, files: (a.files as string[]) ?? [] })),
     )
     .command(
@@ -251,21 +254,25 @@ export function buildCli(argv: string[]) {
       "run the conformance battery against a live receiver",
       (y) =>
         y
-          .option("url", { type: "string" })
-          .option("vendor", { type: "string" })
-          .option("profile", { type: "string" })
-          .option("token", { type: "string" })
-          .option("secret", { type: "string" })
+          .option("url", { type: "string", describe: "the receiver under test" })
+          .option("vendor", { type: "string", describe: "the vendor it receives (pbxsim list vendors)" })
+          .option("profile", { type: "string", describe: "vendor profile (default: the vendor's)" })
+          .option("token", { type: "string", describe: "the vendor's shared token (Enreach)" })
+          .option("secret", { type: "string", describe: "the vendor's signing secret (VoIPBIN current)" })
           .option("reject-status", {
             type: "number",
             array: true,
             describe: "statuses that count as rejecting bad auth (default 401 403)",
           })
-          .option("option", { type: "string", array: true })
-          .option("insecure", { type: "boolean" })
-          .option("seed", { type: "number" })
-          .option("junit", { type: "string" })
-          .option("json", { type: "boolean" })
+          .option("option", {
+            type: "string",
+            array: true,
+            describe: "vendor option key=value (3cx: fqdn=pbx.example.com)",
+          })
+          .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
+          .option("seed", { type: "number", describe: "make the sent events repeatable" })
+          .option("junit", { type: "string", describe: "write a JUnit XML report" })
+          .option("json", { type: "boolean", describe: "the results as JSON on stdout" })
           .example(
             "$0 check --url http://127.0.0.1:8080/enreach --vendor enreach --token s3cret --junit check.xml",
             "",
@@ -278,9 +285,9 @@ export function buildCli(argv: string[]) {
       (y) =>
         y
           .positional("vendor", { type: "string", describe: "a vendor id, or all" })
-          .positional("event", { type: "string" })
+          .positional("event", { type: "string", describe: "one event (default: all of the vendor's)" })
           .option("format", { choices: ["json-schema", "openapi"] as const, default: "json-schema" as const })
-          .option("profile", { type: "string" })
+          .option("profile", { type: "string", describe: "only this profile's events" })
           .example("$0 schema enreach QueueCallInComing", "")
           .example("$0 schema all --format openapi > webhooks.openapi.json", ""),
       act((a) =>
@@ -303,8 +310,11 @@ export function buildCli(argv: string[]) {
               array: true,
               describe: "scenario[=weight] ids, globs or files; the mix may span vendors",
             })
-            .option("url", { type: "string" })
-            .option("targets", { type: "string" })
+            .option("url", { type: "string", describe: "send every vendor's events here" })
+            .option("targets", {
+              type: "string",
+              describe: "YAML file with each vendor's endpoint configuration",
+            })
             .option("rate", { type: "string", describe: "new calls per time unit, e.g. 80/s (default 1/s)" })
             .option("ramp", { type: "string", describe: "FROM..TO:DURATION, e.g. 10/s..80/s:2m" })
             .option("phases", { type: "string", describe: "YAML list of {rate|ramp, duration}" })
@@ -318,8 +328,11 @@ export function buildCli(argv: string[]) {
               describe: "requests per connection before an answer (HTTP/1.1 pipelining; default 1)",
             })
             .option("speed", { type: "string", describe: "compress each call's timeline by N, or max" })
-            .option("seed", { type: "number" })
-            .option("dead-letter", { type: "string" })
+            .option("seed", { type: "number", describe: "make the run's traffic repeatable" })
+            .option("dead-letter", {
+              type: "string",
+              describe: "NDJSON file for requests that exhausted their retries or were cancelled",
+            })
             .option("stats-file", { type: "string", describe: "periodic NDJSON snapshots" })
             .option("chaos", { type: "string", describe: "sending-side faults, as for run" })
             .option("truth", { type: "string", describe: "one NDJSON line per call: what really happened" })
@@ -340,8 +353,8 @@ export function buildCli(argv: string[]) {
               describe: "run shard INDEX/COUNT (or JOB_COMPLETION_INDEX/JOB_COMPLETIONS)",
             })
             .option("allow-remote", { type: "boolean", describe: "allow a target that is not on loopback" })
-            .option("json", { type: "boolean" })
-            .option("quiet", { type: "boolean" }),
+            .option("json", { type: "boolean", describe: "the summary as JSON on stdout" })
+            .option("quiet", { type: "boolean", describe: "no progress on stderr" }),
         ).example(
           "$0 load 'enreach/queue-*=3' voipbin/queue-answered=1 --url http://127.0.0.1:4780 --rate 80/s --duration 2m --speed 10 --threshold 'p99<250ms'",
           "",
@@ -353,11 +366,15 @@ export function buildCli(argv: string[]) {
       "merge the JSON reports of load shards exactly",
       (y) =>
         y
-          .positional("files", { type: "string", array: true })
+          .positional("files", { type: "string", array: true, describe: "the shards' --report files" })
           .option("out", { type: "string", describe: "write the merged JSON report here" })
-          .option("html", { type: "string" })
-          .option("threshold", { type: "string", array: true })
-          .option("json", { type: "boolean" }),
+          .option("html", { type: "string", describe: "write the merged HTML report here" })
+          .option("threshold", {
+            type: "string",
+            array: true,
+            describe: "e.g. 'p99<250ms' 'errors<0.1%' (exit 99 when breached)",
+          })
+          .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
       act((a) => reportMergeCommand({ ...a, files: (a.files as string[]) ?? [] })),
     )
     .command(
@@ -368,21 +385,30 @@ export function buildCli(argv: string[]) {
           .positional("file", { type: "string", demandOption: true })
           .option("url", { type: "string", describe: "send here instead of the recorded URL" })
           .option("speed", { type: "string", describe: "divide the recorded gaps by N, or max (default)" })
-          .option("token", { type: "string" })
-          .option("secret", { type: "string" })
+          .option("token", {
+            type: "string",
+            describe: "the vendor's shared token (Enreach), in place of the recorded one",
+          })
+          .option("secret", {
+            type: "string",
+            describe: "the signing secret (VoIPBIN current): bodies are signed afresh",
+          })
           .option("keep-ids", { type: "boolean", describe: "byte-identical bodies (default)" })
           .option("fresh-ids", { type: "boolean", describe: "new ids, consistently per call" })
-          .option("insecure", { type: "boolean" })
-          .option("ca", { type: "string" })
-          .option("seed", { type: "number" })
-          .option("json", { type: "boolean" })
-          .option("quiet", { type: "boolean" }),
+          .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
+          .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
+          .option("seed", { type: "number", describe: "make --fresh-ids repeatable" })
+          .option("json", { type: "boolean", describe: "the summary as JSON on stdout" })
+          .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" }),
       act((a) => replayCommand({ ...a, file: a.file as string })),
     )
     .command(
       "demo",
       "start a receiver and play a few Enreach calls against it",
-      (y) => y.option("seed", { type: "number" }).option("json", { type: "boolean" }),
+      (y) =>
+        y
+          .option("seed", { type: "number", describe: "make the calls repeatable" })
+          .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
       act((a) => demoCommand(a)),
     )
     .demandCommand(
