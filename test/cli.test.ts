@@ -473,7 +473,15 @@ describe("pbxsim CLI", () => {
         [["--rate", "1/s", "--calls", "1", "--shard", "3/2"], /--shard 3\/2: write INDEX\/COUNT/],
         [["--rate", "1/s", "--calls", "1", "--threshold", "p99 under 2s"], /p99 under 2s/],
         [["--rate", "1/s"], /load needs an end/],
+        [["--rate", "1/s", "--duration", "0s"], /--duration 0s: give a duration above zero/],
+        [["--rate", "1/s", "--calls", "1", "--timeout", "0ms"], /--timeout 0ms: give a duration above zero/],
       ];
+      const phases = join(tmp(), "phases.yaml");
+      writeFileSync(phases, "- { rate: 10/s, duration: 1m }\n\n- { ramp: 10/s..lots, duration: 2m }\n");
+      cases.push([
+        ["--phases", phases],
+        /--phases .*phases\.yaml:3: phase 2: ramp to lots: write calls per time unit/,
+      ]);
       for (const [args, msg] of cases) {
         const r = await cli([...base, ...args]);
         expect(r.code).toBe(2);
@@ -493,6 +501,29 @@ describe("pbxsim CLI", () => {
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/broken\.yaml:6: .*unknown step "frobnicate"/);
       noStack(r.stderr);
+    });
+
+    it("a run stopped by a bad scenario leaves earlier --out, --record and --truth files as they were", async () => {
+      const dir = tmp();
+      const f = join(dir, "broken.yaml");
+      writeFileSync(f, "vendor: enreach\nname: broken\nsteps:\n  - frobnicate: {}\n");
+      const files = ["out.json", "rec.ndjson", "truth.ndjson"].map((n) => join(dir, n));
+      for (const x of files) writeFileSync(x, "an earlier run\n");
+      const r = await cli([
+        "run",
+        f,
+        "--url",
+        "http://127.0.0.1:9/",
+        "--out",
+        files[0]!,
+        "--record",
+        files[1]!,
+        "--truth",
+        files[2]!,
+      ]);
+      expect(r.code).toBe(3);
+      noStack(r.stderr);
+      for (const x of files) expect(readFileSync(x, "utf8")).toBe("an earlier run\n");
     });
 
     it("a certificate file that is not PEM", async () => {

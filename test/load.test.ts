@@ -440,6 +440,107 @@ describe("the CLI", () => {
     expect(readFileSync(join(dir, "r.html"), "utf8")).toMatch(/<svg/);
   }, 60_000);
 
+  it("empties its output files only once every flag is good, and never appends to an old run", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-out-"));
+    const f = (n: string) => join(dir, n);
+    const outs = [
+      "--report",
+      "r.json",
+      "--truth",
+      "t.ndjson",
+      "--record",
+      "rec.ndjson",
+      "--dead-letter",
+      "d.ndjson",
+    ];
+    const withFiles = outs.map((x) => (x.startsWith("--") ? x : f(x)));
+    for (const n of ["r.json", "t.ndjson", "rec.ndjson", "d.ndjson"]) writeFileSync(f(n), "an earlier run\n");
+    const base = [
+      "load",
+      "enreach/queue-answered",
+      "--url",
+      url,
+      "--calls",
+      "2",
+      "--speed",
+      "max",
+      "--quiet",
+    ];
+    // a bad flag, a bad timeout and an unknown scenario each stop the run before any file is touched
+    for (const bad of [
+      ["--header", "Bad"],
+      ["--timeout", "0s"],
+      ["--max-calls", "0"],
+    ]) {
+      const r = await cli([...base, ...withFiles, ...bad]);
+      expect(r.code).toBe(2);
+      expect(r.stderr).toMatch(new RegExp(`^pbxsim: ${bad[0]}`));
+    }
+    const unknown = await cli([
+      ...base.map((x) => (x === "enreach/queue-answered" ? "enreach/nosuch" : x)),
+      ...withFiles,
+    ]);
+    expect(unknown.code).not.toBe(0);
+    for (const n of ["r.json", "t.ndjson", "rec.ndjson", "d.ndjson"])
+      expect(readFileSync(f(n), "utf8")).toBe("an earlier run\n");
+    // a good run replaces them
+    const ok = await cli([...base, ...withFiles]);
+    expect(ok.code).toBe(0);
+    const truth = readFileSync(f("t.ndjson"), "utf8").trim().split("\n");
+    expect(truth).toHaveLength(2);
+    expect(truth.every((l) => JSON.parse(l).vendor === "enreach")).toBe(true);
+    expect(readFileSync(f("rec.ndjson"), "utf8")).not.toContain("an earlier run");
+    expect(readFileSync(f("d.ndjson"), "utf8")).toBe("");
+    // an output file that cannot be written is named, with no stack trace
+    const unwritable = await cli([...base, "--record", join(dir, "no", "such", "dir", "r.ndjson")]);
+    expect(unwritable.code).not.toBe(0);
+    expect(unwritable.stderr).toMatch(/^pbxsim: --record .*r\.ndjson: cannot write there \(ENOENT\)/);
+    expect(unwritable.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+
+  it("--workers: every worker's snapshots, truth and records land in the one set of files", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-workers-"));
+    const f = (n: string) => join(dir, n);
+    writeFileSync(f("t.ndjson"), "an earlier run\n");
+    const r = await cli([
+      "load",
+      "enreach/queue-answered",
+      "--url",
+      url,
+      "--rate",
+      "20/s",
+      "--duration",
+      "2500ms",
+      "--speed",
+      "100",
+      "--seed",
+      "4",
+      "--workers",
+      "2",
+      "--quiet",
+      "--stats-file",
+      f("s.ndjson"),
+      "--truth",
+      f("t.ndjson"),
+      "--record",
+      f("rec.ndjson"),
+      "--report",
+      f("r.json"),
+    ]);
+    expect(r.code).toBe(0);
+    const lines = (n: string) =>
+      readFileSync(f(n), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const report = JSON.parse(readFileSync(f("r.json"), "utf8"));
+    expect(new Set(lines("s.ndjson").map((s) => s.shard))).toEqual(new Set(["0/2", "1/2"]));
+    const truth = lines("t.ndjson");
+    expect(truth).toHaveLength(report.calls.started);
+    expect(new Set(truth.map((t) => t.call)).size).toBe(truth.length);
+    expect(lines("rec.ndjson")).toHaveLength(report.requests.sent);
+  }, 60_000);
+
   it("refuses a remote target without --allow-remote", async () => {
     const r = await cli([
       "load",

@@ -161,7 +161,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   const headers = parseHeaders(a.header);
   const sets = parseSet(a.set);
   const seed = parseSeed(a.seed) ?? randomSeed();
-  const timeoutMs = parseDurationFlag("--timeout", a.timeout);
+  const timeoutMs = parseDurationFlag("--timeout", a.timeout, true);
   const retrySchedule = parseScheduleFlag(a.retrySchedule);
   const rng = new Rng(seed);
   const event = vendor.sample(
@@ -298,7 +298,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
   const calls = parsePositiveInt("--calls", a.calls);
   const concurrency = parsePositiveInt("--concurrency", a.concurrency);
   const headers = parseHeaders(a.header);
-  const timeoutMs = parseDurationFlag("--timeout", a.timeout);
+  const timeoutMs = parseDurationFlag("--timeout", a.timeout, true);
   const retrySchedule = parseScheduleFlag(a.retrySchedule);
   const start = parseStart(a.start);
   const url = parseUrlFlag(a.url);
@@ -307,9 +307,6 @@ export async function runCommand(a: RunArgs): Promise<number> {
     throw new UsageError(
       "run needs a target: --url URL, or --targets FILE (or --dry-run to print the requests).",
     );
-  if (a.out) prepareOutput(a.out, "--out");
-  if (a.record) prepareOutput(a.record, "--record");
-  if (a.truth) prepareOutput(a.truth, "--truth");
   parseChaos(a.chaos);
 
   const secret = secretFlag(a.token, a.secret);
@@ -334,6 +331,10 @@ export async function runCommand(a: RunArgs): Promise<number> {
     profile: a.profile,
     headers,
   });
+  // output files are emptied only once the flags and the scenarios are known to be good
+  if (a.out) prepareOutput(a.out, "--out");
+  if (a.record) prepareOutput(a.record, "--record");
+  if (a.truth) prepareOutput(a.truth, "--truth");
   if (seedGiven === undefined)
     err(
       dim(

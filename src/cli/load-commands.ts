@@ -70,6 +70,8 @@ export interface LoadArgs {
   allowRemote?: boolean;
   json?: boolean;
   quiet?: boolean;
+  /** A worker of --workers: its parent has emptied the stats, dead-letter, truth and record files. */
+  outputsReady?: boolean;
 }
 
 function parseShard(v: string | undefined): { index: number; count: number } | undefined {
@@ -172,7 +174,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   const targets = a.targets ? loadTargetsFile(a.targets) : undefined;
   if (!url && !targets) throw new UsageError("load needs a target: --url URL or --targets FILE.");
   const rate = profileOf(a);
-  const durationMs = parseDurationFlag("--duration", a.duration);
+  const durationMs = parseDurationFlag("--duration", a.duration, true);
   const calls = parsePositiveInt("--calls", a.calls);
   if (durationMs === undefined && calls === undefined && rate.durationMs === undefined) {
     throw new UsageError("load needs an end: --duration 10m, --calls N, or a --phases file.");
@@ -199,15 +201,37 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       );
     }
   }
-  for (const f of [a.report, a.html, a.statsFile, a.deadLetter])
-    if (f) prepareOutput(f, "--report/--html/--stats-file/--dead-letter");
-
-  if (workers && workers > 1 && !shard) return runWorkers(a, argv, workers, seed);
-
   const weighted = parseWeighted(a.scenarios);
   const scenarios = weighted.flatMap((w) =>
     resolveScenarios([w.arg], findVendor).map((scenario) => ({ scenario, weight: w.weight })),
   );
+  const sending = {
+    maxCalls: parsePositiveInt("--max-calls", a.maxCalls),
+    maxInflight: parsePositiveInt("--max-inflight", a.maxInflight),
+    pipelining: parsePositiveInt("--pipelining", a.pipelining),
+    headers: parseHeaders(a.header),
+    method: parseMethod(a.method),
+    options: parseOptions(a.option),
+    timeoutMs: parseDurationFlag("--timeout", a.timeout, true),
+    retrySchedule: parseScheduleFlag(a.retrySchedule),
+  };
+  // output files are emptied only once every flag is known to be good, so a typo loses nothing;
+  // the workers of --workers append to the files their parent emptied
+  const outputs: [string | undefined, string][] = [
+    [a.report, "--report"],
+    [a.html, "--html"],
+    ...(a.outputsReady
+      ? []
+      : ([
+          [a.statsFile, "--stats-file"],
+          [a.deadLetter, "--dead-letter"],
+          [a.truth, "--truth"],
+          [a.record, "--record"],
+        ] as [string | undefined, string][])),
+  ];
+  for (const [f, flag] of outputs) if (f) prepareOutput(f, flag);
+
+  if (workers && workers > 1 && !shard) return runWorkers(a, argv, workers, seed);
   const controller = new AbortController();
   const onSignal = () => {
     err(
@@ -231,17 +255,10 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       arrivals,
       durationMs,
       calls,
-      maxCalls: parsePositiveInt("--max-calls", a.maxCalls),
-      maxInflight: parsePositiveInt("--max-inflight", a.maxInflight),
-      pipelining: parsePositiveInt("--pipelining", a.pipelining),
+      ...sending,
       speed,
       seed,
       profile: a.profile,
-      headers: parseHeaders(a.header),
-      method: parseMethod(a.method),
-      options: parseOptions(a.option),
-      timeoutMs: parseDurationFlag("--timeout", a.timeout),
-      retrySchedule: parseScheduleFlag(a.retrySchedule),
       insecure: a.insecure,
       caFile: a.ca,
       shard,
@@ -272,15 +289,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
 async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: number): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "pbxsim-workers-"));
   const bin = join(here, "..", "..", "bin", "pbxsim.js");
-  const strip = new Set([
-    "--workers",
-    "--report",
-    "--html",
-    "--json",
-    "--threshold",
-    "--stats-file",
-    "--seed",
-  ]);
+  const strip = new Set(["--workers", "--report", "--html", "--json", "--threshold", "--seed"]);
   const base: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
@@ -298,7 +307,17 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
       return new Promise<string>((resolve, reject) => {
         const child = fork(
           bin,
-          [...base, "--shard", `${i}/${workers}`, "--seed", String(seed), "--report", file, "--quiet"],
+          [
+            ...base,
+            "--shard",
+            `${i}/${workers}`,
+            "--seed",
+            String(seed),
+            "--report",
+            file,
+            "--quiet",
+            "--outputs-ready",
+          ],
           { stdio: ["ignore", "ignore", "inherit", "ipc"] },
         );
         child.on("exit", (code) =>

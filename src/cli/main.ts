@@ -354,7 +354,8 @@ export function buildCli(argv: string[]) {
             })
             .option("allow-remote", { type: "boolean", describe: "allow a target that is not on loopback" })
             .option("json", { type: "boolean", describe: "the summary as JSON on stdout" })
-            .option("quiet", { type: "boolean", describe: "no progress on stderr" }),
+            .option("quiet", { type: "boolean", describe: "no progress on stderr" })
+            .option("outputs-ready", { type: "boolean", hidden: true }),
         ).example(
           "$0 load 'enreach/queue-*=3' voipbin/queue-answered=1 --url http://127.0.0.1:4780 --rate 80/s --duration 2m --speed 10 --threshold 'p99<250ms'",
           "",

@@ -25,10 +25,16 @@ export function parseSeed(v: unknown): number | undefined {
   return n;
 }
 
-export function parseDurationFlag(flag: string, v: string | number | undefined): number | undefined {
+/** A duration flag; `above0` refuses zero (a timeout or a run of no time at all). */
+export function parseDurationFlag(
+  flag: string,
+  v: string | number | undefined,
+  above0 = false,
+): number | undefined {
   if (v === undefined) return undefined;
   const ms = parseDuration(v);
   if (ms === undefined) throw new UsageError(`${flag} ${v}: not a duration; write e.g. 500ms, 10s, 2m.`);
+  if (above0 && ms <= 0) throw new UsageError(`${flag} ${v}: give a duration above zero, e.g. 10s.`);
   return ms;
 }
 

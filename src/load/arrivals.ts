@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { parse } from "yaml";
+import { isSeq, LineCounter, parseDocument } from "yaml";
 import { parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
 import type { Rng } from "../core/random.js";
@@ -49,30 +49,47 @@ export function parseRamp(text: string): RateProfile {
  * A phases file (YAML): a list of `{ rate: 10/s, duration: 1m }` or `{ ramp: 10/s..80/s, duration: 2m }`.
  */
 export function loadPhases(file: string): RateProfile {
-  let data: unknown;
+  let text: string;
   try {
-    data = parse(readFileSync(file, "utf8"));
+    text = readFileSync(file, "utf8");
   } catch (e) {
     throw new UsageError(
-      `--phases ${file}: cannot read it as YAML (${(e as Error).message.split("\n")[0]}).`,
+      `--phases ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}); check the path.`,
     );
   }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
+  if (doc.errors.length) {
+    const e = doc.errors[0]!;
+    const line = lineCounter.linePos(e.pos[0]).line;
+    throw new UsageError(
+      `--phases ${file}${line ? `:${line}` : ""}: YAML syntax error: ${e.message.split("\n")[0]}. Fix the YAML there.`,
+    );
+  }
+  const data = doc.toJS() as unknown;
   if (!Array.isArray(data) || data.length === 0) {
     throw new UsageError(`--phases ${file}: write a list of phases, e.g. - { rate: 10/s, duration: 1m }.`);
   }
+  const items = isSeq(doc.contents) ? doc.contents.items : [];
   const phases = data.map((p, i) => {
-    const o = p as { rate?: string; ramp?: string; duration?: string };
+    // each message names the file, the phase's line and its number
+    const range = (items[i] as { range?: [number, number, number] } | undefined)?.range;
+    const at = `--phases ${file}${range ? `:${lineCounter.linePos(range[0]).line}` : ""}: phase ${i + 1}`;
+    const o = (p ?? {}) as { rate?: string; ramp?: string; duration?: string };
     const d = o.duration !== undefined ? parseDuration(String(o.duration)) : undefined;
     if (d === undefined || d <= 0)
-      throw new UsageError(`--phases ${file}: phase ${i + 1} needs a duration, e.g. duration: 2m.`);
+      throw new UsageError(`${at} needs a duration above zero, e.g. duration: 2m.`);
     if (o.ramp) {
       const [from, to] = String(o.ramp).split("..");
-      if (!from || !to)
-        throw new UsageError(`--phases ${file}: phase ${i + 1}: ramp is FROM..TO, e.g. 10/s..80/s.`);
-      return { from: parseRate(from, "--phases", true), to: parseRate(to, "--phases", true), d };
+      if (!from || !to) throw new UsageError(`${at}: ramp is FROM..TO, e.g. 10/s..80/s.`);
+      return {
+        from: parseRate(from, `${at}: ramp from`, true),
+        to: parseRate(to, `${at}: ramp to`, true),
+        d,
+      };
     }
-    if (!o.rate) throw new UsageError(`--phases ${file}: phase ${i + 1} needs a rate or a ramp.`);
-    const r = parseRate(String(o.rate), "--phases");
+    if (!o.rate) throw new UsageError(`${at} needs a rate or a ramp.`);
+    const r = parseRate(String(o.rate), `${at}: rate`);
     return { from: r, to: r, d };
   });
   const total = phases.reduce((s, p) => s + p.d, 0);

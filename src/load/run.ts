@@ -80,6 +80,8 @@ export interface LoadOptions {
 }
 
 export interface Snapshot {
+  /** The shard, `INDEX/COUNT`, when the run is one of several. */
+  shard?: string;
   t: number;
   callsStarted: number;
   activeCalls: number;
@@ -727,6 +729,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const snapshot = (): Snapshot => {
     const t = now();
     const snap: Snapshot = {
+      ...(shard.count > 1 ? { shard: `${shard.index}/${shard.count}` } : {}),
       t: Math.round(t),
       callsStarted: c.started,
       activeCalls: active,
