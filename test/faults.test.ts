@@ -1019,6 +1019,47 @@ describe("CLI interrupts", () => {
   });
 });
 
+describe("CLI interrupts of --workers", () => {
+  it("SIGTERM to pbxsim load --workers 2 reaches the workers: exit 130, a merged report, every cancelled request dead-lettered", async () => {
+    const f = await httpFault((_req, res) => answer(res, 200));
+    const dir = tmp();
+    const reportFile = join(dir, "report.json");
+    const dead = join(dir, "dead.ndjson");
+    const p = pbxsim([
+      "load",
+      "enreach/outbound-answered",
+      "--url",
+      f.url,
+      "--duration",
+      "30s",
+      "--rate",
+      "10/s",
+      "--speed",
+      "20",
+      "--seed",
+      "1",
+      "--workers",
+      "2",
+      "--report",
+      reportFile,
+      "--dead-letter",
+      dead,
+    ]);
+    await until(() => f.hits >= 10, 15_000, "some load requests");
+    // only the parent is signalled, as a container's PID 1 is
+    p.child.kill("SIGTERM");
+    const { code } = await exited(p, 15_000);
+    expect(code).toBe(130);
+    expect(p.stderr()).toMatch(/interrupted: the workers stop/);
+    expect(p.stdout()).toMatch(/load summary/);
+    const report = JSON.parse(readFileSync(reportFile, "utf8")) as LoadReport;
+    expect(report.config.shards).toHaveLength(2);
+    expect(report.requests.sent).toBe(f.hits);
+    expect(report.requests.cancelled).toBeGreaterThan(0);
+    expect(readFileSync(dead, "utf8").trim().split("\n")).toHaveLength(report.requests.cancelled);
+  });
+});
+
 describe("unhandled rejections", () => {
   it("none fired while this file ran", async () => {
     await new Promise((r) => setTimeout(r, 50));

@@ -1,9 +1,9 @@
-import { fork } from "node:child_process";
+import { type ChildProcess, fork } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { EXIT_CODES, UsageError } from "../core/errors.js";
+import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
 import { parseChaos } from "../delivery/chaos.js";
 import { prepareOutput } from "../delivery/dead-letter.js";
 import { buildTargets } from "../delivery/run.js";
@@ -239,8 +239,15 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
     );
     controller.abort();
   };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  // a worker of --workers may get a signal twice (from the terminal and from its parent): it is
+  // already stopping, so only a plain run lets a second one end the process at once
+  if (a.outputsReady) {
+    process.on("SIGINT", onSignal);
+    process.on("SIGTERM", onSignal);
+  } else {
+    process.once("SIGINT", onSignal);
+    process.once("SIGTERM", onSignal);
+  }
   const tty = process.stderr.isTTY;
   let lastLine = 0;
   try {
@@ -301,10 +308,27 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
     base.push(x);
   }
   if (!a.quiet) err(`load: ${workers} workers`);
-  const files = await Promise.all(
-    Array.from({ length: workers }, (_, i) => {
-      const file = join(dir, `shard-${i}.json`);
-      return new Promise<string>((resolve, reject) => {
+  const children: ChildProcess[] = [];
+  let interrupted = false;
+  // SIGINT or SIGTERM is passed on to the workers, which stop as a plain run does and write their
+  // reports, so the merged report and the dead letters cover the run up to the interrupt; a second
+  // signal ends the workers at once
+  const onSignal = (signal: NodeJS.Signals) => {
+    const again = interrupted;
+    interrupted = true;
+    if (!again)
+      err(
+        `interrupted: the workers stop, finish their requests in flight and write their reports${a.deadLetter ? `; requests not yet sent go to ${a.deadLetter}` : ""}`,
+      );
+    for (const child of children) if (child.exitCode === null) child.kill(again ? "SIGKILL" : signal);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  let codes: (number | null)[];
+  const files = Array.from({ length: workers }, (_, i) => join(dir, `shard-${i}.json`));
+  try {
+    codes = await Promise.all(
+      files.map((file, i) => {
         const child = fork(
           bin,
           [
@@ -320,16 +344,25 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
           ],
           { stdio: ["ignore", "ignore", "inherit", "ipc"] },
         );
-        child.on("exit", (code) =>
-          code === 0 || code === THRESHOLD_EXIT_CODE
-            ? resolve(file)
-            : reject(new Error(`worker ${i} exited with ${code}`)),
-        );
-      });
-    }),
+        children.push(child);
+        return new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+      }),
+    );
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+  const ok = [0, THRESHOLD_EXIT_CODE, EXIT_CODES.INTERRUPTED];
+  const bad = codes.flatMap((code, i) =>
+    code !== null && ok.includes(code) ? [] : [`worker ${i} (${code ?? "killed"})`],
   );
+  if (bad.length)
+    throw new PbxsimError(
+      "DELIVERY",
+      `load --workers: ${bad.join(", ")} ended without a report, so there is nothing whole to merge; the shard reports that were written are in ${dir}.`,
+    );
   const merged = mergeReports(files.map((f) => JSON.parse(readFileSync(f, "utf8")) as LoadReport));
-  return finish(merged, a, false);
+  return finish(merged, a, interrupted || codes.includes(EXIT_CODES.INTERRUPTED));
 }
 
 export async function reportMergeCommand(a: {
