@@ -1045,7 +1045,12 @@ describe("CLI interrupts of --workers", () => {
       "--dead-letter",
       dead,
     ]);
-    await until(() => f.hits >= 10, 15_000, "some load requests");
+    // the parent shows the workers' progress summed (a line every 5 s off a terminal)
+    await until(
+      () => /requests \d+ .*\(percentiles: the worst of 2 workers\)/.test(p.stderr()),
+      15_000,
+      "progress",
+    );
     // only the parent is signalled, as a container's PID 1 is
     p.child.kill("SIGTERM");
     const { code } = await exited(p, 15_000);

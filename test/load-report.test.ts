@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PbxsimError, UsageError } from "../src/core/errors.js";
+import { combineSnapshots } from "../src/cli/load-commands.js";
 import { escapeHtml, renderHtml } from "../src/load/html.js";
 import { loadReportFile, mergeReports } from "../src/load/merge.js";
 import { type LoadReport, requestRates } from "../src/load/report.js";
@@ -409,6 +410,54 @@ describe("mergeReports", () => {
 
   it("refuses an empty list", () => {
     expect(() => mergeReports([])).toThrow(UsageError);
+  });
+});
+
+describe("combineSnapshots (the progress line of --workers)", () => {
+  it("adds counts and rates, and takes the worst worker's percentiles", () => {
+    const a = {
+      shard: "0/2",
+      t: 5000,
+      callsStarted: 10,
+      activeCalls: 4,
+      blocked: 1,
+      sent: 100,
+      delivered: 97,
+      failed: 2,
+      inflight: 1,
+      late: 3,
+      requestsPerSec: 20,
+      p50: 1.5,
+      p99: 9,
+      lagP99: 0.4,
+    };
+    const b = {
+      ...a,
+      shard: "1/2",
+      t: 5004,
+      callsStarted: 7,
+      sent: 60,
+      delivered: 60,
+      failed: 0,
+      p50: 2,
+      p99: 3,
+      lagP99: 1.2,
+    };
+    expect(combineSnapshots([a, b])).toEqual({
+      t: 5004,
+      callsStarted: 17,
+      activeCalls: 8,
+      blocked: 2,
+      sent: 160,
+      delivered: 157,
+      failed: 2,
+      inflight: 2,
+      late: 6,
+      requestsPerSec: 40,
+      p50: 2,
+      p99: 9,
+      lagP99: 1.2,
+    });
   });
 });
 

@@ -113,6 +113,30 @@ function progressLine(s: Snapshot): string {
   return `t=${(s.t / 1000).toFixed(0)}s calls ${s.callsStarted} (active ${s.activeCalls}${s.blocked ? `, blocked ${s.blocked}` : ""})  requests ${s.sent} (${s.requestsPerSec}/s, in flight ${s.inflight})  ok ${s.delivered} failed ${s.failed}${s.late ? ` late ${s.late}` : ""}  p50 ${s.p50}ms p99 ${s.p99}ms lag p99 ${s.lagP99}ms`;
 }
 
+/**
+ * The workers' latest snapshots as one: counts and rates add up; percentiles are the worst
+ * worker's, since snapshots carry no histograms (the final report merges them exactly).
+ */
+export function combineSnapshots(snaps: readonly Snapshot[]): Snapshot {
+  const sum = (k: keyof Snapshot) => snaps.reduce((n, s) => n + (s[k] as number), 0);
+  const worst = (k: keyof Snapshot) => Math.max(...snaps.map((s) => s[k] as number));
+  return {
+    t: worst("t"),
+    callsStarted: sum("callsStarted"),
+    activeCalls: sum("activeCalls"),
+    blocked: sum("blocked"),
+    sent: sum("sent"),
+    delivered: sum("delivered"),
+    failed: sum("failed"),
+    inflight: sum("inflight"),
+    late: sum("late"),
+    requestsPerSec: sum("requestsPerSec"),
+    p50: worst("p50"),
+    p99: worst("p99"),
+    lagP99: worst("lagP99"),
+  };
+}
+
 export function formatLoadSummary(r: LoadReport): string {
   const l = r.latency.corrected;
   const sv = r.latency.service;
@@ -276,6 +300,8 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       chaos: parseChaos(a.chaos),
       signal: controller.signal,
       onSnapshot: (s) => {
+        // a worker of --workers reports its progress to its parent, which shows the sum
+        if (a.outputsReady) process.send?.(s);
         if (a.quiet) return;
         if (tty) process.stderr.write(`\r\u001b[2K${progressLine(s)}`);
         else if (s.t - lastLine >= 5000) {
@@ -324,6 +350,21 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
   };
   process.on("SIGINT", onSignal);
   process.on("SIGTERM", onSignal);
+  // progress: the sum of the workers' latest snapshots, live on a terminal, every 5 s otherwise
+  const latest: (Snapshot | undefined)[] = new Array(workers).fill(undefined);
+  const tty = process.stderr.isTTY;
+  let lastLine = 0;
+  const progress = () => {
+    if (a.quiet) return;
+    const snaps = latest.filter((x): x is Snapshot => x !== undefined);
+    const line = `${progressLine(combineSnapshots(snaps))} (percentiles: the worst of ${snaps.length} workers)`;
+    const t = Math.max(...snaps.map((x) => x.t));
+    if (tty) process.stderr.write(`\r\u001b[2K${line}`);
+    else if (t - lastLine >= 5000) {
+      lastLine = t;
+      err(line);
+    }
+  };
   let codes: (number | null)[];
   const files = Array.from({ length: workers }, (_, i) => join(dir, `shard-${i}.json`));
   try {
@@ -345,12 +386,17 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
           { stdio: ["ignore", "ignore", "inherit", "ipc"] },
         );
         children.push(child);
+        child.on("message", (m) => {
+          latest[i] = m as Snapshot;
+          progress();
+        });
         return new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
       }),
     );
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
+    if (tty && !a.quiet && latest.some((x) => x !== undefined)) process.stderr.write("\n");
   }
   const ok = [0, THRESHOLD_EXIT_CODE, EXIT_CODES.INTERRUPTED];
   const bad = codes.flatMap((code, i) =>
