@@ -526,6 +526,43 @@ describe("pbxsim CLI", () => {
       for (const x of files) expect(readFileSync(x, "utf8")).toBe("an earlier run\n");
     });
 
+    it("--profile in a mix: a bare name for the vendors that have it, vendor=profile for one, a clear refusal otherwise", async () => {
+      const mix = ["run", "enreach/queue-answered", "voipbin/queue-answered", "3cx/inbound-queue-answered"];
+      const profiles = (stdout: string) => [
+        ...new Set(
+          stdout
+            .trim()
+            .split("\n")
+            .map((l) => JSON.parse(l) as { vendor: string; profile: string })
+            .map((l) => `${l.vendor}:${l.profile}`),
+        ),
+      ];
+      const bare = await cli([...mix, "--dry-run", "--seed", "1", "--profile", "current"]);
+      expect(bare.code).toBe(0);
+      expect(profiles(bare.stdout).sort()).toEqual(["3cx:k2m-json", "enreach:default", "voipbin:current"]);
+      const each = await cli([...mix, "--dry-run", "--seed", "1", "--profile", "voipbin=current,3cx=form"]);
+      expect(each.code).toBe(0);
+      expect(profiles(each.stdout).sort()).toEqual(["3cx:form", "enreach:default", "voipbin:current"]);
+      const none = await cli([...mix, "--dry-run", "--profile", "smartflo"]);
+      expect(none.code).toBe(2);
+      expect(none.stderr).toMatch(
+        /--profile smartflo: no vendor of this run has that profile \(enreach: default; voipbin: legacy, current; 3cx: k2m-json, form\)\. Name the vendor/,
+      );
+      const wrong = await cli([...mix, "--dry-run", "--profile", "voipbin=modern"]);
+      expect(wrong.code).toBe(2);
+      expect(wrong.stderr).toMatch(
+        /--profile modern is not a profile of voipbin; its profiles are: legacy, current/,
+      );
+      const unknown = await cli([...mix, "--dry-run", "--profile", "acme=x"]);
+      expect(unknown.code).toBe(2);
+      expect(unknown.stderr).toMatch(/--profile acme=x: "acme" is not a vendor/);
+      const single = await cli(["run", "enreach/queue-answered", "--dry-run", "--profile", "current"]);
+      expect(single.stderr).toMatch(
+        /--profile current is not a profile of enreach; its profiles are: default/,
+      );
+      for (const r of [none, wrong, unknown, single]) noStack(r.stderr);
+    });
+
     it("a certificate file that is not PEM", async () => {
       const dir = tmp();
       const f = join(dir, "cert.pem");

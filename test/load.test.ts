@@ -471,6 +471,7 @@ describe("the CLI", () => {
       ["--header", "Bad"],
       ["--timeout", "0s"],
       ["--max-calls", "0"],
+      ["--profile", "form"],
     ]) {
       const r = await cli([...base, ...withFiles, ...bad]);
       expect(r.code).toBe(2);

@@ -15,7 +15,7 @@ import { formatSummary } from "../delivery/summary.js";
 import { loadTargetsFile } from "../delivery/targets.js";
 import type { ReceivedRecord } from "../receiver/app.js";
 import { builtinScenarioFiles, loadScenarioFile } from "../scenario/load.js";
-import { findVendor, getVendor, resolveProfile, VENDORS } from "../vendors/registry.js";
+import { findVendor, getVendor, profileChooser, resolveProfile, VENDORS } from "../vendors/registry.js";
 import {
   parseDurationFlag,
   parseHeaders,
@@ -143,7 +143,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   // without --profile, the vendor's default profile, or the one profile that has this event
   const profile = resolveProfile(
     vendor,
-    a.profile ??
+    profileChooser(a.profile, [vendor])(vendor) ??
       (named.some((e) => !e.profiles || e.profiles.includes(vendor.defaultProfile))
         ? undefined
         : named[0]!.profiles?.[0]),

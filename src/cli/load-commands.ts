@@ -15,7 +15,7 @@ import type { LoadReport } from "../load/report.js";
 import { isLoopback, runLoad, type Snapshot } from "../load/run.js";
 import { evaluateThresholds, parseThreshold, THRESHOLD_EXIT_CODE } from "../load/thresholds.js";
 import { resolveScenarios } from "../scenario/load.js";
-import { findVendor } from "../vendors/registry.js";
+import { findVendor, profileChooser } from "../vendors/registry.js";
 import {
   parseDurationFlag,
   parseHeaders,
@@ -228,6 +228,11 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   const weighted = parseWeighted(a.scenarios);
   const scenarios = weighted.flatMap((w) =>
     resolveScenarios([w.arg], findVendor).map((scenario) => ({ scenario, weight: w.weight })),
+  );
+  // a --profile no vendor of the mix has is refused before anything starts
+  profileChooser(
+    a.profile,
+    scenarios.map((x) => findVendor(x.scenario.vendor)!),
   );
   const sending = {
     maxCalls: parsePositiveInt("--max-calls", a.maxCalls),

@@ -39,7 +39,10 @@ const transportFlags = (y: Argv) =>
       type: "string",
       describe: "waits before each retry, e.g. 5s,30s,2m, or none",
     })
-    .option("profile", { type: "string", describe: "vendor profile (see pbxsim list vendors)" })
+    .option("profile", {
+      type: "string",
+      describe: "vendor profile (pbxsim list vendors); in a mix, per vendor: voipbin=current,3cx=form",
+    })
     .option("option", {
       type: "string",
       array: true,

@@ -5,7 +5,7 @@ import { Rng } from "../core/random.js";
 import type { TargetSettings, TransportSpec, Vendor, VendorEvent } from "../core/vendor.js";
 import type { Scenario } from "../scenario/load.js";
 import { preflight, simulateCall } from "../scenario/simulate.js";
-import { getVendor, resolveProfile } from "../vendors/registry.js";
+import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
 
 /** One request of a run, exactly as it will go on the wire, due `at` virtual ms after the run starts. */
 export interface PlannedRequest {
@@ -83,9 +83,13 @@ export function planRun(opts: PlanOptions): Plan {
   }[] = [];
   let key = 0;
   let order = 0;
+  const chosen = profileChooser(
+    opts.profile,
+    opts.scenarios.map((s) => getVendor(s.vendor)),
+  );
   for (const scenario of opts.scenarios) {
     const vendor = getVendor(scenario.vendor);
-    const profile = resolveProfile(vendor, opts.profile ?? pickProfile(vendor, scenario));
+    const profile = resolveProfile(vendor, chosen(vendor) ?? pickProfile(vendor, scenario));
     const directory = vendor.directory();
     preflight(scenario, vendor, directory, root.fork(`preflight/${scenario.id}`), profile);
     for (let i = 0; i < perScenario; i++) {

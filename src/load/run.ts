@@ -16,7 +16,7 @@ import { describeError, loadCa } from "../delivery/engine.js";
 import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
 import { simulateCall } from "../scenario/simulate.js";
-import { getVendor, resolveProfile } from "../vendors/registry.js";
+import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
 import { expectedCalls, nextGap, type RateProfile } from "./arrivals.js";
 import { type LoadReport, requestRates, roundCallRate, roundRequestRate } from "./report.js";
 import {
@@ -356,9 +356,13 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     opts.calls !== undefined ? Math.ceil((opts.calls - shard.index) / shard.count) : undefined;
 
   // per-scenario preparation, off the send loop
+  const chosen = profileChooser(
+    opts.profile,
+    opts.scenarios.map((s) => getVendor(s.scenario.vendor)),
+  );
   const prepared = opts.scenarios.map(({ scenario, weight }) => {
     const vendor = getVendor(scenario.vendor);
-    const profile = resolveProfile(vendor, opts.profile ?? scenario.profiles?.[0] ?? vendor.defaultProfile);
+    const profile = resolveProfile(vendor, chosen(vendor) ?? scenario.profiles?.[0] ?? vendor.defaultProfile);
     const targets =
       opts.targets.byVendor.get(vendor.id) ??
       (opts.targets.fallback ? [opts.targets.fallback] : ([] as TargetSettings[]));
