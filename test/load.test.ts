@@ -16,6 +16,7 @@ import {
   parseRamp,
   parseRate,
 } from "../src/load/arrivals.js";
+import { planFromOptions } from "../src/delivery/run.js";
 import { decodeHistogram } from "../src/load/stats.js";
 import { isLoopback, runLoad } from "../src/load/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
@@ -394,6 +395,34 @@ describe("a mix of all five vendors, end to end", () => {
       await Promise.all(rxs.map((rx) => rx.close()));
     }
   }, 60_000);
+});
+
+describe("ids receivers dedupe on, at load-test scale", () => {
+  it("Webitel attempt_id and Acefone call_id never repeat, even over thousands of calls started at once", () => {
+    const cases = [
+      ["webitel/inbound-queue-answered", "attempt_id"],
+      ["acefone/inbound-ivr-answered", "call_id"],
+    ] as const;
+    for (const [scenario, field] of cases) {
+      const calls = 8000;
+      const { plan } = planFromOptions({
+        scenarios: [scenario],
+        url: "http://127.0.0.1:9/",
+        seed: 3,
+        calls,
+        concurrency: calls,
+      });
+      const idOf = new Map<string, string>();
+      for (const r of plan.requests) {
+        const id = (JSON.parse(r.body) as Record<string, unknown>)[field];
+        if (typeof id !== "string") continue;
+        expect(idOf.get(r.call) ?? id).toBe(id);
+        idOf.set(r.call, id);
+      }
+      expect(idOf.size).toBe(calls);
+      expect(new Set(idOf.values()).size).toBe(calls);
+    }
+  });
 });
 
 describe("the CLI", () => {

@@ -72,7 +72,9 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
   const dialer = origin === "preview" || origin === "progressive" || origin === "predictive";
   const clickToCall = origin === "click-to-call";
   const outbound = call.direction === "outbound";
-  const callId = `${Math.floor(start / 1000)}.${rng.digits(rng.int(6, 7))}`;
+  // `<unix seconds>.<sequence>`: receivers dedupe on it, so no two calls of a run share one; the
+  // call's number (unique in a run, across shards too) picks a block of ten, the random stream one
+  const callId = `${Math.floor(start / 1000)}.${100_000 + Number(call.key) * 10 + rng.int(0, 9)}`;
   const callerUuid = dialer ? rng.hex(13) : uniqid(start, rng);
   const circle = rng.pick(CIRCLES);
   const customer = outbound ? call.dialled : call.caller;

@@ -148,7 +148,9 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
   const events: VendorEvent[] = [];
   const start = call.start;
   const queueId = call.queue ?? "12";
-  const attemptId = String(rng.int(1_000_000, 9_999_999));
+  // attempt ids are bigint keys in Webitel's database, never repeated: the call's number (unique in
+  // a run, across shards too) picks a block of ten, the random stream one id in it
+  const attemptId = String(1_000_000 + Number(call.key) * 10 + rng.int(0, 9));
   const memberId = String(rng.int(100_000, 999_999));
   const bucketId = dialer ? String(rng.int(1, 9)) : undefined;
   // dialer members were imported into the queue earlier; inbound members join when they call
