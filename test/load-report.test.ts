@@ -350,6 +350,34 @@ describe("mergeReports", () => {
     expect(merged).toEqual({ ...whole, rates: merged.rates, config: merged.config });
   });
 
+  it("refuses to count a shard twice: the same report given twice, or a merged report among its shards", () => {
+    // these reports name the run's seed (42) once, as older reports do
+    expect(() => mergeReports([a, a], ["a.json", "again.json"])).toThrow(
+      /report merge: a\.json and again\.json both hold shard 0\/2 of the run with seed 42; merging would count its calls twice/,
+    );
+    // shards that name their own seeds (as reports do now): the same index of another run's seed
+    // is another shard, and a merged report keeps its shards' seeds
+    const seeded = (r: LoadReport, seed: number) => ({
+      ...r,
+      config: { ...r.config, shards: r.config.shards.map((x) => ({ ...x, seed })) },
+    });
+    expect(mergeReports([seeded(a, 1), seeded(b, 1), seeded(a, 2)]).calls.started).toBe(
+      a.calls.started * 2 + b.calls.started,
+    );
+    expect(() => mergeReports([seeded(a, 1), seeded(b, 2), seeded(a, 1)])).toThrow(
+      /report 1 and report 3 both hold shard 0\/2 of the run with seed 1/,
+    );
+    const all1 = mergeReports([seeded(a, 1), seeded(b, 1)]);
+    expect(all1.config.shards).toEqual([
+      { index: 0, count: 2, seed: 1 },
+      { index: 1, count: 2, seed: 1 },
+    ]);
+    expect(() => mergeReports([seeded(a, 1), seeded(b, 1), all1], ["a.json", "b.json", "all.json"])).toThrow(
+      /a\.json and all\.json both hold shard 0\/2.*Leave one out \(a merged report holds every shard it was merged from\)/,
+    );
+    expect(() => mergeReports([a, b])).not.toThrow();
+  });
+
   it("gives rates per second of the arrival window, not of the calls playing on after it", () => {
     // two shards of a 10 s window whose calls played on for 30 s more; shard b sent its last
     // due request 2.5 s late (its receiver fell behind)

@@ -627,6 +627,20 @@ describe("the CLI", () => {
     expect(merged.calls.started).toBe(20);
     expect(merged.requests.sent).toBe(ra.requests.sent + rb.requests.sent);
     expect(merged.latency.corrected.count).toBe(ra.latency.corrected.count + rb.latency.corrected.count);
+    expect(merged.config.shards).toEqual([
+      { index: 0, count: 2, seed: 9 },
+      { index: 1, count: 2, seed: 9 },
+    ]);
+    // a glob that also catches the merged report would count every shard twice: refused
+    const twice = await cli([
+      "report",
+      "merge",
+      join(dir, "a.json"),
+      join(dir, "b.json"),
+      join(dir, "m.json"),
+    ]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/a\.json and .*m\.json both hold shard 0\/2 of the run with seed 9/);
     const w = await cli([
       ...args.filter((x) => x !== "--quiet"),
       "--workers",

@@ -412,7 +412,10 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
       "DELIVERY",
       `load --workers: ${bad.join(", ")} ended without a report, so there is nothing whole to merge; the shard reports that were written are in ${dir}.`,
     );
-  const merged = mergeReports(files.map((f) => JSON.parse(readFileSync(f, "utf8")) as LoadReport));
+  const merged = mergeReports(
+    files.map((f) => JSON.parse(readFileSync(f, "utf8")) as LoadReport),
+    files,
+  );
   return finish(merged, a, interrupted || codes.includes(EXIT_CODES.INTERRUPTED));
 }
 
@@ -427,6 +430,6 @@ export async function reportMergeCommand(a: {
     throw new UsageError(
       "report merge needs the report files of the shards, e.g. pbxsim report merge reports/*.json --out merged.json.",
     );
-  const merged = mergeReports(a.files.map(loadReportFile));
+  const merged = mergeReports(a.files.map(loadReportFile), a.files);
   return finish(merged, { report: a.out, html: a.html, threshold: a.threshold, json: a.json }, false);
 }

@@ -127,9 +127,36 @@ function byTime(pick: (r: LoadReport) => string, later: boolean) {
 const earliestStart = byTime((r) => r.startedAt, false);
 const latestEnd = byTime((r) => r.endedAt, true);
 
+/**
+ * Refuses reports that hold the same shard of the same run (its seed, index and count) twice:
+ * merging them would count its calls twice. That happens when a merged report is globbed in with
+ * the shard reports it was made from, or a shard's report is given twice.
+ */
+function refuseDuplicateShards(reports: readonly LoadReport[], names: readonly string[]): void {
+  const holder = new Map<string, number>();
+  reports.forEach((r, i) => {
+    for (const s of r.config.shards) {
+      // older reports name the seed once, for the run
+      const seed = s.seed ?? (r.config.shards.length === 1 ? r.config.seed : undefined);
+      if (seed === undefined) continue;
+      const key = `${seed} ${s.index}/${s.count}`;
+      const other = holder.get(key);
+      if (other !== undefined && other !== i)
+        throw new UsageError(
+          `report merge: ${names[other]} and ${names[i]} both hold shard ${s.index}/${s.count} of the run with seed ${seed}; merging would count its calls twice. Leave one out (a merged report holds every shard it was merged from).`,
+        );
+      holder.set(key, i);
+    }
+  });
+}
+
 /** Merges the reports of the shards of one run into the report of the whole run. */
-export function mergeReports(reports: LoadReport[]): LoadReport {
+export function mergeReports(
+  reports: LoadReport[],
+  names: readonly string[] = reports.map((_, i) => `report ${i + 1}`),
+): LoadReport {
   if (reports.length === 0) throw new UsageError("report merge: give at least one report file to merge.");
+  refuseDuplicateShards(reports, names);
   const first = reports[0]!;
   const elapsedMs = Math.max(...reports.map((r) => r.elapsedMs));
   // the shards share one arrival window (each runs a slice of the same arrivals)

@@ -19,7 +19,8 @@ export interface LoadReport {
     seed: number;
     /** Target origin only; no secrets. */
     target: string;
-    shards: { index: number; count: number }[];
+    /** The shards the report covers, each with the seed of its run (absent in older reports). */
+    shards: { index: number; count: number; seed?: number }[];
   };
   startedAt: string;
   endedAt: string;

@@ -909,7 +909,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       ...(pipelining > 1 ? { pipelining } : {}),
       seed: opts.seed,
       target: [...new Set(prepared.flatMap((p) => p.targets.map((t) => new URL(t.url).origin)))].join(", "),
-      shards: [shard],
+      shards: [{ index: shard.index, count: shard.count, seed: opts.seed }],
     },
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
