@@ -1,4 +1,5 @@
-import { Faker, base, en, fi } from "@faker-js/faker";
+// the Finnish locale alone (with its English and base fallbacks), not every locale Faker has
+import { faker } from "@faker-js/faker/locale/fi";
 import type { Directory, DirectoryAgent, PhoneNumber } from "../../core/model.js";
 import { nameUuid } from "../../core/random.js";
 import type { RegionSpec } from "../../core/vendor.js";
@@ -27,7 +28,6 @@ let cached: Directory | undefined;
 
 export function enreachDirectory(): Directory {
   if (cached) return cached;
-  const faker = new Faker({ locale: [fi, en, base] });
   faker.seed(358);
   const agents: DirectoryAgent[] = [];
   const used = new Set<string>();
