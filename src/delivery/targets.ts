@@ -1,7 +1,6 @@
-import { readFileSync } from "node:fs";
-import { LineCounter, parseDocument } from "yaml";
 import { PbxsimError } from "../core/errors.js";
 import type { TargetSettings } from "../core/vendor.js";
+import { readYamlFile } from "../core/yaml-file.js";
 import { findVendor, VENDORS } from "../vendors/registry.js";
 import type { VendorTargets } from "./plan.js";
 
@@ -15,26 +14,7 @@ import type { VendorTargets } from "./plan.js";
  *       - { EventType: QueueCallInComing, AllEntities: true }
  */
 export function loadTargetsFile(file: string): VendorTargets {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new PbxsimError(
-      "TARGETS",
-      `--targets ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}); check the path.`,
-    );
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const line = lineCounter.linePos(e.pos[0]).line;
-    throw new PbxsimError(
-      "TARGETS",
-      `${file}${line ? `:${line}` : ""}: YAML syntax error: ${e.message.split("\n")[0]}. Fix the YAML there.`,
-    );
-  }
-  const data = doc.toJS() as unknown;
+  const { data } = readYamlFile(file, "--targets", "TARGETS");
   if (!data || typeof data !== "object" || Array.isArray(data)) {
     throw new PbxsimError(
       "TARGETS",

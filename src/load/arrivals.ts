@@ -1,7 +1,7 @@
-import { readFileSync } from "node:fs";
-import { isSeq, LineCounter, parseDocument } from "yaml";
+import { isSeq } from "yaml";
 import { parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
+import { readYamlFile } from "../core/yaml-file.js";
 import type { Rng } from "../core/random.js";
 
 /**
@@ -49,24 +49,7 @@ export function parseRamp(text: string): RateProfile {
  * A phases file (YAML): a list of `{ rate: 10/s, duration: 1m }` or `{ ramp: 10/s..80/s, duration: 2m }`.
  */
 export function loadPhases(file: string): RateProfile {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (e) {
-    throw new UsageError(
-      `--phases ${file}: cannot read the file (${(e as NodeJS.ErrnoException).code}); check the path.`,
-    );
-  }
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, lineCounter });
-  if (doc.errors.length) {
-    const e = doc.errors[0]!;
-    const line = lineCounter.linePos(e.pos[0]).line;
-    throw new UsageError(
-      `--phases ${file}${line ? `:${line}` : ""}: YAML syntax error: ${e.message.split("\n")[0]}. Fix the YAML there.`,
-    );
-  }
-  const data = doc.toJS() as unknown;
+  const { doc, data, lineOf } = readYamlFile(file, "--phases", "USAGE");
   if (!Array.isArray(data) || data.length === 0) {
     throw new UsageError(`--phases ${file}: write a list of phases, e.g. - { rate: 10/s, duration: 1m }.`);
   }
@@ -74,7 +57,7 @@ export function loadPhases(file: string): RateProfile {
   const phases = data.map((p, i) => {
     // each message names the file, the phase's line and its number
     const range = (items[i] as { range?: [number, number, number] } | undefined)?.range;
-    const at = `--phases ${file}${range ? `:${lineCounter.linePos(range[0]).line}` : ""}: phase ${i + 1}`;
+    const at = `--phases ${file}${range ? `:${lineOf(range[0])}` : ""}: phase ${i + 1}`;
     const o = (p ?? {}) as { rate?: string; ramp?: string; duration?: string };
     const d = o.duration !== undefined ? parseDuration(String(o.duration)) : undefined;
     if (d === undefined || d <= 0)
