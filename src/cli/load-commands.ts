@@ -263,9 +263,11 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   if (workers && workers > 1 && !shard) return runWorkers(a, argv, workers, seed);
   const controller = new AbortController();
   const onSignal = () => {
-    err(
-      `interrupted: no new calls; waiting for requests in flight; requests not yet sent are cancelled${a.deadLetter ? ` and written to ${a.deadLetter}` : ""}`,
-    );
+    // a worker's parent says it once for all of them
+    if (!a.outputsReady && !controller.signal.aborted)
+      err(
+        `interrupted: no new calls; waiting for requests in flight; requests not yet sent are cancelled${a.deadLetter ? ` and written to ${a.deadLetter}` : ""}`,
+      );
     controller.abort();
   };
   // a worker of --workers may get a signal twice (from the terminal and from its parent): it is
