@@ -244,20 +244,19 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
     timeoutMs: parseDurationFlag("--timeout", a.timeout, true),
     retrySchedule: parseScheduleFlag(a.retrySchedule),
   };
-  // output files are emptied only once every flag is known to be good, so a typo loses nothing;
-  // the workers of --workers append to the files their parent emptied
+  // output files are emptied only once every flag is known to be good, so a typo loses nothing
   const outputs: [string | undefined, string][] = [
     [a.report, "--report"],
     [a.html, "--html"],
-    ...(a.outputsReady
-      ? []
-      : ([
-          [a.statsFile, "--stats-file"],
-          [a.deadLetter, "--dead-letter"],
-          [a.truth, "--truth"],
-          [a.record, "--record"],
-        ] as [string | undefined, string][])),
   ];
+  // the workers of --workers append to the files their parent emptied
+  if (!a.outputsReady)
+    outputs.push(
+      [a.statsFile, "--stats-file"],
+      [a.deadLetter, "--dead-letter"],
+      [a.truth, "--truth"],
+      [a.record, "--record"],
+    );
   for (const [f, flag] of outputs) if (f) prepareOutput(f, flag);
 
   if (workers && workers > 1 && !shard) return runWorkers(a, argv, workers, seed);
