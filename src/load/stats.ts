@@ -88,13 +88,16 @@ const recordUs: (h: Histogram, us: number) => void = (() => {
 /** Whether values are recorded through the fast path (for the tests). */
 export const fastRecording = recordUs === recordFast;
 
+/** Milliseconds as whole microseconds within the histograms' range. */
+const toUs = (ms: number): number => Math.min(HIGHEST_US, Math.max(1, Math.round(ms * 1000)));
+
 export function recordMs(h: Histogram, ms: number): void {
-  recordUs(h, Math.min(HIGHEST_US, Math.max(1, Math.round(ms * 1000))));
+  recordUs(h, toUs(ms));
 }
 
 /** Records through the library's own path only (for the tests, to compare). */
 export function recordMsSlow(h: Histogram, ms: number): void {
-  recordSlow(h, Math.min(HIGHEST_US, Math.max(1, Math.round(ms * 1000))));
+  recordSlow(h, toUs(ms));
 }
 
 export function encodeHistogram(h: Histogram): string {
