@@ -1,4 +1,6 @@
 import { execFile, spawn } from "node:child_process";
+import { createServer } from "node:net";
+import type { AddressInfo } from "node:net";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -28,6 +30,15 @@ function noStack(stderr: string) {
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), "pbxsim-cli-"));
+
+/** A loopback port nothing listens on (it was free a moment ago). */
+const closedPort = () =>
+  new Promise<number>((done) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => done(port));
+    });
+  });
 
 /** Starts `pbxsim receive` and resolves with its URL once it listens. */
 function startReceiver(args: string[]): Promise<{ url: string; stop: () => Promise<string> }> {
@@ -223,6 +234,55 @@ describe("pbxsim CLI", () => {
     expect(body.EventType).toBe("QueueCallInUserAllocated");
     expect(body.CallerNumber).toBe("+358401234567");
     expect(line.headers["x-benemen-event"]).toBe("QueueCallInUserAllocated");
+  });
+
+  it("send tells each failed attempt as it ends, with the wait before the next, and an interrupt ends the wait", async () => {
+    // every attempt is refused, and Enreach retries after 5 s, 30 s, 2 m
+    const closed = await closedPort();
+    const child = spawn(
+      process.execPath,
+      [BIN, "send", "enreach", "UserCallInComing", "--url", `http://127.0.0.1:${closed}/enreach`],
+      { env: { ...process.env, NO_COLOR: "1" } },
+    );
+    let stderr = "";
+    let stdout = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    const waiting = new Promise<void>((done) =>
+      child.stderr.on("data", (d) => {
+        stderr += d;
+        if (stderr.includes("next attempt in")) done();
+      }),
+    );
+    const exited = new Promise<number | null>((done) => child.on("exit", (code) => done(code)));
+    await waiting;
+    // told before the 5 s wait, not after every retry
+    expect(stderr).toMatch(
+      /attempt 1: error: connection refused \(ECONNREFUSED\).* in [\d.]+ms; next attempt in 5s \(enreach's retry schedule: 5s, 30s, 2m; --retry-schedule none sends once\)/,
+    );
+    child.kill("SIGINT");
+    expect(await exited).toBe(130);
+    expect(stderr).toContain("interrupted: no further attempt");
+    // the interrupt came during the wait: one attempt, no second
+    expect(stdout).toMatch(/UserCallInComing → error: connection refused .*FAILED\n/);
+    noStack(stderr);
+  });
+
+  it("run tells a retry that makes it wait a second or more as it is scheduled, per request", async () => {
+    const closed = await closedPort();
+    // at speed 100 a 100 s retry wait is 1 s of real time
+    const args = ["run", "enreach/queue-answered", "--url", `http://127.0.0.1:${closed}/enreach`];
+    const r = await cli([...args, "--speed", "100", "--retry-schedule", "100s", "--seed", "1"]);
+    expect(r.code).toBe(1);
+    const told = r.stderr.split("\n").filter((l) => l.includes("next attempt in"));
+    expect(told).toHaveLength(14);
+    expect(told[0]).toMatch(
+      /^#0 call 1 enreach QueueCallInComing: attempt 1: error: connection refused \(ECONNREFUSED\).* in [\d.]+ms; next attempt in 1s$/,
+    );
+    expect(r.stdout).toContain("failed 14");
+    // retries that do not make the run wait are not told
+    const fast = await cli([...args, "--speed", "max", "--retry-schedule", "100s", "--seed", "1"]);
+    expect(fast.stderr).not.toContain("next attempt in");
+    expect(fast.stdout).toContain("failed 14");
   });
 
   it("delivers every Enreach scenario live to `pbxsim receive --https --token`, refuses the self-signed certificate without --insecure, and dead-letters 204s", async () => {

@@ -29,7 +29,8 @@ import {
   parseOptions,
   parseUrlFlag,
 } from "./options.js";
-import { bold, deliveryLine, dim, err, out, timeline } from "./print.js";
+import { attemptLine, bold, deliveryLine, dim, err, out, timeline } from "./print.js";
+import { formatDuration } from "../core/duration.js";
 
 /** Command implementations: validate every flag first, then act, then return the exit code. */
 
@@ -200,18 +201,47 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   }
   const refusal = transport.targetRule?.(new URL(url));
   if (refusal) err(`note: ${refusal}; pbxsim sends it anyway for testing.`);
-  const { results } = await deliverPlan(
-    { calls: [], requests: [request], notices: [] },
-    { speed: 1, insecure: a.insecure, caFile: a.ca, timeoutMs, retrySchedule, token: secret },
-  );
-  const r = results[0]!;
-  if (a.json) out(JSON.stringify(resultJson(r), null, 2));
-  else {
-    for (const at of r.attempts)
-      err(dim(`attempt ${at.attempt}: ${at.status ?? at.error} in ${at.latencyMs.toFixed(1)}ms`));
-    out(deliveryLine(r));
+  // a failing receiver is retried on the vendor's schedule (Enreach waits 5 s, 30 s, then 2 m), so
+  // each attempt is told as it ends, and an interrupt stops the waiting with the result so far
+  const controller = new AbortController();
+  const onSignal = () => {
+    err("interrupted: no further attempt");
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let hinted = false;
+  try {
+    const { results } = await deliverPlan(
+      { calls: [], requests: [request], notices: [] },
+      {
+        speed: 1,
+        insecure: a.insecure,
+        caFile: a.ca,
+        timeoutMs,
+        retrySchedule,
+        token: secret,
+        signal: controller.signal,
+        onAttempt: (_r, at, retryInMs) => {
+          if (a.json) return;
+          const hint =
+            retryInMs !== undefined && !hinted && retrySchedule === undefined
+              ? ` (${vendor.id}'s retry schedule: ${transport.retrySchedule.map(formatDuration).join(", ")}; --retry-schedule none sends once)`
+              : "";
+          if (hint) hinted = true;
+          err(dim(attemptLine(at, retryInMs) + hint));
+        },
+      },
+    );
+    const r = results[0]!;
+    if (a.json) out(JSON.stringify(resultJson(r), null, 2));
+    else out(deliveryLine(r));
+    if (controller.signal.aborted) return EXIT_CODES.INTERRUPTED;
+    return r.outcome === "delivered" ? 0 : EXIT_CODES.UNDELIVERED;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
   }
-  return r.outcome === "delivered" ? 0 : EXIT_CODES.UNDELIVERED;
 }
 
 /** `--token` (a shared token header) and `--secret` (a signing key) both set the vendor's secret. */
@@ -384,9 +414,12 @@ export async function runCommand(a: RunArgs): Promise<number> {
       token: secret,
       deadLetterFile: a.deadLetter,
       signal: controller.signal,
-      onAttempt: a.record
-        ? (r, at) => appendLine(a.record!, recordLine(r, at, secretsOf(plan.requests, secret)))
-        : undefined,
+      onAttempt: (r, at, retryInMs) => {
+        if (a.record) appendLine(a.record, recordLine(r, at, secretsOf(plan.requests, secret)));
+        // a retry that makes the run wait a second or more is told as it is scheduled
+        if (retryInMs !== undefined && retryInMs >= 1000 && !a.quiet && !a.json)
+          err(dim(`#${r.seq} call ${r.call} ${r.vendor} ${r.event}: ${attemptLine(at, retryInMs)}`));
+      },
       onResult: (r) => {
         if (!a.quiet && !a.json) err(deliveryLine(r));
       },

@@ -1,6 +1,7 @@
 import type { SimulatedCall } from "../core/model.js";
 import type { ReceivedRecord } from "../receiver/app.js";
-import type { DeliveryResult } from "../delivery/engine.js";
+import type { Attempt, DeliveryResult } from "../delivery/engine.js";
+import { formatDuration } from "../core/duration.js";
 
 /** The only place that writes to the terminal: results on stdout, progress and notices on stderr. */
 export const out = (s: string) => process.stdout.write(`${s}\n`);
@@ -33,6 +34,13 @@ export function deliveryLine(r: DeliveryResult): string {
     last?.status !== undefined ? String(last.status) : last?.error ? `error: ${last.error}` : "-";
   const tries = r.attempts.length > 1 ? ` after ${r.attempts.length} attempts` : "";
   return `#${r.request.seq} call ${r.request.call} ${r.request.vendor} ${r.request.event} → ${status} ${verdict}${tries}`;
+}
+
+/** One attempt as it ends, with the wait before the next one when a retry follows. */
+export function attemptLine(a: Attempt, retryInMs?: number): string {
+  const what = a.status !== undefined ? `status ${a.status}` : `error: ${a.error ?? "-"}`;
+  const next = retryInMs === undefined ? "" : `; next attempt in ${formatDuration(retryInMs)}`;
+  return `attempt ${a.attempt}: ${what} in ${a.latencyMs.toFixed(1)}ms${next}`;
 }
 
 /** The demo's per-call timeline: what was sent, what the receiver answered, whether it validated. */

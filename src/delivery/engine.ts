@@ -44,7 +44,11 @@ export interface EngineOptions {
   /** Cap on requests in flight at once. */
   maxInflight?: number;
   signal?: AbortSignal;
-  onAttempt?: (r: PlannedRequest, a: Attempt) => void;
+  /**
+   * After each attempt; `retryInMs` is the real wait before the next attempt (the retry
+   * schedule divided by the speed), undefined when no attempt follows.
+   */
+  onAttempt?: (r: PlannedRequest, a: Attempt, retryInMs?: number) => void;
   onResult?: (r: DeliveryResult) => void;
 }
 
@@ -232,9 +236,9 @@ export class DeliveryEngine {
       const a = await this.attempt(r, n);
       attempts.push(a);
       if (n === 1) onFirst?.();
-      this.opts.onAttempt?.(r, a);
+      const wait = a.ok ? undefined : schedule[n - 1];
+      this.opts.onAttempt?.(r, a, wait === undefined ? undefined : wait * scale);
       if (a.ok) return { request: r, attempts, outcome: "delivered" };
-      const wait = schedule[n - 1];
       if (wait === undefined) return { request: r, attempts, outcome: "failed" };
       await this.until(this.now() + wait * scale);
     }
