@@ -535,6 +535,7 @@ describe("pbxsim CLI", () => {
         [["--rate", "1/s"], /load needs an end/],
         [["--rate", "1/s", "--duration", "0s"], /--duration 0s: give a duration above zero/],
         [["--rate", "1/s", "--calls", "1", "--timeout", "0ms"], /--timeout 0ms: give a duration above zero/],
+        [["--rate", "1/s", "--calls", "1", "--seed", "abc"], /--seed abc: give a whole number from 0/],
       ];
       const phases = join(tmp(), "phases.yaml");
       writeFileSync(phases, "- { rate: 10/s, duration: 1m }\n\n- { ramp: 10/s..lots, duration: 2m }\n");
@@ -544,6 +545,19 @@ describe("pbxsim CLI", () => {
       ]);
       for (const [args, msg] of cases) {
         const r = await cli([...base, ...args]);
+        expect(r.code).toBe(2);
+        expect(r.stderr).toMatch(msg);
+        noStack(r.stderr);
+      }
+      const weights: [string, RegExp][] = [
+        [
+          "enreach/queue-answered=lots",
+          /enreach\/queue-answered=lots: the weight after "=" must be a number above 0, e\.g\. enreach\/queue-answered=3/,
+        ],
+        ["enreach/queue-answered=0", /enreach\/queue-answered=0: a scenario's weight must be above 0/],
+      ];
+      for (const [arg, msg] of weights) {
+        const r = await cli(["load", arg, "--url", "http://127.0.0.1:9/", "--rate", "1/s", "--calls", "1"]);
         expect(r.code).toBe(2);
         expect(r.stderr).toMatch(msg);
         noStack(r.stderr);

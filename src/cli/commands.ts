@@ -122,7 +122,7 @@ export interface SendArgs {
   token?: string;
   header?: string[];
   profile?: string;
-  seed?: number;
+  seed?: string | number;
   insecure?: boolean;
   ca?: string;
   timeout?: string;
@@ -301,7 +301,7 @@ export interface RunArgs {
   speed?: string;
   calls?: number;
   concurrency?: number;
-  seed?: number;
+  seed?: string | number;
   start?: string;
   profile?: string;
   token?: string;
@@ -463,7 +463,7 @@ export interface ReplayArgs {
   freshIds?: boolean;
   insecure?: boolean;
   ca?: string;
-  seed?: number;
+  seed?: string | number;
   json?: boolean;
   quiet?: boolean;
 }
@@ -582,7 +582,7 @@ const DEMO_SCENARIOS = [
   "enreach/outbound-answered",
 ];
 
-export async function demoCommand(a: { seed?: number; json?: boolean }): Promise<number> {
+export async function demoCommand(a: { seed?: string | number; json?: boolean }): Promise<number> {
   const seed = parseSeed(a.seed) ?? randomSeed();
   const token = new Rng(seed).fork("demo-token").hex(24);
   const { serve } = await import("../receiver/serve.js");

@@ -7,7 +7,7 @@ import { summaryLine, toJUnit } from "../check/junit.js";
 import { EXIT_CODES, type ErrorCode, PbxsimError, UsageError } from "../core/errors.js";
 import { prepareOutput } from "../delivery/dead-letter.js";
 import { getVendor } from "../vendors/registry.js";
-import { parseOptions, parseUrlFlag } from "./options.js";
+import { parseOptions, parseSeed, parseUrlFlag } from "./options.js";
 import { dim, err, green, out, red } from "./print.js";
 
 /** `pbxsim contracts`, `verify`, `verify-messages` and `check`: contract testing for CI. */
@@ -162,7 +162,7 @@ export async function checkCommand(a: {
   secret?: string;
   rejectStatus?: number[];
   insecure?: boolean;
-  seed?: number;
+  seed?: string | number;
   option?: string[];
   junit?: string;
   json?: boolean;
@@ -180,7 +180,7 @@ export async function checkCommand(a: {
     secret: a.secret,
     rejectStatuses: a.rejectStatus,
     insecure: a.insecure,
-    seed: a.seed,
+    seed: parseSeed(a.seed),
     options: parseOptions(a.option),
   });
   if (a.junit) writeFileSync(a.junit, toJUnit(`pbxsim check ${a.vendor}`, results));

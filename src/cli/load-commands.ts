@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -46,7 +46,7 @@ export interface LoadArgs {
   maxInflight?: number;
   pipelining?: number;
   speed?: string;
-  seed?: number;
+  seed?: string | number;
   profile?: string;
   token?: string;
   secret?: string;
@@ -96,7 +96,14 @@ function parseWeighted(args: string[]): { arg: string; weight: number }[] {
   return args.map((a) => {
     const m = /^(.*)=(\d+(?:\.\d+)?)$/.exec(a);
     if (m && Number(m[2]) <= 0) throw new UsageError(`${a}: a scenario's weight must be above 0.`);
-    return m ? { arg: m[1]!, weight: Number(m[2]) } : { arg: a, weight: 1 };
+    if (m) return { arg: m[1]!, weight: Number(m[2]) };
+    // SCENARIO=WEIGHT with a weight that is not a number (a file whose name holds "=" is a file)
+    const bad = /^(.+)=([^=/\\]*)$/.exec(a);
+    if (bad && !existsSync(a))
+      throw new UsageError(
+        `${a}: the weight after "=" must be a number above 0, e.g. ${bad[1]}=3 (calls of each scenario in proportion to its weight).`,
+      );
+    return { arg: a, weight: 1 };
   });
 }
 

@@ -97,7 +97,7 @@ export function buildCli(argv: string[]) {
               array: true,
               describe: "override a field: Field=value (repeatable)",
             })
-            .option("seed", { type: "number", describe: "make the faked fields repeatable" })
+            .option("seed", { type: "string", describe: "make the faked fields repeatable" })
             .option("dry-run", { type: "boolean", describe: "print the request instead of sending it" })
             .option("json", { type: "boolean", describe: "the result as JSON on stdout" }),
         ).example(
@@ -128,7 +128,7 @@ export function buildCli(argv: string[]) {
             })
             .option("calls", { type: "number", describe: "calls per scenario (default 1)" })
             .option("concurrency", { type: "number", describe: "calls in progress at once (default 1)" })
-            .option("seed", { type: "number", describe: "make the run repeatable, byte for byte" })
+            .option("seed", { type: "string", describe: "make the run repeatable, byte for byte" })
             .option("start", { type: "string", describe: "virtual clock start (ISO time or now)" })
             .option("dead-letter", {
               type: "string",
@@ -273,7 +273,7 @@ export function buildCli(argv: string[]) {
             describe: "vendor option key=value (3cx: fqdn=pbx.example.com)",
           })
           .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
-          .option("seed", { type: "number", describe: "make the sent events repeatable" })
+          .option("seed", { type: "string", describe: "make the sent events repeatable" })
           .option("junit", { type: "string", describe: "write a JUnit XML report" })
           .option("json", { type: "boolean", describe: "the results as JSON on stdout" })
           .example(
@@ -331,7 +331,7 @@ export function buildCli(argv: string[]) {
               describe: "requests per connection before an answer (HTTP/1.1 pipelining; default 1)",
             })
             .option("speed", { type: "string", describe: "compress each call's timeline by N, or max" })
-            .option("seed", { type: "number", describe: "make the run's traffic repeatable" })
+            .option("seed", { type: "string", describe: "make the run's traffic repeatable" })
             .option("dead-letter", {
               type: "string",
               describe: "NDJSON file for requests that exhausted their retries or were cancelled",
@@ -401,7 +401,7 @@ export function buildCli(argv: string[]) {
           .option("fresh-ids", { type: "boolean", describe: "new ids, consistently per call" })
           .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
           .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
-          .option("seed", { type: "number", describe: "make --fresh-ids repeatable" })
+          .option("seed", { type: "string", describe: "make --fresh-ids repeatable" })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" })
           .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" }),
       act((a) => replayCommand({ ...a, file: a.file as string })),
@@ -411,7 +411,7 @@ export function buildCli(argv: string[]) {
       "start a receiver and play a few Enreach calls against it",
       (y) =>
         y
-          .option("seed", { type: "number", describe: "make the calls repeatable" })
+          .option("seed", { type: "string", describe: "make the calls repeatable" })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
       act((a) => demoCommand(a)),
     )
