@@ -285,6 +285,97 @@ describe("pbxsim CLI", () => {
     expect(fast.stdout).toContain("failed 14");
   });
 
+  it("secrets in the URL's query, a header and the signing key reach no output but the dry run", async () => {
+    const rx = await startReceiver(["--secret", "SIGNKEY-5", "--record", join(tmp(), "rx.ndjson")]);
+    const dir = tmp();
+    const f = (n: string) => join(dir, n);
+    const url = `${rx.url}/voipbin?token=QUERYSECRET-4&tenant=t1`;
+    const common = ["--profile", "current", "--url", url, "--secret", "SIGNKEY-5"];
+    const hdr = ["--header", "Authorization: Bearer HEADERSECRET-3"];
+    const outputs: string[] = [];
+    try {
+      const run = await cli([
+        "run",
+        "voipbin/queue-answered",
+        ...common,
+        ...hdr,
+        "--speed",
+        "max",
+        "--seed",
+        "1",
+        "--record",
+        f("rec.ndjson"),
+        "--out",
+        f("out.json"),
+        "--truth",
+        f("truth.ndjson"),
+      ]);
+      expect(run.code).toBe(0);
+      // real VoIPBIN refuses loopback targets: the note names the URL, its secret redacted
+      expect(run.stderr).toContain("voipbin?token=[redacted]&tenant=t1: real VoIPBIN refuses");
+      const load = await cli([
+        "load",
+        "voipbin/queue-answered",
+        ...common,
+        ...hdr,
+        "--rate",
+        "5/s",
+        "--calls",
+        "2",
+        "--speed",
+        "max",
+        "--record",
+        f("lrec.ndjson"),
+        "--report",
+        f("rep.json"),
+        "--html",
+        f("rep.html"),
+        "--stats-file",
+        f("st.ndjson"),
+      ]);
+      expect(load.code).toBe(0);
+      const replay = await cli(["replay", f("rec.ndjson"), ...common.slice(2)]);
+      expect(replay.code).toBe(0);
+      const remote = await cli([
+        "load",
+        "voipbin/queue-answered",
+        "--url",
+        "http://10.0.0.1/x?token=QUERYSECRET-4",
+        "--rate",
+        "1/s",
+        "--calls",
+        "1",
+      ]);
+      expect(remote.code).toBe(2);
+      expect(remote.stderr).toContain("http://10.0.0.1/x?token=[redacted]: not a loopback address");
+      outputs.push(...[run, load, replay, remote].flatMap((r) => [r.stdout, r.stderr]));
+      const rec = readFileSync(f("rec.ndjson"), "utf8");
+      expect(rec).toContain("token=[redacted]&tenant=t1");
+      for (const n of [
+        "rec.ndjson",
+        "out.json",
+        "truth.ndjson",
+        "lrec.ndjson",
+        "rep.json",
+        "rep.html",
+        "st.ndjson",
+      ])
+        outputs.push(readFileSync(f(n), "utf8"));
+    } finally {
+      const rxOut = await rx.stop();
+      outputs.push(rxOut);
+    }
+    // the receiver's own lines show the path with the query secret redacted
+    expect(outputs.at(-1)).toMatch(/POST \/voipbin\?token=\[redacted\]&tenant=t1 voipbin /);
+    for (const o of outputs) {
+      expect(o).not.toMatch(/QUERYSECRET|HEADERSECRET|SIGNKEY/);
+    }
+    // the dry run is the one output that shows them
+    const dry = await cli(["run", "voipbin/queue-answered", ...common, ...hdr, "--dry-run", "--seed", "1"]);
+    expect(dry.stdout).toContain("token=QUERYSECRET-4");
+    expect(dry.stdout).toContain("Bearer HEADERSECRET-3");
+  });
+
   it("delivers every Enreach scenario live to `pbxsim receive --https --token`, refuses the self-signed certificate without --insecure, and dead-letters 204s", async () => {
     const rx = await startReceiver(["--https", "--token", "s3cret"]);
     try {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
 import { Rng, randomSeed } from "../core/random.js";
-import { redactHeaders } from "../core/redact.js";
+import { redactHeaders, redactUrl } from "../core/redact.js";
 import { describeSuccess } from "../core/vendor.js";
 import { applyChaos, countFaults, type InjectedFault, parseChaos } from "../delivery/chaos.js";
 import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
@@ -432,7 +432,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
         faults,
         results: results.map((r) => ({
           ...resultJson(r),
-          url: r.request.url,
+          url: redactUrl(r.request.url),
           headers: redactHeaders(r.request.headers),
         })),
       };

@@ -29,6 +29,7 @@ import {
 } from "./options.js";
 import { bold, err, out } from "./print.js";
 import { randomSeed } from "../core/random.js";
+import { redactUrl } from "../core/redact.js";
 
 /** `pbxsim load` and `pbxsim report merge`. */
 
@@ -228,7 +229,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
     const parsed = checkUrl(u, "--url");
     if (!a.allowRemote && !isLoopback(parsed)) {
       throw new UsageError(
-        `${u}: not a loopback address. A load test floods its target; to aim at another host, add --allow-remote (and make sure it is your own test receiver).`,
+        `${redactUrl(u)}: not a loopback address. A load test floods its target; to aim at another host, add --allow-remote (and make sure it is your own test receiver).`,
       );
     }
   }

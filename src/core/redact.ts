@@ -28,10 +28,19 @@ export function redactUrl(url: string): string {
       u.password = REDACTED;
       changed = true;
     }
-    return changed ? u.toString() : url;
+    // the marker stays readable ([redacted], not %5Bredacted%5D)
+    return changed ? u.toString().replaceAll(encodeURIComponent(REDACTED), REDACTED) : url;
   } catch {
     return url;
   }
+}
+
+/** A request target as a server sees it (`/path?query`), its secret query values redacted. */
+export function redactPath(path: string): string {
+  if (!path.includes("?")) return path;
+  const base = "http://receiver.invalid";
+  const r = redactUrl(base + path);
+  return r.startsWith(base) ? r.slice(base.length) : path;
 }
 
 /** Replaces every occurrence of the given secret strings. */

@@ -6,6 +6,7 @@ import type { TargetSettings, TransportSpec, Vendor, VendorEvent } from "../core
 import type { Scenario } from "../scenario/load.js";
 import { preflight, simulateCall } from "../scenario/simulate.js";
 import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
+import { redactUrl } from "../core/redact.js";
 
 /** One request of a run, exactly as it will go on the wire, due `at` virtual ms after the run starts. */
 export interface PlannedRequest {
@@ -151,7 +152,8 @@ export function planRun(opts: PlanOptions): Plan {
       });
       const url = enc.url;
       const refusal = transport.targetRule?.(new URL(target.url));
-      if (refusal) notices.add(`${vendor.id}: ${url}: ${refusal}; pbxsim sends it anyway for testing.`);
+      if (refusal)
+        notices.add(`${vendor.id}: ${redactUrl(url)}: ${refusal}; pbxsim sends it anyway for testing.`);
       requests.push({
         seq: requests.length,
         at: event.at,

@@ -3,6 +3,7 @@ import type { TargetSettings } from "../core/vendor.js";
 import { readYamlFile } from "../core/yaml-file.js";
 import { findVendor, VENDORS } from "../vendors/registry.js";
 import type { VendorTargets } from "./plan.js";
+import { redactUrl } from "../core/redact.js";
 
 /**
  * A targets file holds what each vendor's admin would configure, one top-level section per
@@ -53,7 +54,7 @@ export function checkUrl(url: string, where: string): URL {
   if (u.protocol !== "http:" && u.protocol !== "https:") {
     throw new PbxsimError(
       "USAGE",
-      `${where}: "${url}" uses ${u.protocol}; webhooks go over http:// or https://`,
+      `${where}: "${redactUrl(url)}" uses ${u.protocol}; webhooks go over http:// or https://`,
     );
   }
   return u;

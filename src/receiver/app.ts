@@ -2,7 +2,7 @@ import { EventEmitter } from "node:events";
 import express, { type Express, type Request, type Response } from "express";
 import { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
-import { redactHeaders } from "../core/redact.js";
+import { redactHeaders, redactPath } from "../core/redact.js";
 import { constantTimeEqual, verifySignature } from "../core/signing.js";
 import { eventTimeOf, INSPECTOR_PATH, inspectorRouter, OrderTracker } from "./inspector.js";
 
@@ -152,7 +152,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       vendor: null,
       event: null,
       method: req.method,
-      path: req.originalUrl,
+      path: redactPath(req.originalUrl),
       headers: redactHeaders(headers),
       body: raw,
       duplicate: false,
@@ -273,7 +273,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       vendor: null,
       event: null,
       method: _req.method,
-      path: _req.originalUrl,
+      path: redactPath(_req.originalUrl),
       headers: redactHeaders(flatHeaders(_req)),
       body: "",
       duplicate: false,
