@@ -1,10 +1,10 @@
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyChaos, countFaults, parseChaos } from "../src/delivery/chaos.js";
 import { planRun } from "../src/delivery/plan.js";
-import { recordLine, replayRequests, truthFile } from "../src/delivery/record.js";
+import { recordLine, replayRequests, replayUrl, truthFile } from "../src/delivery/record.js";
 import { deliverPlan } from "../src/delivery/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
 import { findVendor } from "../src/vendors/registry.js";
@@ -143,6 +143,47 @@ describe("--record and replay", () => {
     await deliverPlan({ calls: [], requests: again, notices: [] }, { speed: "max" });
     expect(s.requests).toHaveLength(p.requests.length);
     expect(s.requests.every((q) => q.headers["x-benemen-token"] === "s3cret")).toBe(true);
+  });
+
+  it("gives a redacted query secret back from --url, keeps the recorded query byte for byte, refuses the marker alone", async () => {
+    // a GET's query is its payload: kept as recorded, encoding included
+    const rec = "https://pbx.example/h?event=ringing&caller=%2B420%20111&token=[redacted]&x=a+b";
+    expect(replayUrl(rec, "http://127.0.0.1:4780/3cx?token=s%3Dcr%20t", "f:1")).toBe(
+      "http://127.0.0.1:4780/3cx?event=ringing&caller=%2B420%20111&token=s%3Dcr%20t&x=a+b",
+    );
+    // the older, percent-encoded marker too; --url's other values are added
+    expect(
+      replayUrl("https://a.example/p?key=%5Bredacted%5D", "http://127.0.0.1:1/q?key=k&tenant=t", "f:1"),
+    ).toBe("http://127.0.0.1:1/q?key=k&tenant=t");
+    // nothing redacted and no --url: the recorded URL as it is
+    expect(replayUrl("https://a.example/p?b=1&a=2#x", undefined, "f:1")).toBe(
+      "https://a.example/p?b=1&a=2#x",
+    );
+    expect(() => replayUrl(rec, undefined, "rec.ndjson:3")).toThrow(
+      /rec\.ndjson:3: the recorded URL's "token" was redacted; give its value again with --url, e\.g\. --url 'https:\/\/pbx\.example\/h\?token=VALUE'/,
+    );
+    expect(() => replayUrl(rec, "http://127.0.0.1:1/h?other=1", "f:1")).toThrow(/"token" was redacted/);
+
+    // end to end: recorded with the secret in the query, replayed with it given again
+    const s = await startServer((_req, res) => res.writeHead(200).end());
+    servers.push(s);
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-rq-"));
+    const file = join(dir, "rec.ndjson");
+    const p = plan(["enreach/outbound-answered"], 1);
+    for (const r of p.requests) r.url = `${s.url}/enreach?token=Q-SECRET&tenant=t1`;
+    await deliverPlan(p, {
+      speed: "max",
+      onAttempt: (r, a) => appendFileSync(file, `${recordLine(r, a, ["Q-SECRET"])}\n`),
+    });
+    const text = readFileSync(file, "utf8");
+    expect(text).not.toContain("Q-SECRET");
+    expect(text).toContain("token=[redacted]&tenant=t1");
+    expect(() => replayRequests({ file })).toThrow(/rec\.ndjson:1: the recorded URL's "token" was redacted/);
+    const again = replayRequests({ file, url: `${s.url}/enreach?token=Q-SECRET` });
+    await deliverPlan({ calls: [], requests: again, notices: [] }, { speed: "max" });
+    // the first run and the replay, each with the secret in place
+    expect(s.requests).toHaveLength(2 * p.requests.length);
+    expect(s.requests.every((q) => q.url === "/enreach?token=Q-SECRET&tenant=t1")).toBe(true);
   });
 
   it("explains a file that is not a recording", () => {

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { PbxsimError } from "../core/errors.js";
 import type { SimulatedCall } from "../core/model.js";
 import { Rng } from "../core/random.js";
-import { isSecretHeader, redactHeaders, redactUrl, scrub } from "../core/redact.js";
+import { isSecretHeader, REDACTED, redactHeaders, redactUrl, scrub } from "../core/redact.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import type { Vendor } from "../core/vendor.js";
 import { findVendor, getVendor, resolveProfile } from "../vendors/registry.js";
@@ -137,6 +137,55 @@ export interface ReplayOptions {
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 /**
+ * The URL a recorded request is sent to again. `--url` gives the origin and path; the recorded
+ * query stays byte for byte (a GET's query is its payload), except values redacted on the way to
+ * the file (`?token=[redacted]`), which `--url`'s query gives back. A redacted value with nothing
+ * to give it back is refused rather than sent as the marker.
+ */
+export function replayUrl(recordedUrl: string, targetUrl: string | undefined, where: string): string {
+  let recorded: URL;
+  try {
+    recorded = new URL(recordedUrl);
+  } catch {
+    throw new PbxsimError("IO", `${where}: "${recordedUrl}" is not a URL.`);
+  }
+  const target = targetUrl ? new URL(targetUrl) : undefined;
+  const parts = recorded.search ? recorded.search.slice(1).split("&") : [];
+  const named = new Set<string>();
+  let restored = false;
+  const query = parts.map((part) => {
+    const eq = part.indexOf("=");
+    const key = decodeQuery(eq < 0 ? part : part.slice(0, eq));
+    named.add(key);
+    if (eq < 0 || decodeQuery(part.slice(eq + 1)) !== REDACTED) return part;
+    const given = target?.searchParams.get(key);
+    if (given === null || given === undefined) {
+      throw new PbxsimError(
+        "USAGE",
+        `${where}: the recorded URL's "${key}" was redacted; give its value again with --url, e.g. --url '${target ? `${target.origin}${target.pathname}` : recorded.origin + recorded.pathname}?${key}=VALUE'.`,
+      );
+    }
+    restored = true;
+    return `${part.slice(0, eq)}=${encodeURIComponent(given)}`;
+  });
+  if (!target && !restored) return recordedUrl;
+  // --url's own query values the recording does not have are added
+  if (target)
+    for (const [k, v] of target.searchParams)
+      if (!named.has(k)) query.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
+  const base = target ? `${target.origin}${target.pathname}` : `${recorded.origin}${recorded.pathname}`;
+  return query.length ? `${base}?${query.join("&")}` : base;
+}
+
+const decodeQuery = (s: string): string => {
+  try {
+    return decodeURIComponent(s.replaceAll("+", " "));
+  } catch {
+    return s;
+  }
+};
+
+/**
  * Reads a recording or a dead-letter file back into requests: first attempts only, bodies
  * byte-identical unless fresh ids are asked for, the current token or signature re-applied.
  */
@@ -189,12 +238,7 @@ export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
     if (auth.kind === "token" && opts.token) headers[auth.header] = opts.token;
     if (auth.kind === "hmac-sha256" && opts.secret)
       headers[auth.header] = signatureHeaderValue(auth.prefix, opts.secret, body);
-    let url = l.url;
-    if (opts.url) {
-      const recorded = new URL(l.url);
-      const target = new URL(opts.url);
-      url = `${target.origin}${target.pathname}${recorded.search}`;
-    }
+    const url = replayUrl(l.url, opts.url, `${opts.file}:${i + 1}`);
     out.push({
       seq: out.length,
       at: l.at ?? 0,
