@@ -142,6 +142,41 @@ describe("a short real run", () => {
     expect(report.rates.targetRequestsPerSec).toBeCloseTo(report.requests.due / (report.windowMs / 1000), 0);
   }, 30_000);
 
+  it("with a seed and a start, two runs send byte-identical requests; without a start, the payloads carry today's time", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-det-"));
+    const mix = ["enreach/*", "voipbin/*", "3cx/*", "acefone/*", "webitel/*"].flatMap(weighted);
+    const start = Date.parse("2026-03-02T09:00:00Z");
+    const sent = async (name: string, at?: number) => {
+      const recordFile = join(dir, name);
+      await runLoad({
+        scenarios: mix,
+        targets: { byVendor: new Map(), fallback: { url } },
+        rate: constantRate(50, "50/s"),
+        arrivals: "poisson",
+        calls: 30,
+        speed: "max",
+        seed: 4,
+        ...(at === undefined ? {} : { start: at }),
+        recordFile,
+      });
+      // in the order of the calls and their timelines, not of the answers
+      return readFileSync(recordFile, "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { at: number; call: string; method: string; url: string; body: string })
+        .map((l) => `${l.call} ${l.at} ${l.method} ${l.url} ${l.body}`)
+        .sort();
+    };
+    const a = await sent("a.ndjson", start);
+    const b = await sent("b.ndjson", start);
+    expect(a.length).toBeGreaterThan(100);
+    expect(b).toEqual(a);
+    expect(a.join("\n")).toContain("2026-03-02");
+    const now = await sent("c.ndjson");
+    expect(now.join("\n")).not.toContain("2026-03-02");
+    expect(now.join("\n")).toContain(new Date().toISOString().slice(0, 7));
+  }, 30_000);
+
   it("keeps each second's latencies as an exact histogram, sealed once the second is over", async () => {
     const report = await runLoad({
       scenarios: weighted("enreach/outbound-answered"),

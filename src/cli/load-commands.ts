@@ -20,6 +20,7 @@ import {
   parseDurationFlag,
   parseHeaders,
   parseMethod,
+  parseStart,
   parseOptions,
   parsePositiveInt,
   parseScheduleFlag,
@@ -48,6 +49,7 @@ export interface LoadArgs {
   pipelining?: number;
   speed?: string;
   seed?: string | number;
+  start?: string;
   profile?: string;
   token?: string;
   secret?: string;
@@ -216,6 +218,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
     throw new UsageError(`--arrivals ${a.arrivals}: poisson or constant.`);
   const speed = parseSpeed(a.speed);
   const seed = parseSeed(a.seed) ?? randomSeed();
+  const start = parseStart(a.start);
   const shard = parseShard(a.shard);
   const workers = parsePositiveInt("--workers", a.workers);
   const thresholds = (a.threshold ?? []).map(parseThreshold);
@@ -303,6 +306,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       ...sending,
       speed,
       seed,
+      start,
       profile: a.profile,
       insecure: a.insecure,
       caFile: a.ca,

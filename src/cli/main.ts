@@ -332,6 +332,10 @@ export function buildCli(argv: string[]) {
             })
             .option("speed", { type: "string", describe: "compress each call's timeline by N, or max" })
             .option("seed", { type: "string", describe: "make the run's traffic repeatable" })
+            .option("start", {
+              type: "string",
+              describe: "virtual clock start for the payloads' times (ISO 8601; default now)",
+            })
             .option("dead-letter", {
               type: "string",
               describe: "NDJSON file for requests that exhausted their retries or were cancelled",

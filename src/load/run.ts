@@ -55,6 +55,12 @@ export interface LoadOptions {
   pipelining?: number;
   speed: number | "max";
   seed: number;
+  /**
+   * Epoch ms of the virtual clock's start: the time in the first call's payloads, the later calls
+   * at their arrival offsets (scaled by the speed). Default: now. With the seed, it makes the
+   * payloads byte-identical from run to run.
+   */
+  start?: number;
   profile?: string;
   headers?: Record<string, string>;
   method?: string;
@@ -341,7 +347,7 @@ export function isLoopback(url: URL): boolean {
 
 export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const startedAt = new Date();
-  const startEpoch = Date.now();
+  const startEpoch = opts.start ?? Date.now();
   const shard = opts.shard ?? { index: 0, count: 1 };
   const root = new Rng(`${opts.seed}/shard/${shard.index}`);
   const arrivalsRng = root.fork("arrivals");
