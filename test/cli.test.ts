@@ -85,7 +85,7 @@ describe("pbxsim CLI", () => {
     for (const [i, h] of helps.entries()) {
       expect(h.code).toBe(0);
       for (const line of h.stdout.split("\n")) {
-        const m = /^\s+(?:-\w, )?--([a-z-]+)\s+\[(?:string|number|boolean|array)\]/.exec(line);
+        const m = /^\s+(?:-\w, )?--([a-z-]+)\s+\[(?:(?:string|number|boolean|array)\]|choices:)/.exec(line);
         if (m && m[1] !== "version") bare.push(`${commands[i]!.join(" ")} --${m[1]}`);
       }
     }

@@ -289,7 +289,11 @@ export function buildCli(argv: string[]) {
         y
           .positional("vendor", { type: "string", describe: "a vendor id, or all" })
           .positional("event", { type: "string", describe: "one event (default: all of the vendor's)" })
-          .option("format", { choices: ["json-schema", "openapi"] as const, default: "json-schema" as const })
+          .option("format", {
+            choices: ["json-schema", "openapi"] as const,
+            default: "json-schema" as const,
+            describe: "JSON Schema of each event, or one OpenAPI 3.1 document of the webhooks",
+          })
           .option("profile", { type: "string", describe: "only this profile's events" })
           .example("$0 schema enreach QueueCallInComing", "")
           .example("$0 schema all --format openapi > webhooks.openapi.json", ""),
