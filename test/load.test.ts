@@ -17,6 +17,7 @@ import {
   parseRate,
 } from "../src/load/arrivals.js";
 import { planFromOptions } from "../src/delivery/run.js";
+import { mergeReports } from "../src/load/merge.js";
 import { decodeHistogram } from "../src/load/stats.js";
 import { isLoopback, runLoad } from "../src/load/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
@@ -140,6 +141,8 @@ describe("a short real run", () => {
     expect(report.requests.due).toBeGreaterThan(0);
     expect(report.requests.dueSent).toBe(report.requests.due);
     expect(report.rates.targetRequestsPerSec).toBeCloseTo(report.requests.due / (report.windowMs / 1000), 0);
+    // the report alone merges to itself, rates included (they come from the times it keeps)
+    expect(mergeReports([report])).toEqual(report);
   }, 30_000);
 
   it("with a seed and a start, two runs send byte-identical requests; without a start, the payloads carry today's time", async () => {
@@ -676,6 +679,16 @@ describe("the CLI", () => {
     ]);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/a\.json and .*m\.json both hold shard 0\/2 of the run with seed 9/);
+    // an output that cannot be written is a clear message, not an internal error
+    for (const flag of ["--out", "--html"]) {
+      const bad = await cli(["report", "merge", join(dir, "a.json"), flag, join(dir, "no", "such", "dir.x")]);
+      expect(bad.code).toBe(5);
+      expect(bad.stderr).toMatch(new RegExp(`${flag} .*dir\\.x: cannot write there \\(ENOENT\\)`));
+    }
+    // --out may name one of the shards it merges: read before it is written
+    const self = await cli(["report", "merge", join(dir, "a.json"), "--out", join(dir, "a.json")]);
+    expect(self.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "a.json"), "utf8")).requests).toEqual(ra.requests);
     const w = await cli([
       ...args.filter((x) => x !== "--quiet"),
       "--workers",

@@ -443,6 +443,10 @@ export async function reportMergeCommand(a: {
     throw new UsageError(
       "report merge needs the report files of the shards, e.g. pbxsim report merge reports/*.json --out merged.json.",
     );
+  (a.threshold ?? []).forEach(parseThreshold);
   const merged = mergeReports(a.files.map(loadReportFile), a.files);
+  // the shards are read first: --out may name one of them
+  if (a.out) prepareOutput(a.out, "--out");
+  if (a.html) prepareOutput(a.html, "--html");
   return finish(merged, { report: a.out, html: a.html, threshold: a.threshold, json: a.json }, false);
 }

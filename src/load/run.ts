@@ -895,11 +895,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const windowMs = Math.max(1, arrivalEnd ?? elapsedMs);
   c.target = Math.round(expectedCalls(opts.rate, windowMs) * rateShare);
   if (callLimit !== undefined) c.target = Math.min(c.target, callLimit);
-  const secs = Math.max(elapsedMs / 1000, 1e-9);
-  const windowSecs = windowMs / 1000;
   const inWindow = firsts.within(windowMs);
   r.due = inWindow.due;
   r.dueSent = inWindow.sent;
+  // rates from the whole milliseconds the report keeps, so a merge of this one report gives them back
+  const elapsedKept = Math.round(elapsedMs);
+  const windowKept = Math.max(1, Math.round(windowMs));
+  const dueSentByMs = Math.round(inWindow.lastSentMs);
+  const secs = Math.max(elapsedKept / 1000, 1e-9);
+  const windowSecs = windowKept / 1000;
   const report: LoadReport = {
     version: 1,
     tool: "pbxsim",
@@ -919,15 +923,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     },
     startedAt: startedAt.toISOString(),
     endedAt: new Date().toISOString(),
-    elapsedMs: Math.round(elapsedMs),
-    windowMs: Math.round(windowMs),
-    dueSentByMs: Math.round(inWindow.lastSentMs),
+    elapsedMs: elapsedKept,
+    windowMs: windowKept,
+    dueSentByMs,
     calls: c,
     requests: r,
     rates: {
-      targetCallsPerSec: roundCallRate((expectedCalls(opts.rate, windowMs) * rateShare) / windowSecs),
+      targetCallsPerSec: roundCallRate((expectedCalls(opts.rate, windowMs) * rateShare) / (windowMs / 1000)),
       achievedCallsPerSec: roundCallRate(c.started / windowSecs),
-      ...requestRates(r.due, r.dueSent, windowMs, inWindow.lastSentMs),
+      ...requestRates(r.due, r.dueSent, windowKept, dueSentByMs),
       requestsPerSec: roundRequestRate(r.sent / secs),
     },
     lag: encodeStats(lag),
