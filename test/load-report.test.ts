@@ -458,6 +458,7 @@ describe("combineSnapshots (the progress line of --workers)", () => {
       p50: 1.5,
       p99: 9,
       lagP99: 0.4,
+      arrivalsOver: true,
     };
     const b = {
       ...a,
@@ -470,6 +471,7 @@ describe("combineSnapshots (the progress line of --workers)", () => {
       p50: 2,
       p99: 3,
       lagP99: 1.2,
+      arrivalsOver: false,
     };
     expect(combineSnapshots([a, b])).toEqual({
       t: 5004,
@@ -485,7 +487,10 @@ describe("combineSnapshots (the progress line of --workers)", () => {
       p50: 2,
       p99: 9,
       lagP99: 1.2,
+      // arrivals are over for the whole run once they are over for every worker
+      arrivalsOver: false,
     });
+    expect(combineSnapshots([a, { ...b, arrivalsOver: true }]).arrivalsOver).toBe(true);
   });
 });
 

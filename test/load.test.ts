@@ -19,7 +19,7 @@ import {
 import { planFromOptions } from "../src/delivery/run.js";
 import { mergeReports } from "../src/load/merge.js";
 import { decodeHistogram } from "../src/load/stats.js";
-import { isLoopback, runLoad } from "../src/load/run.js";
+import { isLoopback, runLoad, type Snapshot } from "../src/load/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { selfSignedCertificate, serve } from "../src/receiver/serve.js";
@@ -179,6 +179,30 @@ describe("a short real run", () => {
     expect(now.join("\n")).not.toContain("2026-03-02");
     expect(now.join("\n")).toContain(new Date().toISOString().slice(0, 7));
   }, 30_000);
+
+  it("its snapshots say when arrivals are over and the active calls play out", async () => {
+    const snaps: Snapshot[] = [];
+    await runLoad({
+      scenarios: weighted("enreach/outbound-answered"),
+      targets: { byVendor: new Map(), fallback: { url } },
+      rate: constantRate(20, "20/s"),
+      arrivals: "constant",
+      calls: 2,
+      // a call of about two minutes plays in about 0.6 s, long after both calls arrived
+      speed: 200,
+      seed: 2,
+      snapshotMs: 50,
+      onSnapshot: (x) => snaps.push(x),
+    });
+    expect(snaps.length).toBeGreaterThan(3);
+    const over = snaps.findIndex((x) => x.arrivalsOver);
+    expect(over).toBeGreaterThanOrEqual(0);
+    // once over, over for good; while over, calls are still playing
+    expect(snaps.slice(over).every((x) => x.arrivalsOver)).toBe(true);
+    expect(snaps[over]!.callsStarted).toBe(2);
+    expect(snaps[over]!.activeCalls).toBeGreaterThan(0);
+    expect(snaps.slice(0, over).every((x) => !x.arrivalsOver)).toBe(true);
+  }, 20_000);
 
   it("keeps each second's latencies as an exact histogram, sealed once the second is over", async () => {
     const report = await runLoad({

@@ -120,7 +120,7 @@ function profileOf(a: LoadArgs): RateProfile {
 }
 
 function progressLine(s: Snapshot): string {
-  return `t=${(s.t / 1000).toFixed(0)}s calls ${s.callsStarted} (active ${s.activeCalls}${s.blocked ? `, blocked ${s.blocked}` : ""})  requests ${s.sent} (${s.requestsPerSec}/s, in flight ${s.inflight})  ok ${s.delivered} failed ${s.failed}${s.late ? ` late ${s.late}` : ""}  p50 ${s.p50}ms p99 ${s.p99}ms lag p99 ${s.lagP99}ms`;
+  return `t=${(s.t / 1000).toFixed(0)}s calls ${s.callsStarted} (active ${s.activeCalls}${s.blocked ? `, blocked ${s.blocked}` : ""}${s.arrivalsOver && s.activeCalls ? ", arrivals over: playing out" : ""})  requests ${s.sent} (${s.requestsPerSec}/s, in flight ${s.inflight})  ok ${s.delivered} failed ${s.failed}${s.late ? ` late ${s.late}` : ""}  p50 ${s.p50}ms p99 ${s.p99}ms lag p99 ${s.lagP99}ms`;
 }
 
 /**
@@ -144,6 +144,7 @@ export function combineSnapshots(snaps: readonly Snapshot[]): Snapshot {
     p50: worst("p50"),
     p99: worst("p99"),
     lagP99: worst("lagP99"),
+    arrivalsOver: snaps.every((s) => s.arrivalsOver),
   };
 }
 

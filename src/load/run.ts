@@ -101,6 +101,8 @@ export interface Snapshot {
   p50: number;
   p99: number;
   lagP99: number;
+  /** No new call will arrive (the duration or the call count is reached): active calls play out. */
+  arrivalsOver: boolean;
 }
 
 /** One request waiting for its due time, prepared when its call started: nothing is built on the send path. */
@@ -753,6 +755,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       p50: percentileMs(corrected, 50),
       p99: percentileMs(corrected, 99),
       lagP99: percentileMs(lag, 99),
+      arrivalsOver: arrivalsDone,
     };
     lastSnap = { t, sent: r.sent };
     return snap;
