@@ -37,6 +37,11 @@ describe("--chaos", () => {
     });
     expect(() => parseChaos("explode=0.1")).toThrow(/unknown fault "explode"/);
     expect(() => parseChaos("drop=2")).toThrow(/probability from 0 to 1/);
+    // a fault without its probability is named as typed, and an empty one is not read as 0
+    expect(() => parseChaos("duplicate")).toThrow(
+      /^--chaos duplicate: give a probability from 0 to 1 \(duplicate=0\.05\)/,
+    );
+    expect(() => parseChaos("drop=")).toThrow(/^--chaos drop=: give a probability/);
     expect(() => parseChaos("delay=0.1")).toThrow(/probability:hold/);
   });
 

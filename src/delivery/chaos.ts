@@ -33,8 +33,10 @@ const USAGE =
 
 function prob(name: string, v: string | undefined): number {
   const n = Number(v);
-  if (v === undefined || !Number.isFinite(n) || n < 0 || n > 1)
-    throw new UsageError(`--chaos ${name}=${v ?? ""}: give a probability from 0 to 1. ${USAGE}.`);
+  if (v === undefined || v.trim() === "" || !Number.isFinite(n) || n < 0 || n > 1)
+    throw new UsageError(
+      `--chaos ${v === undefined ? name : `${name}=${v}`}: give a probability from 0 to 1 (${name}=0.05). ${USAGE}.`,
+    );
   return n;
 }
 
