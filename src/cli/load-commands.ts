@@ -102,7 +102,7 @@ function parseWeighted(args: string[]): { arg: string; weight: number }[] {
     if (m) return { arg: m[1]!, weight: Number(m[2]) };
     // SCENARIO=WEIGHT with a weight that is not a number (a file whose name holds "=" is a file)
     const bad = /^(.+)=([^=/\\]*)$/.exec(a);
-    if (bad && !existsSync(a))
+    if (bad && !/\.ya?ml$/i.test(a) && !existsSync(a))
       throw new UsageError(
         `${a}: the weight after "=" must be a number above 0, e.g. ${bad[1]}=3 (calls of each scenario in proportion to its weight).`,
       );
