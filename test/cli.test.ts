@@ -236,6 +236,31 @@ describe("pbxsim CLI", () => {
     expect(line.headers["x-benemen-event"]).toBe("QueueCallInUserAllocated");
   });
 
+  it("send checks the request it sends, as a receiver reads it: a sample is quiet, a --set that breaks it is told", async () => {
+    // Acefone's dates take their configured format only when encoded: the raw sample is not what is checked
+    for (const event of ["call-answered-by-agent", "call-hangup", "dialer-disposition-updated"]) {
+      const r = await cli(["send", "acefone", event, "--dry-run", "--seed", "1"]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toBe("");
+    }
+    const bad = await cli([
+      "send",
+      "acefone",
+      "call-answered-by-agent",
+      "--dry-run",
+      "--seed",
+      "1",
+      "--set",
+      "caller_id_number=abc",
+    ]);
+    expect(bad.code).toBe(0);
+    expect(bad.stderr).toContain(
+      "note: with --set the call-answered-by-agent request no longer matches its schema: caller_id_number: expected a phone number of digits",
+    );
+    const good = await cli(["send", "3cx", "hangupincoming", "--dry-run", "--set", "callerid=420777123456"]);
+    expect(good.stderr).toBe("");
+  });
+
   it("send tells each failed attempt as it ends, with the wait before the next, and an interrupt ends the wait", async () => {
     // every attempt is refused, and Enreach retries after 5 s, 30 s, 2 m
     const closed = await closedPort();

@@ -13,7 +13,7 @@ import { dryRunLine, type PlannedRequest } from "../delivery/plan.js";
 import { deliverPlan, planFromOptions, SEEDED_START, secretsOf } from "../delivery/run.js";
 import { formatSummary } from "../delivery/summary.js";
 import { loadTargetsFile } from "../delivery/targets.js";
-import type { ReceivedRecord } from "../receiver/app.js";
+import { parseBody, queryValue, type ReceivedRecord } from "../receiver/app.js";
 import { builtinScenarioFiles, loadScenarioFile } from "../scenario/load.js";
 import { findVendor, getVendor, profileChooser, resolveProfile, VENDORS } from "../vendors/registry.js";
 import {
@@ -171,14 +171,25 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     a.seed !== undefined ? SEEDED_START : Date.now(),
   );
   for (const [path, value] of sets) setPath(event.payload, path, value, def.name);
-  const check = def.schema.safeParse(event.payload);
-  if (!check.success) {
-    err(
-      `note: with --set the ${def.name} payload no longer matches its schema: ${check.error.issues.map((i) => `${i.path.join(".")}: ${i.message}`).join("; ")}`,
-    );
-  }
   const secret = secretFlag(a.token, a.secret);
   const enc = vendor.encode(event, { profile, url, secret, method: parseMethod(a.method) });
+  // what is checked is what is sent, read back as a receiver reads it (Acefone's dates, for one,
+  // take their configured format only when encoded)
+  if (sets.length) {
+    const target = new URL(enc.url);
+    const parsed = parseBody(enc.body, enc.headers["content-type"]);
+    const verdict = parsed.ok
+      ? vendor.validate(
+          parsed.value ?? queryValue(target.pathname + target.search),
+          enc.headers,
+          target.pathname,
+        )
+      : { ok: false, issues: [parsed.reason] };
+    if (!verdict.ok)
+      err(
+        `note: with --set the ${def.name} request no longer matches its schema: ${verdict.issues.join("; ")}`,
+      );
+  }
   const transport = vendor.transport(profile);
   const request: PlannedRequest = {
     seq: 0,
