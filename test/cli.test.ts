@@ -207,6 +207,18 @@ describe("pbxsim CLI", () => {
     ).toBe(true);
   });
 
+  it("schema all gives every vendor's JSON Schema document, keyed by vendor, as schema <vendor> does", async () => {
+    const all = await cli(["schema", "all"]);
+    expect(all.code).toBe(0);
+    const docs = JSON.parse(all.stdout) as Record<string, { $schema: string }>;
+    expect(Object.keys(docs)).toEqual(["enreach", "voipbin", "3cx", "acefone", "webitel"]);
+    const one = await cli(["schema", "webitel"]);
+    expect(docs.webitel).toEqual(JSON.parse(one.stdout));
+    const bad = await cli(["schema", "all", "QueueCallInComing"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/schema all: an event or a --profile belongs to one vendor/);
+  });
+
   it("send picks the profile that has the event (hangupincoming is form-only)", async () => {
     const r = await cli(["send", "3cx", "hangupincoming", "--dry-run", "--seed", "1"]);
     expect(r.code).toBe(0);

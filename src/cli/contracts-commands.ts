@@ -6,7 +6,7 @@ import { type CheckResult, runChecks } from "../check/battery.js";
 import { summaryLine, toJUnit } from "../check/junit.js";
 import { EXIT_CODES, type ErrorCode, PbxsimError, UsageError } from "../core/errors.js";
 import { prepareOutput } from "../delivery/dead-letter.js";
-import { getVendor } from "../vendors/registry.js";
+import { getVendor, VENDORS } from "../vendors/registry.js";
 import { parseOptions, parseSeed, parseUrlFlag } from "./options.js";
 import { dim, err, green, out, red } from "./print.js";
 
@@ -217,6 +217,15 @@ export async function schemaCommand(a: {
   if (a.format === "openapi") {
     const ids = a.vendor === "all" ? undefined : [getVendor(a.vendor).id];
     out(JSON.stringify(openApiDocument(ids), null, 2));
+    return 0;
+  }
+  if (a.vendor === "all") {
+    // one complete JSON Schema document per vendor, keyed by its id (each resolves its own $refs)
+    if (a.event !== undefined || a.profile !== undefined)
+      throw new UsageError(
+        `schema all: an event or a --profile belongs to one vendor; give the vendor (pbxsim schema ${a.profile ? "voipbin --profile current" : "enreach QueueCallInComing"}).`,
+      );
+    out(JSON.stringify(Object.fromEntries(VENDORS.map((v) => [v.id, jsonSchemaFor(v.id)])), null, 2));
     return 0;
   }
   out(JSON.stringify(jsonSchemaFor(a.vendor, a.event, a.profile), null, 2));
