@@ -13,7 +13,7 @@ import { dryRunLine, type PlannedRequest } from "../delivery/plan.js";
 import { deliverPlan, planFromOptions, SEEDED_START, secretsOf } from "../delivery/run.js";
 import { formatSummary } from "../delivery/summary.js";
 import { loadTargetsFile } from "../delivery/targets.js";
-import { parseBody, queryValue, type ReceivedRecord } from "../receiver/app.js";
+import type { ReceivedRecord } from "../receiver/app.js";
 import { builtinScenarioFiles, loadScenarioFile } from "../scenario/load.js";
 import { findVendor, getVendor, profileChooser, resolveProfile, VENDORS } from "../vendors/registry.js";
 import {
@@ -176,6 +176,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   // what is checked is what is sent, read back as a receiver reads it (Acefone's dates, for one,
   // take their configured format only when encoded)
   if (sets.length) {
+    const { parseBody, queryValue } = await import("../receiver/app.js");
     const target = new URL(enc.url);
     const parsed = parseBody(enc.body, enc.headers["content-type"]);
     const verdict = parsed.ok

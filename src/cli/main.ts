@@ -1,25 +1,18 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT_CODES, PbxsimError } from "../core/errors.js";
-import {
-  demoCommand,
-  listCommand,
-  receiveCommand,
-  replayCommand,
-  runCommand,
-  sendCommand,
-} from "./commands.js";
-import {
-  checkCommand,
-  contractsGenerateCommand,
-  schemaCommand,
-  verifyCommand,
-  verifyMessagesCommand,
-} from "./contracts-commands.js";
-import { loadCommand, reportMergeCommand } from "./load-commands.js";
+import type * as Commands from "./commands.js";
+import type * as ContractsCommands from "./contracts-commands.js";
+import type * as LoadCommands from "./load-commands.js";
 import { err } from "./print.js";
 
 /** The command line: yargs definitions only; each command calls into the library through commands.ts. */
+
+// each command's module loads only when that command runs, so `--help`, a listing or a dry run
+// does not pay for the HTTP client, the receiver or the load runner
+const commands = (): Promise<typeof Commands> => import("./commands.js");
+const contractsCommands = (): Promise<typeof ContractsCommands> => import("./contracts-commands.js");
+const loadCommands = (): Promise<typeof LoadCommands> => import("./load-commands.js");
 
 const transportFlags = (y: Argv) =>
   y
@@ -81,7 +74,7 @@ export function buildCli(argv: string[]) {
           .option("json", { type: "boolean", default: false, describe: "the list as JSON on stdout" })
           .example("$0 list scenarios --vendor enreach", "")
           .example("$0 list events --vendor enreach --json", ""),
-      act((a) => listCommand(a.what, a.vendor, a.json)),
+      act(async (a) => (await commands()).listCommand(a.what, a.vendor, a.json)),
     )
     .command(
       "send <vendor> <event>",
@@ -104,7 +97,9 @@ export function buildCli(argv: string[]) {
           "$0 send enreach QueueCallInComing --url https://127.0.0.1:4780 --insecure --token s3cret --set CallerNumber=+358401234567",
           "",
         ),
-      act((a) => sendCommand({ ...a, vendor: a.vendor as string, event: a.event as string })),
+      act(async (a) =>
+        (await commands()).sendCommand({ ...a, vendor: a.vendor as string, event: a.event as string }),
+      ),
     )
     .command(
       "run <scenarios..>",
@@ -165,7 +160,7 @@ export function buildCli(argv: string[]) {
             "$0 run enreach/queue-answered --url https://127.0.0.1:4780 --insecure --token s3cret --speed 50",
             "",
           ),
-      act((a) => runCommand({ ...a, scenarios: (a.scenarios as string[]) ?? [] })),
+      act(async (a) => (await commands()).runCommand({ ...a, scenarios: (a.scenarios as string[]) ?? [] })),
     )
     .command(
       "receive",
@@ -196,7 +191,7 @@ export function buildCli(argv: string[]) {
           .example("$0 receive --https --token s3cret", "")
           .example("$0 receive --ui", "watch deliveries arrive in a browser")
           .example("$0 receive --fail-first 2 --status 503", "watch retries happen"),
-      act((a) => receiveCommand(a)),
+      act(async (a) => (await commands()).receiveCommand(a)),
     )
     .command(
       "contracts generate",
@@ -205,7 +200,7 @@ export function buildCli(argv: string[]) {
         y
           .option("dir", { type: "string", describe: "write them here instead of the package's contracts/" })
           .option("vendor", { type: "string", array: true, describe: "only these vendors" }),
-      act((a) => contractsGenerateCommand(a)),
+      act(async (a) => (await contractsCommands()).contractsGenerateCommand(a)),
     )
     .command(
       "verify",
@@ -240,7 +235,7 @@ export function buildCli(argv: string[]) {
             "$0 verify --url http://127.0.0.1:8080/enreach --vendor enreach --token s3cret --junit pact.xml",
             "",
           ),
-      act((a) => verifyCommand(a)),
+      act(async (a) => (await contractsCommands()).verifyCommand(a)),
     )
     .command(
       "verify-messages <files..>",
@@ -250,7 +245,9 @@ export function buildCli(argv: string[]) {
           .positional("files", { type: "string", array: true, describe: "V4 message pact files" })
           .option("junit", { type: "string", describe: "write a JUnit XML report" })
           .option("json", { type: "boolean", describe: "the results as JSON on stdout" }),
-      act((a) => verifyMessagesCommand({ ...a, files: (a.files as string[]) ?? [] })),
+      act(async (a) =>
+        (await contractsCommands()).verifyMessagesCommand({ ...a, files: (a.files as string[]) ?? [] }),
+      ),
     )
     .command(
       "check",
@@ -280,7 +277,7 @@ export function buildCli(argv: string[]) {
             "$0 check --url http://127.0.0.1:8080/enreach --vendor enreach --token s3cret --junit check.xml",
             "",
           ),
-      act((a) => checkCommand(a)),
+      act(async (a) => (await contractsCommands()).checkCommand(a)),
     )
     .command(
       "schema <vendor> [event]",
@@ -297,8 +294,8 @@ export function buildCli(argv: string[]) {
           .option("profile", { type: "string", describe: "only this profile's events" })
           .example("$0 schema enreach QueueCallInComing", "")
           .example("$0 schema all --format openapi > webhooks.openapi.json", ""),
-      act((a) =>
-        schemaCommand({
+      act(async (a) =>
+        (await contractsCommands()).schemaCommand({
           vendor: a.vendor as string,
           event: a.event as string | undefined,
           format: a.format,
@@ -371,7 +368,9 @@ export function buildCli(argv: string[]) {
           "$0 load 'enreach/queue-*=3' voipbin/queue-answered=1 --url http://127.0.0.1:4780 --rate 80/s --duration 2m --speed 10 --threshold 'p99<250ms'",
           "",
         ),
-      act((a) => loadCommand({ ...a, scenarios: (a.scenarios as string[]) ?? [] }, argv)),
+      act(async (a) =>
+        (await loadCommands()).loadCommand({ ...a, scenarios: (a.scenarios as string[]) ?? [] }, argv),
+      ),
     )
     .command(
       "report merge <files..>",
@@ -387,7 +386,9 @@ export function buildCli(argv: string[]) {
             describe: "e.g. 'p99<250ms' 'errors<0.1%' (exit 99 when breached)",
           })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
-      act((a) => reportMergeCommand({ ...a, files: (a.files as string[]) ?? [] })),
+      act(async (a) =>
+        (await loadCommands()).reportMergeCommand({ ...a, files: (a.files as string[]) ?? [] }),
+      ),
     )
     .command(
       "replay <file>",
@@ -412,7 +413,7 @@ export function buildCli(argv: string[]) {
           .option("seed", { type: "string", describe: "make --fresh-ids repeatable" })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" })
           .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" }),
-      act((a) => replayCommand({ ...a, file: a.file as string })),
+      act(async (a) => (await commands()).replayCommand({ ...a, file: a.file as string })),
     )
     .command(
       "demo",
@@ -421,7 +422,7 @@ export function buildCli(argv: string[]) {
         y
           .option("seed", { type: "string", describe: "make the calls repeatable" })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
-      act((a) => demoCommand(a)),
+      act(async (a) => (await commands()).demoCommand(a)),
     )
     .demandCommand(
       1,

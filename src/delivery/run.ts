@@ -7,7 +7,7 @@ import type { TargetSettings } from "../core/vendor.js";
 import { resolveScenarios, type Scenario } from "../scenario/load.js";
 import { findVendor } from "../vendors/registry.js";
 import { appendLine, deadLetterLine, prepareOutput } from "./dead-letter.js";
-import { type DeliveryResult, DeliveryEngine, type EngineOptions } from "./engine.js";
+import type { DeliveryResult, EngineOptions } from "./engine.js";
 import { type Plan, type PlannedRequest, planRun, type VendorTargets } from "./plan.js";
 import { type RunSummary, summarize } from "./summary.js";
 import { isSecretHeader } from "../core/redact.js";
@@ -86,6 +86,8 @@ export async function deliverPlan(
 ): Promise<{ results: DeliveryResult[]; summary: RunSummary }> {
   if (opts.deadLetterFile) prepareOutput(opts.deadLetterFile, "--dead-letter");
   const secrets = secretsOf(plan.requests, opts.token);
+  // the HTTP client loads only when something is sent (a dry run, a listing, never)
+  const { DeliveryEngine } = await import("./engine.js");
   const engine = new DeliveryEngine({
     ...opts,
     speed: opts.speed ?? 1,
