@@ -12,9 +12,10 @@ import {
   constantRate,
   expectedCalls,
   loadPhases,
-  nextGap,
+  nextArrival,
   parseRamp,
   parseRate,
+  type RateProfile,
 } from "../src/load/arrivals.js";
 import { planFromOptions } from "../src/delivery/run.js";
 import { mergeReports } from "../src/load/merge.js";
@@ -68,12 +69,14 @@ describe("arrival models", () => {
     let t = 0;
     let n = 0;
     while (t < 200_000) {
-      t += nextGap(p, t, "poisson", rng);
+      t = nextArrival(p, t, "poisson", rng);
       n++;
     }
     expect(n / 200).toBeGreaterThan(47);
     expect(n / 200).toBeLessThan(53);
-    expect(nextGap(p, 0, "constant", rng)).toBe(20);
+    expect(nextArrival(p, 0, "constant", rng)).toBe(20);
+    // a shard's share of the rate spaces its arrivals out
+    expect(nextArrival(p, 100, "constant", rng, 1 / 4)).toBe(180);
     expect(expectedCalls(parseRamp("0/s..10/s:10s"), 10_000)).toBeCloseTo(50, 0);
   });
 
@@ -86,6 +89,65 @@ describe("arrival models", () => {
     expect(p.rateAt(30_000)).toBe(10);
     expect(p.rateAt(75_000)).toBe(25);
     expect(p.rateAt(100_000)).toBe(0);
+  });
+
+  /** Arrival times from 0 until `endMs` (or Infinity), at most `max`. */
+  const arrivals = (p: RateProfile, kind: "poisson" | "constant", endMs: number, seed = 1, max = 1e6) => {
+    const rng = new Rng(seed);
+    const out: number[] = [];
+    for (
+      let t = nextArrival(p, 0, kind, rng);
+      t < endMs && out.length < max;
+      t = nextArrival(p, t, kind, rng)
+    )
+      out.push(t);
+    return out;
+  };
+  const perSecond = (ts: number[], seconds: number) => {
+    const n = new Array<number>(seconds).fill(0);
+    for (const t of ts) n[Math.floor(t / 1000)]!++;
+    return n;
+  };
+
+  it("follows a changing rate: the k-th arrival comes where the rate's integral reaches k", () => {
+    // 0/s..20/s over 10 s: the rate is 2t calls/s at t seconds, its integral t², so call k comes at √k s
+    const ramp = parseRamp("0/s..20/s:10s");
+    const up = arrivals(ramp, "constant", 10_000.001);
+    expect(up).toHaveLength(100);
+    up.forEach((t, i) => expect(t).toBeCloseTo(1000 * Math.sqrt(i + 1), 6));
+    // down again: 20/s..0/s, integral 20t - t², so call k comes at 10 - √(100 - k) s; then,
+    // the rate holding at zero, no call at all
+    const down = parseRamp("20/s..0/s:10s");
+    const after = arrivals(down, "constant", Infinity);
+    expect(after).toHaveLength(100);
+    after.forEach((t, i) => expect(t).toBeCloseTo(1000 * (10 - Math.sqrt(100 - (i + 1))), 6));
+    expect(arrivals(down, "poisson", Infinity, 3).every((t) => t <= 10_000)).toBe(true);
+    // Poisson arrivals over many runs: each second's mean count is the rate's integral over it
+    const sums = new Array<number>(10).fill(0);
+    for (let seed = 1; seed <= 400; seed++)
+      perSecond(arrivals(ramp, "poisson", 10_000, seed), 10).forEach((n, i) => (sums[i]! += n));
+    sums.forEach((n, k) => expect(Math.abs(n / 400 - (2 * k + 1))).toBeLessThan(0.5));
+  });
+
+  it("a phase at 0/s is a pause: no call arrives in it, and arrivals resume after it", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-pause-"));
+    const f = join(dir, "phases.yaml");
+    writeFileSync(
+      f,
+      "- { rate: 10/s, duration: 2s }\n- { rate: 0/s, duration: 3s }\n- { rate: 20/s, duration: 1s }\n",
+    );
+    const p = loadPhases(f);
+    expect(p.durationMs).toBe(6_000);
+    const ts = arrivals(p, "constant", Infinity);
+    // every 100 ms for 2 s, nothing for 3 s, every 50 ms in the last second, then the rate is zero
+    const expected = [
+      ...Array.from({ length: 20 }, (_, i) => 100 * (i + 1)),
+      ...Array.from({ length: 20 }, (_, i) => 5_000 + 50 * (i + 1)),
+    ];
+    expect(ts).toHaveLength(expected.length);
+    ts.forEach((t, i) => expect(t).toBeCloseTo(expected[i]!, 6));
+    expect(nextArrival(p, 6_000, "poisson", new Rng(1))).toBe(Infinity);
+    expect(arrivals(p, "poisson", Infinity, 5).some((t) => t > 2_000 && t < 5_000)).toBe(false);
   });
 
   it("knows loopback targets", () => {
@@ -202,6 +264,22 @@ describe("a short real run", () => {
     expect(snaps[over]!.callsStarted).toBe(2);
     expect(snaps[over]!.activeCalls).toBeGreaterThan(0);
     expect(snaps.slice(0, over).every((x) => !x.arrivalsOver)).toBe(true);
+  }, 20_000);
+
+  it("a ramp down to 0/s ends the arrivals even when --calls asks for more; the old rate does not linger", async () => {
+    const report = await runLoad({
+      scenarios: weighted("enreach/outbound-answered"),
+      targets: { byVendor: new Map(), fallback: { url } },
+      // 20/s down to nothing over a second: ten calls are due, and never a thousand
+      rate: parseRamp("20/s..0/s:1s"),
+      arrivals: "constant",
+      calls: 1000,
+      speed: "max",
+      seed: 1,
+    });
+    expect(report.calls.started).toBe(10);
+    expect(report.calls.completed).toBe(10);
+    expect(report.windowMs).toBeLessThanOrEqual(1000);
   }, 20_000);
 
   it("keeps each second's latencies as an exact histogram, sealed once the second is over", async () => {

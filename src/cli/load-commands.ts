@@ -212,7 +212,9 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   const durationMs = parseDurationFlag("--duration", a.duration, true);
   const calls = parsePositiveInt("--calls", a.calls);
   if (durationMs === undefined && calls === undefined && rate.durationMs === undefined) {
-    throw new UsageError("load needs an end: --duration 10m, --calls N, or a --phases file.");
+    throw new UsageError(
+      `load needs an end: --duration 10m, --calls N, or a --phases file.${a.ramp ? " After the ramp its last rate holds, so give --duration (the ramp's own length stops at its end) or use --phases." : ""}`,
+    );
   }
   const arrivals = (a.arrivals ?? "poisson") as "poisson" | "constant";
   if (arrivals !== "poisson" && arrivals !== "constant")

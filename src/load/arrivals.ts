@@ -15,6 +15,35 @@ export interface RateProfile {
   label: string;
   /** Length of the profile when it is made of phases; the run's duration defaults to it. */
   durationMs?: number;
+  /**
+   * The rate as straight pieces, each from `fromPerSec` at `startMs` to `toPerSec` at `endMs`
+   * (the last may run on to Infinity); no rate outside them. Arrivals are drawn from these.
+   */
+  segments: readonly RateSegment[];
+}
+
+export interface RateSegment {
+  startMs: number;
+  endMs: number;
+  fromPerSec: number;
+  toPerSec: number;
+}
+
+/** A profile from its straight pieces. */
+function piecewise(label: string, segments: RateSegment[], durationMs?: number): RateProfile {
+  return {
+    label,
+    durationMs,
+    segments,
+    rateAt(t) {
+      for (const g of segments) {
+        if (t < g.startMs || t >= g.endMs) continue;
+        if (g.fromPerSec === g.toPerSec) return g.fromPerSec;
+        return g.fromPerSec + ((g.toPerSec - g.fromPerSec) * (t - g.startMs)) / (g.endMs - g.startMs);
+      }
+      return 0;
+    },
+  };
 }
 
 const PER: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600 };
@@ -29,7 +58,7 @@ export function parseRate(text: string, flag = "--rate", allowZero = false): num
 }
 
 export function constantRate(perSec: number, label: string): RateProfile {
-  return { rateAt: () => perSec, label };
+  return piecewise(label, [{ startMs: 0, endMs: Infinity, fromPerSec: perSec, toPerSec: perSec }]);
 }
 
 /** `10/s..80/s:2m`: linear from the first rate to the second over the duration, then the second. */
@@ -42,7 +71,10 @@ export function parseRamp(text: string): RateProfile {
   // a ramp may start (or end) at zero
   const a = parseRate(m[1]!, "--ramp", true);
   const b = parseRate(m[2]!, "--ramp", true);
-  return { rateAt: (t) => (t >= dur ? b : a + ((b - a) * t) / dur), label: text, durationMs: undefined };
+  return piecewise(text, [
+    { startMs: 0, endMs: dur, fromPerSec: a, toPerSec: b },
+    { startMs: dur, endMs: Infinity, fromPerSec: b, toPerSec: b },
+  ]);
 }
 
 /**
@@ -71,31 +103,68 @@ export function loadPhases(file: string): RateProfile {
         d,
       };
     }
-    if (!o.rate) throw new UsageError(`${at} needs a rate or a ramp.`);
-    const r = parseRate(String(o.rate), `${at}: rate`);
+    if (o.rate === undefined) throw new UsageError(`${at} needs a rate or a ramp.`);
+    // rate: 0/s is a pause: no new call for the phase's duration
+    const r = parseRate(String(o.rate), `${at}: rate`, true);
     return { from: r, to: r, d };
   });
-  const total = phases.reduce((s, p) => s + p.d, 0);
-  return {
-    label: `phases(${phases.length})`,
-    durationMs: total,
-    rateAt(t) {
-      let start = 0;
-      for (const p of phases) {
-        if (t < start + p.d) return p.from + ((p.to - p.from) * (t - start)) / p.d;
-        start += p.d;
-      }
-      return 0;
-    },
-  };
+  let start = 0;
+  const segments = phases.map((p) => {
+    const g = { startMs: start, endMs: start + p.d, fromPerSec: p.from, toPerSec: p.to };
+    start += p.d;
+    return g;
+  });
+  return piecewise(`phases(${phases.length})`, segments, start);
 }
 
-/** Milliseconds until the next arrival at `tMs`: exponential gaps (Poisson) or even gaps. */
-export function nextGap(profile: RateProfile, tMs: number, kind: "poisson" | "constant", rng: Rng): number {
-  const r = profile.rateAt(tMs);
-  if (r <= 0) return 100; // nothing due now: look again shortly
-  const mean = 1000 / r;
-  return kind === "constant" ? mean : -Math.log(1 - rng.next()) * mean;
+/**
+ * The time of the arrival after one at `tMs`. Arrivals follow the integrated rate, so they are
+ * right while the rate changes too: the next comes where the expected number of calls since
+ * `tMs` reaches one (constant arrivals) or an exponential draw of mean one (Poisson arrivals, a
+ * non-homogeneous Poisson process). `share` is this process's part of the rate (a shard's 1/N).
+ * Infinity when no call comes any more (the rate stays at zero).
+ */
+export function nextArrival(
+  profile: RateProfile,
+  tMs: number,
+  kind: "poisson" | "constant",
+  rng: Rng,
+  share = 1,
+): number {
+  const x = kind === "constant" ? 1 : -Math.log(1 - rng.next());
+  const segs = profile.segments;
+  // one constant rate: the gap is the mean gap times the draw
+  if (segs.length === 1 && segs[0]!.fromPerSec === segs[0]!.toPerSec && segs[0]!.endMs === Infinity) {
+    const r = segs[0]!.fromPerSec;
+    return r > 0 ? tMs + (x * (1000 / r)) / share : Infinity;
+  }
+  return afterCalls(segs, tMs, x / share);
+}
+
+/** The time from `tMs` at which `calls` calls are expected, walking the rate's straight pieces. */
+function afterCalls(segs: readonly RateSegment[], tMs: number, calls: number): number {
+  let need = calls * 1000; // in call-milliseconds per second: the rate is per second, time in ms
+  for (const g of segs) {
+    if (g.endMs <= tMs) continue;
+    const t0 = Math.max(tMs, g.startMs);
+    const slope = g.endMs === Infinity ? 0 : (g.toPerSec - g.fromPerSec) / (g.endMs - g.startMs);
+    const r0 = g.fromPerSec + slope * (t0 - g.startMs);
+    const span = g.endMs - t0;
+    // calls (×1000) over the rest of this piece: the mean rate times its length
+    const here = span === Infinity ? Infinity : ((r0 + r0 + slope * span) / 2) * span;
+    if (here < need) {
+      // short by a rounding error only: the call comes at the end of this piece
+      if (need - here <= 1e-9 * need) return g.endMs;
+      need -= here;
+      continue;
+    }
+    if (slope === 0) return r0 > 0 ? t0 + need / r0 : Infinity;
+    // r0·d + slope·d²/2 = need: the first root, in the form that stays exact for small slopes
+    const root = r0 + Math.sqrt(Math.max(0, r0 * r0 + 2 * slope * need));
+    const d = root > 0 ? (2 * need) / root : 0;
+    return t0 + Math.min(d, span);
+  }
+  return Infinity;
 }
 
 /** Expected number of calls over [0, ms) (the integral of the rate). */

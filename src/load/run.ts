@@ -17,7 +17,7 @@ import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
 import { simulateCall } from "../scenario/simulate.js";
 import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
-import { expectedCalls, nextGap, type RateProfile } from "./arrivals.js";
+import { expectedCalls, nextArrival as arrivalAfter, type RateProfile } from "./arrivals.js";
 import { type LoadReport, requestRates, roundCallRate, roundRequestRate } from "./report.js";
 import {
   decodeHistogram,
@@ -545,7 +545,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
 
   const t0 = performance.now();
   const now = () => performance.now() - t0;
-  let nextArrival = nextGap(opts.rate, 0, opts.arrivals, arrivalsRng) / rateShare;
+  let nextArrival = arrivalAfter(opts.rate, 0, opts.arrivals, arrivalsRng, rateShare);
+  let lastArrival = 0;
 
   /** Builds a call's requests (simulation, projection, encoding) and queues them by due time. */
   const startCall = (at: number) => {
@@ -813,7 +814,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         return;
       }
       startCall(nextArrival);
-      nextArrival += nextGap(opts.rate, nextArrival, opts.arrivals, arrivalsRng) / rateShare;
+      lastArrival = nextArrival;
+      nextArrival = arrivalAfter(opts.rate, nextArrival, opts.arrivals, arrivalsRng, rateShare);
     }
     if (durationMs !== undefined && nextArrival >= durationMs) {
       arrivalsDone = true;
@@ -821,6 +823,10 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     } else if (callLimit !== undefined && c.started + c.blocked >= callLimit) {
       arrivalsDone = true;
       arrivalEnd = nextArrival;
+    } else if (nextArrival === Infinity) {
+      // the rate stays at zero (a ramp down to 0/s): no call will come, whatever --calls says
+      arrivalsDone = true;
+      arrivalEnd = lastArrival;
     }
   };
 
