@@ -11,6 +11,7 @@ import { Rng } from "../src/core/random.js";
 import {
   constantRate,
   expectedCalls,
+  firstArrival,
   loadPhases,
   nextArrival,
   parseRamp,
@@ -127,6 +128,25 @@ describe("arrival models", () => {
     for (let seed = 1; seed <= 400; seed++)
       perSecond(arrivals(ramp, "poisson", 10_000, seed), 10).forEach((n, i) => (sums[i]! += n));
     sums.forEach((n, k) => expect(Math.abs(n / 400 - (2 * k + 1))).toBeLessThan(0.5));
+  });
+
+  it("constant arrivals of N shards interleave into the whole run's, at a steady rate and on a ramp", () => {
+    for (const p of [constantRate(50, "50/s"), parseRamp("0/s..20/s:10s")]) {
+      const whole = arrivals(p, "constant", 10_000);
+      const sharded: number[] = [];
+      for (let index = 0; index < 4; index++) {
+        const rng = new Rng(1);
+        for (
+          let t = firstArrival(p, "constant", rng, { index, count: 4 });
+          t < 10_000;
+          t = nextArrival(p, t, "constant", rng, 1 / 4)
+        )
+          sharded.push(t);
+      }
+      sharded.sort((a, b) => a - b);
+      expect(sharded).toHaveLength(whole.length);
+      sharded.forEach((t, i) => expect(t).toBeCloseTo(whole[i]!, 6));
+    }
   });
 
   it("a phase at 0/s is a pause: no call arrives in it, and arrivals resume after it", () => {

@@ -141,6 +141,27 @@ export function nextArrival(
   return afterCalls(segs, tMs, x / share);
 }
 
+/**
+ * The first arrival of shard `index` of `count` (0 of 1 for a whole run). Constant arrivals of
+ * the shards interleave as one run's would: shard i takes the run's calls i+1, i+1+N, …, so its
+ * first comes where the rate's integral reaches i + 1, and then every N calls' worth.
+ */
+export function firstArrival(
+  profile: RateProfile,
+  kind: "poisson" | "constant",
+  rng: Rng,
+  shard: { index: number; count: number } = { index: 0, count: 1 },
+): number {
+  if (kind === "poisson") return nextArrival(profile, 0, kind, rng, 1 / shard.count);
+  const segs = profile.segments;
+  const calls = shard.index + 1;
+  if (segs.length === 1 && segs[0]!.fromPerSec === segs[0]!.toPerSec && segs[0]!.endMs === Infinity) {
+    const r = segs[0]!.fromPerSec;
+    return r > 0 ? calls * (1000 / r) : Infinity;
+  }
+  return afterCalls(segs, 0, calls);
+}
+
 /** The time from `tMs` at which `calls` calls are expected, walking the rate's straight pieces. */
 function afterCalls(segs: readonly RateSegment[], tMs: number, calls: number): number {
   let need = calls * 1000; // in call-milliseconds per second: the rate is per second, time in ms

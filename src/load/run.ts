@@ -17,7 +17,7 @@ import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
 import { simulateCall } from "../scenario/simulate.js";
 import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
-import { expectedCalls, nextArrival as arrivalAfter, type RateProfile } from "./arrivals.js";
+import { expectedCalls, firstArrival, nextArrival as arrivalAfter, type RateProfile } from "./arrivals.js";
 import { type LoadReport, requestRates, roundCallRate, roundRequestRate } from "./report.js";
 import {
   decodeHistogram,
@@ -545,7 +545,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
 
   const t0 = performance.now();
   const now = () => performance.now() - t0;
-  let nextArrival = arrivalAfter(opts.rate, 0, opts.arrivals, arrivalsRng, rateShare);
+  let nextArrival = firstArrival(opts.rate, opts.arrivals, arrivalsRng, shard);
   let lastArrival = 0;
 
   /** Builds a call's requests (simulation, projection, encoding) and queues them by due time. */
