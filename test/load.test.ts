@@ -302,6 +302,45 @@ describe("a short real run", () => {
     expect(report.windowMs).toBeLessThanOrEqual(1000);
   }, 20_000);
 
+  it("skips new calls while the receiver is more than --max-lag behind, so the backlog stays bounded", async () => {
+    // a receiver that takes 50 ms an answer, two connections: 40 requests a second at most
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on("end", () => setTimeout(() => res.writeHead(200).end(), 50));
+    });
+    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
+    const slowUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}`;
+    const run = (maxLagMs: number) =>
+      runLoad({
+        scenarios: weighted("enreach/outbound-answered"),
+        targets: { byVendor: new Map(), fallback: { url: slowUrl } },
+        // 40 calls a second of five requests each: five times what the receiver can take
+        rate: constantRate(40, "40/s"),
+        arrivals: "constant",
+        calls: 40,
+        speed: "max",
+        seed: 1,
+        maxInflight: 2,
+        maxLagMs,
+      });
+    try {
+      const bounded = await run(300);
+      expect(bounded.calls.skipped).toBeGreaterThan(0);
+      // every arrival is accounted for, and every started call completes
+      expect(bounded.calls.started + bounded.calls.skipped + bounded.calls.blocked).toBe(40);
+      expect(bounded.calls.completed).toBe(bounded.calls.started);
+      expect(bounded.config.maxLagMs).toBe(300);
+      const open = await run(Infinity);
+      expect(open.calls.skipped).toBe(0);
+      expect(open.calls.started).toBe(40);
+      expect(open.config.maxLagMs).toBeNull();
+      // skipping kept the queue, and so the lag, shorter
+      expect(bounded.lag.max).toBeLessThan(open.lag.max);
+    } finally {
+      slow.close();
+    }
+  }, 60_000);
+
   it("keeps each second's latencies as an exact histogram, sealed once the second is over", async () => {
     const report = await runLoad({
       scenarios: weighted("enreach/outbound-answered"),

@@ -31,6 +31,7 @@ import {
 import { bold, err, out } from "./print.js";
 import { randomSeed } from "../core/random.js";
 import { redactUrl } from "../core/redact.js";
+import { formatDuration } from "../core/duration.js";
 
 /** `pbxsim load` and `pbxsim report merge`. */
 
@@ -45,6 +46,7 @@ export interface LoadArgs {
   duration?: string;
   calls?: number;
   maxCalls?: number;
+  maxLag?: string;
   maxInflight?: number;
   pipelining?: number;
   speed?: string;
@@ -120,7 +122,7 @@ function profileOf(a: LoadArgs): RateProfile {
 }
 
 function progressLine(s: Snapshot): string {
-  return `t=${(s.t / 1000).toFixed(0)}s calls ${s.callsStarted} (active ${s.activeCalls}${s.blocked ? `, blocked ${s.blocked}` : ""}${s.arrivalsOver && s.activeCalls ? ", arrivals over: playing out" : ""})  requests ${s.sent} (${s.requestsPerSec}/s, in flight ${s.inflight})  ok ${s.delivered} failed ${s.failed}${s.late ? ` late ${s.late}` : ""}  p50 ${s.p50}ms p99 ${s.p99}ms lag p99 ${s.lagP99}ms`;
+  return `t=${(s.t / 1000).toFixed(0)}s calls ${s.callsStarted} (active ${s.activeCalls}${s.blocked ? `, blocked ${s.blocked}` : ""}${s.skipped ? `, skipped ${s.skipped}` : ""}${s.arrivalsOver && s.activeCalls ? ", arrivals over: playing out" : ""})  requests ${s.sent} (${s.requestsPerSec}/s, in flight ${s.inflight})  ok ${s.delivered} failed ${s.failed}${s.late ? ` late ${s.late}` : ""}  p50 ${s.p50}ms p99 ${s.p99}ms lag p99 ${s.lagP99}ms`;
 }
 
 /**
@@ -135,6 +137,7 @@ export function combineSnapshots(snaps: readonly Snapshot[]): Snapshot {
     callsStarted: sum("callsStarted"),
     activeCalls: sum("activeCalls"),
     blocked: sum("blocked"),
+    skipped: sum("skipped"),
     sent: sum("sent"),
     delivered: sum("delivered"),
     failed: sum("failed"),
@@ -153,7 +156,7 @@ export function formatLoadSummary(r: LoadReport): string {
   const sv = r.latency.service;
   const lines = [
     bold("load summary"),
-    `calls     target ${r.calls.target}  started ${r.calls.started}  completed ${r.calls.completed}  blocked ${r.calls.blocked}   rate ${r.rates.achievedCallsPerSec}/s of ${r.rates.targetCallsPerSec}/s`,
+    `calls     target ${r.calls.target}  started ${r.calls.started}  completed ${r.calls.completed}  blocked ${r.calls.blocked}${r.calls.skipped ? `  skipped ${r.calls.skipped} (receiver over ${r.config.maxLagMs === undefined ? "10s" : r.config.maxLagMs === null ? "-" : formatDuration(r.config.maxLagMs)} behind)` : ""}   rate ${r.rates.achievedCallsPerSec}/s of ${r.rates.targetCallsPerSec}/s`,
     `requests  sent ${r.requests.sent}  delivered ${r.requests.delivered}  failed ${r.requests.failed}  retried ${r.requests.retried}  late ${r.requests.late}  cancelled ${r.requests.cancelled}   rate ${r.rates.achievedRequestsPerSec}/s of ${r.rates.targetRequestsPerSec}/s due (${r.rates.requestsPerSec}/s over the run)`,
     `latency   (from due)   p50 ${l.p50}ms  p90 ${l.p90}ms  p99 ${l.p99}ms  p99.9 ${l.p999}ms  max ${l.max}ms`,
     `latency   (from sent)  p50 ${sv.p50}ms  p90 ${sv.p90}ms  p99 ${sv.p99}ms  p99.9 ${sv.p999}ms  max ${sv.max}ms`,
@@ -250,6 +253,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   );
   const sending = {
     maxCalls: parsePositiveInt("--max-calls", a.maxCalls),
+    maxLagMs: a.maxLag === "none" ? Infinity : parseDurationFlag("--max-lag", a.maxLag, true),
     maxInflight: parsePositiveInt("--max-inflight", a.maxInflight),
     pipelining: parsePositiveInt("--pipelining", a.pipelining),
     headers: parseHeaders(a.header),

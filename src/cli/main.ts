@@ -326,6 +326,10 @@ export function buildCli(argv: string[]) {
             .option("duration", { type: "string", describe: "how long new calls arrive, e.g. 10m" })
             .option("calls", { type: "number", describe: "stop after this many calls" })
             .option("max-calls", { type: "number", describe: "cap on simultaneous calls" })
+            .option("max-lag", {
+              type: "string",
+              describe: "skip new calls while the oldest waiting request is this late (default 10s; none)",
+            })
             .option("max-inflight", { type: "number", describe: "cap on concurrent requests (default 256)" })
             .option("pipelining", {
               type: "number",

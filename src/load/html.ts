@@ -295,6 +295,7 @@ export function renderHtml(report: LoadReport): string {
       ["started", fmtInt(r.calls.started)],
       ["completed", fmtInt(r.calls.completed)],
       ["blocked (max calls)", fmtInt(r.calls.blocked)],
+      ["skipped (receiver behind)", fmtInt(r.calls.skipped ?? 0)],
     ]),
     card("Requests", [
       ["sent", fmtInt(r.requests.sent)],

@@ -13,6 +13,8 @@ export interface LoadReport {
     calls?: number;
     speed: number | "max";
     maxCalls?: number;
+    /** --max-lag when not the default (10 s); null when turned off. */
+    maxLagMs?: number | null;
     maxInflight: number;
     /** Requests per connection before an answer; absent means 1. */
     pipelining?: number;
@@ -39,6 +41,11 @@ export interface LoadReport {
     completed: number;
     /** Arrivals not started because --max-calls calls were active. */
     blocked: number;
+    /**
+     * Arrivals not started because the oldest request waiting to be sent was more than
+     * --max-lag late: the receiver could not keep up (absent in older reports).
+     */
+    skipped?: number;
   };
   requests: {
     sent: number;

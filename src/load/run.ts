@@ -47,6 +47,12 @@ export interface LoadOptions {
   durationMs?: number;
   calls?: number;
   maxCalls?: number;
+  /**
+   * New calls are not started (they are counted as skipped) while the oldest request waiting to
+   * be sent is later than this, so a receiver that cannot keep up does not grow an unbounded
+   * backlog. Default 10 s; Infinity turns it off.
+   */
+  maxLagMs?: number;
   maxInflight?: number;
   /**
    * Requests sent on one connection before the first answer arrives (HTTP/1.1 pipelining);
@@ -92,6 +98,8 @@ export interface Snapshot {
   callsStarted: number;
   activeCalls: number;
   blocked: number;
+  /** Arrivals not started because the receiver was more than --max-lag behind. */
+  skipped: number;
   sent: number;
   delivered: number;
   failed: number;
@@ -334,6 +342,8 @@ class Heap {
 }
 
 const LATE_MS = 10;
+/** How late the oldest waiting request may be before new calls are skipped (`--max-lag`). */
+export const DEFAULT_MAX_LAG_MS = 10_000;
 /** A query string made only of characters the WHATWG URL parser leaves unchanged. */
 const PLAIN_QUERY = /^\?[A-Za-z0-9\-._~%!$&()*+,;=:@/?]*$/;
 /** How often request deadlines are checked. */
@@ -531,7 +541,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   /** A bucket's histogram, reopened from its encoded form if it was sealed. */
   const histogramOf = (b: Bucket): Histogram =>
     (b.h ??= b.histogram ? decodeHistogram(b.histogram) : newHistogram());
-  const c = { target: 0, started: 0, completed: 0, blocked: 0 };
+  const c = { target: 0, started: 0, completed: 0, blocked: 0, skipped: 0 };
+  const maxLagMs = opts.maxLagMs ?? DEFAULT_MAX_LAG_MS;
   const r = { sent: 0, delivered: 0, failed: 0, retried: 0, late: 0, cancelled: 0, due: 0, dueSent: 0 };
   const firsts = new DueSlots();
   let deadLettered = 0;
@@ -552,6 +563,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const startCall = (at: number) => {
     if (opts.maxCalls !== undefined && active >= opts.maxCalls) {
       c.blocked++;
+      return;
+    }
+    // the receiver is more than --max-lag behind: this call would only lengthen the queue
+    if (heap.size && now() - heap.peek()!.due > maxLagMs) {
+      c.skipped++;
       return;
     }
     callSeq++;
@@ -747,6 +763,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       callsStarted: c.started,
       activeCalls: active,
       blocked: c.blocked,
+      skipped: c.skipped,
       sent: r.sent,
       delivered: r.delivered,
       failed: r.failed,
@@ -807,7 +824,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     while (nextArrival <= until) {
       if (
         (durationMs !== undefined && nextArrival >= durationMs) ||
-        (callLimit !== undefined && c.started + c.blocked >= callLimit)
+        (callLimit !== undefined && c.started + c.blocked + c.skipped >= callLimit)
       ) {
         arrivalsDone = true;
         arrivalEnd = durationMs !== undefined ? Math.min(durationMs, nextArrival) : nextArrival;
@@ -820,7 +837,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     if (durationMs !== undefined && nextArrival >= durationMs) {
       arrivalsDone = true;
       arrivalEnd = durationMs;
-    } else if (callLimit !== undefined && c.started + c.blocked >= callLimit) {
+    } else if (callLimit !== undefined && c.started + c.blocked + c.skipped >= callLimit) {
       arrivalsDone = true;
       arrivalEnd = nextArrival;
     } else if (nextArrival === Infinity) {
@@ -924,6 +941,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       calls: opts.calls,
       speed,
       maxCalls: opts.maxCalls,
+      ...(maxLagMs !== DEFAULT_MAX_LAG_MS ? { maxLagMs: Number.isFinite(maxLagMs) ? maxLagMs : null } : {}),
       maxInflight,
       ...(pipelining > 1 ? { pipelining } : {}),
       seed: opts.seed,
