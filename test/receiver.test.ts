@@ -7,6 +7,7 @@ import { createReceiver, type ReceiverOptions } from "../src/receiver/app.js";
 import { enreach } from "../src/vendors/enreach/index.js";
 import { enreachEventNames } from "../src/vendors/enreach/schemas.js";
 import { VENDORS } from "../src/vendors/registry.js";
+import { forgetOldest } from "../src/receiver/inspector.js";
 
 /**
  * The built-in receiver, driven in-process with supertest: vendor detection, the Enreach token, schema
@@ -317,5 +318,39 @@ describe("health", () => {
     const res = await request(r.app).get("/health");
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ ok: true, received: 1 });
+  });
+});
+
+describe("memory over a long run", () => {
+  it("keep: only about the latest records stay in memory, while the counts cover every request", async () => {
+    const r = receiver({ keep: 5 });
+    for (let seed = 1; seed <= 23; seed++)
+      await post(r.app, encoded("QueueCallInComing", seed, null), "/enreach");
+    // the same event again: a duplicate, still found with the records it belonged to gone
+    await post(r.app, encoded("QueueCallInComing", 1, null), "/enreach");
+    await post(r.app, { ...encoded(), body: "{" }, "/enreach");
+    expect(r.records.length).toBeGreaterThanOrEqual(5);
+    expect(r.records.length).toBeLessThan(10);
+    // the latest, in order
+    expect(r.records.at(-1)!.seq).toBe(24);
+    expect(r.records.map((x) => x.seq)).toEqual(r.records.map((_, i) => 25 - r.records.length + i));
+    expect(r.records.at(-2)!.duplicate).toBe(true);
+    expect(r.counts).toEqual({ received: 25, valid: 24, invalid: 1, duplicates: 1 });
+    const health = await request(r.app).get("/health");
+    expect(health.body).toEqual({ ok: true, received: 25 });
+    r.reset();
+    expect(r.counts).toEqual({ received: 0, valid: 0, invalid: 0, duplicates: 0 });
+  });
+
+  it("remembers the latest keys only, forgetting the oldest first", () => {
+    const keys = new Map<string, number>();
+    for (let i = 0; i < 10; i++) {
+      keys.set(`k${i}`, i);
+      forgetOldest(keys, 4);
+    }
+    expect([...keys.keys()]).toEqual(["k6", "k7", "k8", "k9"]);
+    const set = new Set(["a", "b", "c"]);
+    forgetOldest(set, 5);
+    expect([...set]).toEqual(["a", "b", "c"]);
   });
 });

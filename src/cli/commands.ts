@@ -531,7 +531,15 @@ export interface ReceiveArgs {
   quiet?: boolean;
   /** Serve the live inspector page at /_pbxsim/. */
   ui?: boolean;
+  /** Records kept in memory for the inspector (the latest); counts cover every request. */
+  keep?: number;
 }
+
+/**
+ * Records `receive` keeps in memory for its inspector: a long load test against it would
+ * otherwise hold every request (about 5 KB each).
+ */
+const DEFAULT_KEEP = 10_000;
 
 export async function receiveCommand(a: ReceiveArgs): Promise<number> {
   if (a.vendor) getVendor(a.vendor);
@@ -545,6 +553,7 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     throw new UsageError(`--fail-rate ${a.failRate}: give a fraction from 0 to 1 (0.2 = one in five).`);
   }
   const delayMs = parseDurationFlag("--delay", a.delay);
+  const keep = a.keep === undefined ? DEFAULT_KEEP : parsePositiveInt("--keep", a.keep);
   if (a.record) prepareOutput(a.record, "--record");
   const { serve } = await import("../receiver/serve.js");
   const rx = await serve({
@@ -559,6 +568,7 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     keyFile: a.key,
     faults: { failFirst, status: a.status, delayMs, failRate: a.failRate },
     ui: a.ui,
+    keep,
   });
   rx.events.on("record", (r: ReceivedRecord) => {
     if (a.record) appendLine(a.record, JSON.stringify(r));
@@ -576,7 +586,10 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     process.once("SIGTERM", stop);
   });
   await rx.close();
-  err(`received ${rx.records.length} request(s)`);
+  const n = rx.counts;
+  err(
+    `received ${n.received} request(s): ${n.valid} valid, ${n.invalid} invalid${n.duplicates ? `, ${n.duplicates} duplicate(s)` : ""}`,
+  );
   return 0;
 }
 

@@ -187,6 +187,10 @@ export function buildCli(argv: string[]) {
           .option("fail-rate", { type: "number", describe: "fail this fraction of deliveries (0..1)" })
           .option("record", { type: "string", describe: "write every delivery to this NDJSON file" })
           .option("quiet", { type: "boolean", describe: "no line per delivery on stdout" })
+          .option("keep", {
+            type: "number",
+            describe: "records kept in memory for the inspector, the latest (default 10000)",
+          })
           .option("ui", { type: "boolean", describe: "serve a live inspector page at /_pbxsim/" })
           .example("$0 receive --https --token s3cret", "")
           .example("$0 receive --ui", "watch deliveries arrive in a browser")

@@ -4,7 +4,7 @@ import { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
 import { redactHeaders, redactPath } from "../core/redact.js";
 import { constantTimeEqual, verifySignature } from "../core/signing.js";
-import { eventTimeOf, INSPECTOR_PATH, inspectorRouter, OrderTracker } from "./inspector.js";
+import { eventTimeOf, forgetOldest, INSPECTOR_PATH, inspectorRouter, OrderTracker } from "./inspector.js";
 
 /**
  * The built-in receiver: an express app that recognises the vendor, checks its secret in
@@ -40,6 +40,18 @@ export interface ReceiverOptions {
   seed?: number;
   /** Serve the live inspector under /_pbxsim/ (its requests are never recorded as deliveries). */
   ui?: boolean;
+  /**
+   * Keep only about this many of the latest records in memory (between it and twice it), so a
+   * long load test cannot exhaust memory; `counts` covers every request. Default: all.
+   */
+  keep?: number;
+}
+
+export interface ReceiverCounts {
+  received: number;
+  valid: number;
+  invalid: number;
+  duplicates: number;
 }
 
 export type AuthVerdict = "ok" | "missing" | "bad" | "not-checked";
@@ -68,7 +80,10 @@ export interface ReceivedRecord {
 
 export interface Receiver {
   app: Express;
+  /** The records in memory: every one, or the latest with `keep`. */
   records: ReceivedRecord[];
+  /** Every request received since the start or the last reset. */
+  counts: ReceiverCounts;
   events: EventEmitter<{ record: [ReceivedRecord] }>;
   reset(): void;
 }
@@ -127,6 +142,16 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
   app.disable("x-powered-by");
   app.set("etag", false);
   const records: ReceivedRecord[] = [];
+  const counts: ReceiverCounts = { received: 0, valid: 0, invalid: 0, duplicates: 0 };
+  const keep = opts.keep;
+  const remember = (rec: ReceivedRecord) => {
+    counts.received++;
+    if (rec.valid) counts.valid++;
+    else counts.invalid++;
+    if (rec.duplicate) counts.duplicates++;
+    records.push(rec);
+    if (keep !== undefined && records.length >= 2 * keep) records.splice(0, records.length - keep);
+  };
   const events = new EventEmitter<{ record: [ReceivedRecord] }>();
   const attemptsByKey = new Map<string, number>();
   const seen = new Set<string>();
@@ -136,10 +161,10 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
   let seq = 0;
 
   app.get("/health", (_req, res) => {
-    res.json({ ok: true, received: records.length });
+    res.json({ ok: true, received: counts.received });
   });
 
-  if (opts.ui) app.use(INSPECTOR_PATH, inspectorRouter({ vendors: opts.vendors, records, events }));
+  if (opts.ui) app.use(INSPECTOR_PATH, inspectorRouter({ vendors: opts.vendors, records, counts, events }));
 
   app.use(express.raw({ type: () => true, limit: opts.bodyLimit ?? "1mb" }));
 
@@ -164,7 +189,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     };
     const finish = (status: number, body?: unknown) => {
       rec.status = status;
-      records.push(rec);
+      remember(rec);
       events.emit("record", rec);
       if (body === undefined) res.status(status).end();
       else res.status(status).json(body);
@@ -240,14 +265,23 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       const k = `${vendor.id}:${rec.dedupeKey}`;
       rec.duplicate = seen.has(k);
       seen.add(k);
+      forgetOldest(seen);
     }
     order.note(vendor.id, rec.callId, eventTime);
 
     // 5. faults
     if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
-    const key = `${vendor.id}:${rec.dedupeKey ?? rec.seq}`;
-    const n = (attemptsByKey.get(key) ?? 0) + 1;
-    attemptsByKey.set(key, n);
+    // attempts are counted only for the failure knobs, and per event key (a request without one
+    // is its own first attempt)
+    const failing =
+      faults.failFirst !== undefined || faults.failRate !== undefined || faults.status !== undefined;
+    let n = 1;
+    if (failing && rec.dedupeKey) {
+      const key = `${vendor.id}:${rec.dedupeKey}`;
+      n = (attemptsByKey.get(key) ?? 0) + 1;
+      attemptsByKey.set(key, n);
+      forgetOldest(attemptsByKey);
+    }
     let fail = false;
     if (faults.failFirst !== undefined && n <= faults.failFirst) fail = true;
     if (faults.failRate !== undefined && rng.next() < faults.failRate) fail = true;
@@ -283,7 +317,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
       issues: [reason],
       status,
     };
-    records.push(rec);
+    remember(rec);
     events.emit("record", rec);
     res.status(status).json({ error: reason });
   });
@@ -291,9 +325,11 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
   return {
     app,
     records,
+    counts,
     events,
     reset() {
       records.length = 0;
+      Object.assign(counts, { received: 0, valid: 0, invalid: 0, duplicates: 0 });
       attemptsByKey.clear();
       seen.clear();
       order.clear();

@@ -81,6 +81,16 @@ export function eventTimeOf(vendor: string, body: unknown): number | undefined {
  * earlier-received event of the same call carries a later time; events without a call id or a
  * readable time are never out of order.
  */
+/** Keys remembered for duplicates, retries and event order: the latest million of each. */
+export const KEY_LIMIT = 1_000_000;
+
+/** Forgets the oldest keys (in insertion order) beyond `limit`, so a long run's memory stays bounded. */
+export function forgetOldest(keys: Set<string> | Map<string, unknown>, limit = KEY_LIMIT): void {
+  if (keys.size <= limit) return;
+  const it = keys.keys();
+  for (let n = keys.size - limit; n > 0; n--) keys.delete(it.next().value as string);
+}
+
 export class OrderTracker {
   private readonly latest = new Map<string, number>();
 
@@ -102,6 +112,7 @@ export class OrderTracker {
     if (k === undefined || time === undefined) return;
     const seen = this.latest.get(k);
     if (seen === undefined || time > seen) this.latest.set(k, time);
+    if (seen === undefined) forgetOldest(this.latest);
   }
 
   clear(): void {
@@ -112,6 +123,8 @@ export class OrderTracker {
 export interface InspectorSource {
   vendors: readonly Vendor[];
   records: ReceivedRecord[];
+  /** Every request received, when the records in memory are only the latest. */
+  counts?: { received: number };
   events: EventEmitter<{ record: [ReceivedRecord] }>;
 }
 
@@ -173,7 +186,10 @@ export function inspectorRouter(src: InspectorSource): Router {
     });
     res.write("retry: 2000\n\n");
     res.write(
-      sseFrame("snapshot", { total: src.records.length, records: src.records.slice(-SNAPSHOT_LIMIT) }),
+      sseFrame("snapshot", {
+        total: src.counts?.received ?? src.records.length,
+        records: src.records.slice(-SNAPSHOT_LIMIT),
+      }),
     );
     const onRecord = (r: ReceivedRecord) => {
       res.write(sseFrame("record", r));
