@@ -132,13 +132,10 @@ export function nextArrival(
   share = 1,
 ): number {
   const x = kind === "constant" ? 1 : -Math.log(1 - rng.next());
-  const segs = profile.segments;
   // one constant rate: the gap is the mean gap times the draw
-  if (segs.length === 1 && segs[0]!.fromPerSec === segs[0]!.toPerSec && segs[0]!.endMs === Infinity) {
-    const r = segs[0]!.fromPerSec;
-    return r > 0 ? tMs + (x * (1000 / r)) / share : Infinity;
-  }
-  return afterCalls(segs, tMs, x / share);
+  const r = steadyRate(profile);
+  if (r !== undefined) return r > 0 ? tMs + (x * (1000 / r)) / share : Infinity;
+  return afterCalls(profile.segments, tMs, x / share);
 }
 
 /**
@@ -153,13 +150,18 @@ export function firstArrival(
   shard: { index: number; count: number } = { index: 0, count: 1 },
 ): number {
   if (kind === "poisson") return nextArrival(profile, 0, kind, rng, 1 / shard.count);
-  const segs = profile.segments;
   const calls = shard.index + 1;
-  if (segs.length === 1 && segs[0]!.fromPerSec === segs[0]!.toPerSec && segs[0]!.endMs === Infinity) {
-    const r = segs[0]!.fromPerSec;
-    return r > 0 ? calls * (1000 / r) : Infinity;
-  }
-  return afterCalls(segs, 0, calls);
+  const r = steadyRate(profile);
+  if (r !== undefined) return r > 0 ? calls * (1000 / r) : Infinity;
+  return afterCalls(profile.segments, 0, calls);
+}
+
+/** The rate of a profile that is one constant rate from start to end; undefined otherwise. */
+function steadyRate(profile: RateProfile): number | undefined {
+  const [g, more] = profile.segments;
+  return g && !more && g.startMs === 0 && g.endMs === Infinity && g.fromPerSec === g.toPerSec
+    ? g.fromPerSec
+    : undefined;
 }
 
 /** The time from `tMs` at which `calls` calls are expected, walking the rate's straight pieces. */
