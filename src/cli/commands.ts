@@ -215,13 +215,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   if (refusal) err(`note: ${refusal}; pbxsim sends it anyway for testing.`);
   // a failing receiver is retried on the vendor's schedule (Enreach waits 5 s, 30 s, then 2 m), so
   // each attempt is told as it ends, and an interrupt stops the waiting with the result so far
-  const controller = new AbortController();
-  const onSignal = () => {
-    err("interrupted: no further attempt");
-    controller.abort();
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const interrupt = interruptible("interrupted: no further attempt");
   let hinted = false;
   try {
     const { results } = await deliverPlan(
@@ -233,7 +227,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
         timeoutMs,
         retrySchedule,
         token: secret,
-        signal: controller.signal,
+        signal: interrupt.signal,
         onAttempt: (_r, at, retryInMs) => {
           if (a.json) return;
           const hint =
@@ -248,12 +242,29 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     const r = results[0]!;
     if (a.json) out(JSON.stringify(resultJson(r), null, 2));
     else out(deliveryLine(r));
-    if (controller.signal.aborted) return EXIT_CODES.INTERRUPTED;
+    if (interrupt.signal.aborted) return EXIT_CODES.INTERRUPTED;
     return r.outcome === "delivered" ? 0 : EXIT_CODES.UNDELIVERED;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.release();
   }
+}
+
+/** A signal that SIGINT or SIGTERM sets off, after telling `message`; `release` stops listening. */
+function interruptible(message: string): { signal: AbortSignal; release: () => void } {
+  const controller = new AbortController();
+  const onSignal = () => {
+    err(message);
+    controller.abort();
+  };
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  return {
+    signal: controller.signal,
+    release: () => {
+      process.off("SIGINT", onSignal);
+      process.off("SIGTERM", onSignal);
+    },
+  };
 }
 
 /** `--token` (a shared token header) and `--secret` (a signing key) both set the vendor's secret. */
@@ -409,13 +420,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
     return 0;
   }
 
-  const controller = new AbortController();
-  const onSignal = () => {
-    err("interrupted: stopping; events not yet sent are cancelled");
-    controller.abort();
-  };
-  process.once("SIGINT", onSignal);
-  process.once("SIGTERM", onSignal);
+  const interrupt = interruptible("interrupted: stopping; events not yet sent are cancelled");
   try {
     const { results, summary } = await deliverPlan(plan, {
       speed,
@@ -425,7 +430,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
       retrySchedule,
       token: secret,
       deadLetterFile: a.deadLetter,
-      signal: controller.signal,
+      signal: interrupt.signal,
       onAttempt: (r, at, retryInMs) => {
         if (a.record) appendLine(a.record, recordLine(r, at, secretsOf(plan.requests, secret)));
         // a retry that makes the run wait a second or more is told as it is scheduled
@@ -455,13 +460,12 @@ export async function runCommand(a: RunArgs): Promise<number> {
     }
     if (a.json) out(JSON.stringify({ seed, ...summary }, null, 2));
     else out(formatSummary(summary));
-    if (controller.signal.aborted) return EXIT_CODES.INTERRUPTED;
+    if (interrupt.signal.aborted) return EXIT_CODES.INTERRUPTED;
     if (summary.failed > 0 && a.deadLetter)
       err(`${summary.failed} event(s) failed; written to ${a.deadLetter}`);
     return summary.delivered === summary.events ? 0 : EXIT_CODES.UNDELIVERED;
   } finally {
-    process.off("SIGINT", onSignal);
-    process.off("SIGTERM", onSignal);
+    interrupt.release();
   }
 }
 
