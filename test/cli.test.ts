@@ -677,6 +677,9 @@ describe("pbxsim CLI", () => {
         expect(r.stderr).toMatch(msg);
         noStack(r.stderr);
       }
+    }, 90_000);
+
+    it("load scenario weights: a weight that is not a number above 0", async () => {
       const weights: [string, RegExp][] = [
         [
           "enreach/queue-answered=lots",
@@ -690,7 +693,7 @@ describe("pbxsim CLI", () => {
         expect(r.stderr).toMatch(msg);
         noStack(r.stderr);
       }
-    });
+    }, 30_000);
 
     it("a broken scenario file names the file and line", async () => {
       const dir = tmp();
@@ -763,7 +766,7 @@ describe("pbxsim CLI", () => {
         /--profile current is not a profile of enreach; its profiles are: default/,
       );
       for (const r of [none, wrong, unknown, single]) noStack(r.stderr);
-    });
+    }, 90_000);
 
     it("a certificate file that is not PEM", async () => {
       const dir = tmp();

@@ -104,7 +104,7 @@ describe("pbxsim verify (Pact verifier against a live receiver)", () => {
     const base = await listen(createReferenceReceiver({ enreachToken: "s3cret" }));
     const results = await verifyReceiver({ url: `${base}/enreach`, vendors: ["enreach"] });
     expect(results.every((r) => !r.ok && /401/.test(r.detail))).toBe(true);
-  }, 30_000);
+  }, 90_000);
 });
 
 describe("pbxsim verify-messages (a receiver team's own message pacts)", () => {

@@ -180,7 +180,7 @@ describe("Enreach delivery", () => {
       // the previous attempt ended no earlier than startedAt + latencyMs, and the wait starts then
       expect(a.startedAt - (prev.startedAt + prev.latencyMs)).toBeGreaterThanOrEqual(2.5);
     }
-  });
+  }, 90_000);
 
   it("verifies TLS by default: a self-signed receiver is refused with a clear message", async () => {
     const s = await server((_req, res) => res.writeHead(200).end(), { https: true });
