@@ -142,7 +142,8 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
   app.disable("x-powered-by");
   app.set("etag", false);
   const records: ReceivedRecord[] = [];
-  const counts: ReceiverCounts = { received: 0, valid: 0, invalid: 0, duplicates: 0 };
+  const noCounts = (): ReceiverCounts => ({ received: 0, valid: 0, invalid: 0, duplicates: 0 });
+  const counts = noCounts();
   const keep = opts.keep;
   const remember = (rec: ReceivedRecord) => {
     counts.received++;
@@ -158,6 +159,8 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
   const order = new OrderTracker();
   const rng = new Rng(opts.seed ?? 1);
   const faults = opts.faults ?? {};
+  const failing =
+    faults.failFirst !== undefined || faults.failRate !== undefined || faults.status !== undefined;
   let seq = 0;
 
   app.get("/health", (_req, res) => {
@@ -273,8 +276,6 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     if (faults.delayMs) await new Promise((r) => setTimeout(r, faults.delayMs));
     // attempts are counted only for the failure knobs, and per event key (a request without one
     // is its own first attempt)
-    const failing =
-      faults.failFirst !== undefined || faults.failRate !== undefined || faults.status !== undefined;
     let n = 1;
     if (failing && rec.dedupeKey) {
       const key = `${vendor.id}:${rec.dedupeKey}`;
@@ -329,7 +330,7 @@ export function createReceiver(opts: ReceiverOptions): Receiver {
     events,
     reset() {
       records.length = 0;
-      Object.assign(counts, { received: 0, valid: 0, invalid: 0, duplicates: 0 });
+      Object.assign(counts, noCounts());
       attemptsByKey.clear();
       seen.clear();
       order.clear();

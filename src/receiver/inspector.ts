@@ -76,11 +76,6 @@ export function eventTimeOf(vendor: string, body: unknown): number | undefined {
   }
 }
 
-/**
- * Remembers, per vendor and call, the latest event time seen. An event is out of order when an
- * earlier-received event of the same call carries a later time; events without a call id or a
- * readable time are never out of order.
- */
 /** Keys remembered for duplicates, retries and event order: the latest million of each. */
 export const KEY_LIMIT = 1_000_000;
 
@@ -91,6 +86,11 @@ export function forgetOldest(keys: Set<string> | Map<string, unknown>, limit = K
   for (let n = keys.size - limit; n > 0; n--) keys.delete(it.next().value as string);
 }
 
+/**
+ * Remembers, per vendor and call, the latest event time seen. An event is out of order when an
+ * earlier-received event of the same call carries a later time; events without a call id or a
+ * readable time are never out of order.
+ */
 export class OrderTracker {
   private readonly latest = new Map<string, number>();
 
