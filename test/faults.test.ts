@@ -933,6 +933,22 @@ async function exited(p: Spawned, ms: number) {
   }
 }
 
+/** A load long enough to be interrupted: 30 s of calls at 10/s, at speed 20. */
+const interruptedLoad = (url: string) => [
+  "load",
+  "enreach/outbound-answered",
+  "--url",
+  url,
+  "--duration",
+  "30s",
+  "--rate",
+  "10/s",
+  "--speed",
+  "20",
+  "--seed",
+  "1",
+];
+
 describe("CLI interrupts", () => {
   it("SIGINT to pbxsim run --speed 5 against a slow receiver: exit 130, summary, cancelled events dead-lettered", async () => {
     const f = await httpFault((_req, res) => {
@@ -972,18 +988,7 @@ describe("CLI interrupts", () => {
     const dir = tmp();
     const reportFile = join(dir, "report.json");
     const p = pbxsim([
-      "load",
-      "enreach/outbound-answered",
-      "--url",
-      f.url,
-      "--duration",
-      "30s",
-      "--rate",
-      "10/s",
-      "--speed",
-      "20",
-      "--seed",
-      "1",
+      ...interruptedLoad(f.url),
       "--report",
       reportFile,
       "--dead-letter",
@@ -1026,18 +1031,7 @@ describe("CLI interrupts of --workers", () => {
     const reportFile = join(dir, "report.json");
     const dead = join(dir, "dead.ndjson");
     const p = pbxsim([
-      "load",
-      "enreach/outbound-answered",
-      "--url",
-      f.url,
-      "--duration",
-      "30s",
-      "--rate",
-      "10/s",
-      "--speed",
-      "20",
-      "--seed",
-      "1",
+      ...interruptedLoad(f.url),
       "--workers",
       "2",
       "--report",
