@@ -92,6 +92,23 @@ describe("arrival models", () => {
     expect(p.rateAt(100_000)).toBe(0);
   });
 
+  it("counts the expected calls exactly, whatever the pieces' edges", () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-phases-"));
+    const f = join(dir, "phases.yaml");
+    // a pause of 150 ms, then 100/s: the edge falls inside a 100 ms step
+    writeFileSync(
+      f,
+      "- { rate: 0/s, duration: 150ms }\n- { rate: 100/s, duration: 1s }\n- { ramp: 100/s..0/s, duration: 1s }\n",
+    );
+    const p = loadPhases(f);
+    expect(expectedCalls(p, 200)).toBeCloseTo(5, 9);
+    expect(expectedCalls(p, 1150)).toBeCloseTo(100, 9);
+    expect(expectedCalls(p, 1650)).toBeCloseTo(100 + 37.5, 9);
+    expect(expectedCalls(p, 10_000)).toBeCloseTo(150, 9);
+    expect(expectedCalls(constantRate(80, "80/s"), 3_600_000)).toBeCloseTo(288_000, 6);
+    expect(expectedCalls(parseRamp("10/s..80/s:2m"), 60_000)).toBeCloseTo(60 * 27.5, 9);
+  });
+
   /** Arrival times from 0 until `endMs` (or Infinity), at most `max`. */
   const arrivals = (p: RateProfile, kind: "poisson" | "constant", endMs: number, seed = 1, max = 1e6) => {
     const rng = new Rng(seed);

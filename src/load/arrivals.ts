@@ -190,14 +190,16 @@ function afterCalls(segs: readonly RateSegment[], tMs: number, calls: number): n
   return Infinity;
 }
 
-/** Expected number of calls over [0, ms) (the integral of the rate). */
+/** Expected number of calls over [0, ms): the integral of the rate, exact piece by piece. */
 export function expectedCalls(profile: RateProfile, ms: number): number {
-  const step = 100;
   let sum = 0;
-  // midpoint rule: exact for constant rates and ramps
-  for (let t = 0; t < ms; t += step) {
-    const w = Math.min(step, ms - t);
-    sum += (profile.rateAt(t + w / 2) * w) / 1000;
+  for (const g of profile.segments) {
+    const end = Math.min(g.endMs, ms);
+    if (end <= g.startMs) continue;
+    const span = end - g.startMs;
+    const slope = g.endMs === Infinity ? 0 : (g.toPerSec - g.fromPerSec) / (g.endMs - g.startMs);
+    // the mean rate over [start, end) times its length, in seconds
+    sum += ((g.fromPerSec + (g.fromPerSec + slope * span)) / 2) * (span / 1000);
   }
   return sum;
 }
