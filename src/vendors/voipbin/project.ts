@@ -204,6 +204,10 @@ interface CallLeg {
 
 class VoipbinCall {
   readonly events: VendorEvent[] = [];
+  /** The time of the latest event projected so far (the legacy activeflow's creation aside). */
+  private latest = 0;
+  /** When the activeflow was created: everything the flow does comes after it. */
+  private activeflowAt = 0;
   private readonly gen: Generation;
   private readonly clock: Clock;
   private readonly flowId: string;
@@ -288,7 +292,9 @@ class VoipbinCall {
     return this.ctx.directory.agents.find((a) => a.key === key)!;
   }
 
-  private push(at: number, type: string, data: Json): void {
+  /** `ordering`: whether later facts wait for this event (all but the legacy activeflow's creation). */
+  private push(at: number, type: string, data: Json, ordering = true): void {
+    if (ordering && at > this.latest) this.latest = at;
     this.events.push({ at, name: type, payload: { type, data }, entityId: String(data.id) });
   }
 
@@ -618,11 +624,20 @@ class VoipbinCall {
     this.push(at, "call_created", this.callJson(this.caller));
     const afAt = Math.max(at + 1, Math.min(at + 1_090, (nextAt ?? at + 2_000) - 50));
     this.afCreate = this.clock.us(afAt);
-    this.push(afAt, "activeflow_created", this.activeflowJson());
+    // the flow manager creates it on its own about a second after the call, so the call's own
+    // progress (its ringing) may come first; the flow's work waits for it
+    this.activeflowAt = afAt;
+    this.push(afAt, "activeflow_created", this.activeflowJson(), false);
   }
 
   private fact(f: Fact, firstActionAt: number | undefined, nextAt: number | undefined): void {
-    const at = f.at;
+    // A fact never lands before the events of the facts before it, nor a fact the flow handles
+    // before its activeflow exists. VoIPBIN's own delays (a leg
+    // rings 900 ms after it is dialled, the queuecall is created 40 ms after the join) outlast
+    // steps written with no time between them, such as an answer at the instant of its offer;
+    // the call then waits for them, as the real one would, and its events stay in causal order.
+    let at = Math.max(f.at, this.latest);
+    if (f.kind !== "remote-ringing" && f.kind !== "remote-answer") at = Math.max(at, this.activeflowAt);
     switch (f.kind) {
       case "arrive":
       case "dial":
