@@ -126,6 +126,8 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
   let current: Leg | undefined;
   let disposition: { value: string; sub?: string; at: number } | undefined;
   let endedAt: number | undefined;
+  /** The time of the latest trigger fired so far. */
+  let latest = 0;
   let hangupBy: Extract<Fact, { kind: "hangup" }>["by"] = "caller";
   const refId = clickToCall ? rng.hex(24) : undefined;
   const customIdentifier = clickToCall ? `crm-${rng.digits(6)}` : undefined;
@@ -144,6 +146,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
       else if (key in common) payload[key] = common[key];
     }
     for (const key of extras) payload[key] = values[key];
+    if (at > latest) latest = at;
     events.push({
       at,
       name: trigger,
@@ -247,7 +250,11 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
   };
 
   for (const f of call.facts) {
-    const at = f.at;
+    // a fact never lands before the triggers of the facts before it: with no time between two
+    // steps (a disposition at the instant of the answer), the vendor's own delays (the agent's
+    // connection 400 ms after the customer answers, the CDRs 300 and 600 ms after the hang-up)
+    // would otherwise put the call's triggers out of order
+    const at = Math.max(f.at, latest);
     switch (f.kind) {
       case "arrive":
         fire(at, "call-received-on-server", { uuid: callerUuid, start_stamp: stamp(at) });

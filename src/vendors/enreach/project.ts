@@ -105,6 +105,8 @@ class EnreachCall {
   private callbackOpen = 0;
   private lastListStatus?: string;
   private connected?: string;
+  /** The time of the latest event emitted so far, status events aside. */
+  private latest = 0;
   /** The caller, call and leg ids, and the number dialled: the same in every call event. */
   private readonly callLayer: Values;
   /** The queue's id, name and number. */
@@ -144,6 +146,9 @@ class EnreachCall {
   /** Adds an event like `emit`, its properties taken from `layers` (a later layer wins). */
   emitLayers(at: number, name: EnreachEventName, entityId: string, layers: readonly Values[]): void {
     const payload = assemble(name, entityId, this.rng.uuid(), "", layers);
+    // the call's own events order the facts; the status events (UserStatus, QueueStatus, the
+    // list's on its 15-second grid) follow their changes on their own delays
+    if (at > this.latest && !name.endsWith("Status")) this.latest = at;
     this.events.push({ at, name, payload, entityId });
   }
 
@@ -396,7 +401,10 @@ class EnreachCall {
     const counters = { queuing: 0, allocated: 0, connected: 0, maxWait: 0 };
     let enqueuedAt = 0;
     for (const f of facts) {
-      const at = f.at;
+      // a fact never lands before the call events of the facts before it: with no time between
+      // two steps, Enreach's own delays (UserCallInArrived 90 ms after UserCallInComing, a
+      // wrap-up 200 ms after its start) would otherwise put the call's events out of order
+      const at = Math.max(f.at, this.latest);
       switch (f.kind) {
         case "arrive":
           if (f.target === "queue") this.queueCall(at, "QueueCallInComing");
