@@ -5,7 +5,7 @@ import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { MatchersV3, MessageConsumerPact } from "@pact-foundation/pact";
+import { MatchersV3, MessageConsumerPact, PactV4 } from "@pact-foundation/pact";
 import { afterAll, describe, expect, it } from "vitest";
 import { missingFieldHandler, wrongStatus } from "../examples/defective-receivers.js";
 import { createReferenceReceiver } from "../examples/reference-receiver/server.js";
@@ -147,6 +147,59 @@ describe("pbxsim verify-messages (a receiver team's own message pacts)", () => {
     expect(results[0]).toMatchObject({ ok: false, description: "a QueueCallInArrived event" });
     expect(results[0]!.detail).toMatch(/CallerName/);
   }, 30_000);
+
+  /** A V4 pact of asynchronous messages from `provider`, as pact-js writes it. */
+  async function v4MessagePact(provider: string, messages: [string, Record<string, unknown>][]) {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-msg4-"));
+    const pact = new PactV4({ consumer: "crm-receiver", provider, dir, logLevel: "error" });
+    for (const [description, content] of messages)
+      await pact
+        .addAsynchronousInteraction()
+        .expectsToReceive(description, (b) => b.withJSONContent(content))
+        .executeTest(async () => undefined);
+    return join(
+      dir,
+      readdirSync(dir).find((f) => f.endsWith(".json"))!,
+    );
+  }
+
+  it("finds the event in the message's contents, judges each message alone, and takes --profile", async () => {
+    const { like, integer } = MatchersV3;
+    const file = await v4MessagePact("voipbin", [
+      // no event in the description: the contents name it
+      ["a call ends", { type: "call_hangup", data: like({ id: like("x"), hangup_reason: like("normal") }) }],
+      // the verifier's failure of the first must not reach the second, whose name ends it
+      ["a call_created event", { type: "call_created", data: like({ caller_name: like("Jane") }) }],
+      ["call_created", { type: "call_created", data: like({ id: like("x") }) }],
+      // the current generation counts the service time; the legacy one does not send it
+      ["queuecall_done", { type: "queuecall_done", data: like({ duration_service: integer(1000) }) }],
+    ]);
+    const verdicts = (rs: { description: string; ok: boolean; profile: string }[]) =>
+      Object.fromEntries(rs.map((r) => [r.description, `${r.profile} ${r.ok ? "pass" : "fail"}`]));
+    expect(verdicts(await verifyMessagePacts([file], { profile: "current" }))).toEqual({
+      "a call ends": "current pass",
+      "a call_created event": "current fail",
+      call_created: "current pass",
+      queuecall_done: "current pass",
+    });
+    // without --profile an event takes the first profile that sends it
+    expect(verdicts(await verifyMessagePacts([file]))).toMatchObject({
+      "a call ends": "current pass",
+      call_created: "legacy pass",
+    });
+    const legacy = await verifyMessagePacts([file], { profile: "legacy" });
+    expect(verdicts(legacy)).toEqual({
+      "a call ends": "legacy fail",
+      "a call_created event": "legacy fail",
+      call_created: "legacy pass",
+      queuecall_done: "legacy fail",
+    });
+    expect(legacy.find((r) => r.description === "a call ends")!.detail).toBe(
+      "voipbin legacy does not send call_hangup (it is sent by current)",
+    );
+    expect(legacy.find((r) => r.description === "queuecall_done")!.detail).toMatch(/duration_service/);
+    await expect(verifyMessagePacts([file], { profile: "nope" })).rejects.toThrow(/--profile nope/);
+  }, 60_000);
 });
 
 describe("the CLI", () => {

@@ -53,12 +53,16 @@ function runChild(message: unknown): Promise<InteractionResult[]> {
   });
 }
 
-function asChecks(results: InteractionResult[]): CheckResult[] {
+const CONTRACT_RULE =
+  "the receiver answers every interaction of the vendor's contract as the vendor's success rule demands";
+const MESSAGE_RULE = "the vendor's real payload of the event satisfies the receiver's message pact";
+
+function asChecks(results: InteractionResult[], rule = CONTRACT_RULE): CheckResult[] {
   return results.map((r) => ({
     id: `${r.vendor}.${r.profile}.${r.description}`,
     name: r.description,
     vendor: r.vendor,
-    rule: "the receiver answers every interaction of the vendor's contract as the vendor's success rule demands",
+    rule,
     ok: r.ok,
     detail: r.detail,
     durationMs: 0,
@@ -142,6 +146,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
 
 export async function verifyMessagesCommand(a: {
   files: string[];
+  profile?: string;
   junit?: string;
   json?: boolean;
 }): Promise<number> {
@@ -150,8 +155,8 @@ export async function verifyMessagesCommand(a: {
       "verify-messages needs the pact files to verify (V4 message pacts your receiver wrote).",
     );
   if (a.junit) prepareOutput(a.junit, "--junit");
-  const results = await runChild({ kind: "messages", files: a.files });
-  return report("pbxsim verify-messages", asChecks(results), a);
+  const results = await runChild({ kind: "messages", files: a.files, profile: a.profile });
+  return report("pbxsim verify-messages", asChecks(results, MESSAGE_RULE), a);
 }
 
 export async function checkCommand(a: {

@@ -247,6 +247,10 @@ export function buildCli(argv: string[]) {
       (y) =>
         y
           .positional("files", { type: "string", array: true, describe: "V4 message pact files" })
+          .option("profile", {
+            type: "string",
+            describe: "the payloads of this profile, for the vendors that have it (voipbin: current)",
+          })
           .option("junit", { type: "string", describe: "write a JUnit XML report" })
           .option("json", { type: "boolean", describe: "the results as JSON on stdout" }),
       act(async (a) =>

@@ -380,13 +380,20 @@ function resultsFrom(json: string, vendor: Vendor, profile: string, descriptions
   } catch {
     return descriptions.map((d) => ({ vendor: vendor.id, profile, description: d, ok: false, detail: json.slice(0, 500) }));
   }
+  // the verifier names a failed interaction "Verifying a pact between C and P[ Given S] - DESCRIPTION":
+  // it is the longest description that ends it, so "call_created" does not take the failure of
+  // "a call_created event"
   const failures = new Map<string, string>();
   for (const e of parsed.errors ?? []) {
-    if (e.interaction) failures.set(e.interaction, describeMismatch(e.mismatch));
+    if (!e.interaction) continue;
+    const d = descriptions
+      .filter((x) => e.interaction!.endsWith(` - ${x}`))
+      .reduce<string | undefined>((a, x) => (a === undefined || x.length > a.length ? x : a), undefined);
+    if (d !== undefined) failures.set(d, describeMismatch(e.mismatch));
   }
   return descriptions.map((d) => {
-    const key = [...failures.keys()].find((k) => k.includes(d));
-    return { vendor: vendor.id, profile, description: d, ok: !key, detail: key ? failures.get(key)! : "passed" };
+    const detail = failures.get(d);
+    return { vendor: vendor.id, profile, description: d, ok: detail === undefined, detail: detail ?? "passed" };
   });
 }
 
@@ -449,55 +456,121 @@ export async function verifyReceiver(opts: VerifyOptions): Promise<InteractionRe
 
 // ---- the other direction: a receiver team's message pacts --------------------------------------------
 
+/** What a message pact expects of one message: its description and, when given, its contents. */
+interface ExpectedMessage {
+  description: string;
+  contents?: unknown;
+  /** V4 asynchronous messages keep the contents under `content`. */
+  type?: string;
+}
+
+/** A vendor event a message asks for, and the profile whose payloads answer it. */
+interface MessageEvent {
+  vendor: Vendor;
+  event: string;
+  profile: string;
+}
+
 /**
  * Verifies a receiver team's own asynchronous message pacts ("we expect QueueCallInArrived to carry
  * CallId") against real vendor payloads: pbxsim acts as the message provider from its builders. A
- * message is matched to a vendor event by the event name in its description.
+ * message is matched to a vendor event by the event name in its description or, failing that, by
+ * a value of its contents that is an event name (`"type": "call_hungup"`); a pact whose provider is
+ * named after a vendor is matched to that vendor's events only. `profile` picks the profile of
+ * the vendors that have it (VoIPBIN `current`); the others use their default.
  */
-export async function verifyMessagePacts(files: string[]): Promise<InteractionResult[]> {
+export async function verifyMessagePacts(
+  files: string[],
+  opts: { profile?: string } = {},
+): Promise<InteractionResult[]> {
+  if (opts.profile && !VENDORS.some((v) => v.profiles.includes(opts.profile!)))
+    throw new PbxsimError(
+      "USAGE",
+      `--profile ${opts.profile} is not a profile of any vendor; the profiles are ${[...new Set(VENDORS.flatMap((v) => v.profiles))].join(", ")}.`,
+    );
   const results: InteractionResult[] = [];
   for (const file of files) {
-    let pact: { provider?: { name?: string }; interactions?: { description: string; type?: string }[]; messages?: { description: string }[] };
+    let pact: { provider?: { name?: string }; interactions?: ExpectedMessage[]; messages?: ExpectedMessage[] };
     try {
       pact = JSON.parse(readFileSync(file, "utf8"));
     } catch (e) {
       throw new PbxsimError("IO", `${file}: cannot read the pact file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
     }
-    const descriptions = [...(pact.interactions ?? []), ...(pact.messages ?? [])].map((i) => i.description);
+    const hint = VENDORS.find((v) => v.id === pact.provider?.name?.toLowerCase());
+    const messages = [...(pact.interactions ?? []), ...(pact.messages ?? [])];
     const providers: Record<string, () => Promise<unknown>> = {};
-    const unmatched: string[] = [];
-    for (const d of descriptions) {
-      const found = findEvent(d);
-      if (!found) {
-        unmatched.push(d);
+    const found = new Map<string, MessageEvent>();
+    for (const m of messages) {
+      const d = m.description;
+      const e = findEvent(d, hint) ?? eventInContents(messageContents(m), hint);
+      if (!e) {
+        results.push({ vendor: hint?.id ?? "?", profile: "-", description: d, ok: false, detail: `no ${hint ? `${hint.id} ` : "vendor "}event is named in this message: name one in its description (e.g. "a QueueCallInArrived event") or in its contents ("EventType": "QueueCallInArrived")` });
         continue;
       }
+      const profile = opts.profile && e.vendor.profiles.includes(opts.profile) ? opts.profile : e.profile;
+      // a vendor lists an event once per profile that sends it
+      const senders = e.vendor.events.filter((x) => x.name === e.event).flatMap((x) => x.profiles ?? e.vendor.profiles);
+      if (!senders.includes(profile)) {
+        results.push({
+          vendor: e.vendor.id,
+          profile,
+          description: d,
+          ok: false,
+          detail: `${e.vendor.id} ${profile} does not send ${e.event} (it is sent by ${senders.join(", ")})`,
+        });
+        continue;
+      }
+      found.set(d, { ...e, profile });
       providers[d] = async () =>
-        found.vendor.sample(found.event, { rng: new Rng(`message/${d}`), directory: found.vendor.directory(), profile: found.profile }, Date.now()).payload;
+        e.vendor.sample(e.event, { rng: new Rng(`message/${d}`), directory: e.vendor.directory(), profile }, Date.now()).payload;
     }
+    if (!found.size) continue;
     const provider = pact.provider?.name ?? PROVIDER;
-    for (const d of unmatched) {
-      results.push({ vendor: "?", profile: "-", description: d, ok: false, detail: "no vendor event is named in this description (name one, e.g. \"a QueueCallInArrived event\")" });
-    }
-    if (!Object.keys(providers).length) continue;
     const verifier = new MessageProviderPact({ provider, pactUrls: [resolve(file)], messageProviders: providers, logLevel: "error" });
-    const matched = descriptions.filter((d) => providers[d]);
+    const matched = [...found.keys()];
+    const label = (r: InteractionResult): InteractionResult => {
+      const e = found.get(r.description)!;
+      return { ...r, vendor: e.vendor.id, profile: e.profile };
+    };
     try {
       const out = await verifier.verify();
-      results.push(...resultsFrom(String(out ?? "{}"), VENDORS[0]!, "-", matched).map((r) => ({ ...r, vendor: findEvent(r.description)?.vendor.id ?? "?" })));
+      results.push(...resultsFrom(String(out ?? "{}"), VENDORS[0]!, "-", matched).map(label));
     } catch (e) {
-      results.push(...resultsFrom((e as Error).message, VENDORS[0]!, "-", matched).map((r) => ({ ...r, vendor: findEvent(r.description)?.vendor.id ?? "?" })));
+      results.push(...resultsFrom((e as Error).message, VENDORS[0]!, "-", matched).map(label));
     }
   }
   return results;
 }
 
-function findEvent(description: string): { vendor: Vendor; event: string; profile: string } | undefined {
-  let best: { vendor: Vendor; event: string; profile: string } | undefined;
-  for (const v of VENDORS) {
+/** The contents a message expects: V3 messages hold them in `contents`, V4 ones in `contents.content`. */
+function messageContents(m: ExpectedMessage): unknown {
+  const c = m.contents as { content?: unknown } | undefined;
+  return m.type?.startsWith("Asynchronous") || m.type?.startsWith("Synchronous") ? c?.content : c;
+}
+
+/** The event named by a top-level value of a message's contents, such as `"type": "call_hungup"`. */
+function eventInContents(contents: unknown, hint: Vendor | undefined): MessageEvent | undefined {
+  if (!contents || typeof contents !== "object" || Array.isArray(contents)) return undefined;
+  for (const v of Object.values(contents))
+    if (typeof v === "string") {
+      const e = findEvent(v, hint, true);
+      if (e) return e;
+    }
+  return undefined;
+}
+
+/**
+ * The vendor event named in `text` (the longest name that appears as a word), among `hint`'s
+ * events when a vendor is known; `exact`: the whole text is the name.
+ */
+function findEvent(text: string, hint?: Vendor, exact = false): MessageEvent | undefined {
+  let best: MessageEvent | undefined;
+  for (const v of hint ? [hint] : VENDORS) {
     for (const e of v.events) {
-      const re = new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(e.name)}($|[^A-Za-z0-9_-])`);
-      if (re.test(description) && (!best || e.name.length > best.event.length)) {
+      const named = exact
+        ? text === e.name
+        : new RegExp(`(^|[^A-Za-z0-9_-])${escapeRe(e.name)}($|[^A-Za-z0-9_-])`).test(text);
+      if (named && (!best || e.name.length > best.event.length)) {
         best = { vendor: v, event: e.name, profile: e.profiles?.[0] ?? v.defaultProfile };
       }
     }
