@@ -632,10 +632,10 @@ class VoipbinCall {
 
   private fact(f: Fact, firstActionAt: number | undefined, nextAt: number | undefined): void {
     // A fact never lands before the events of the facts before it, nor a fact the flow handles
-    // before its activeflow exists. VoIPBIN's own delays (a leg
-    // rings 900 ms after it is dialled, the queuecall is created 40 ms after the join) outlast
-    // steps written with no time between them, such as an answer at the instant of its offer;
-    // the call then waits for them, as the real one would, and its events stay in causal order.
+    // before its activeflow exists. VoIPBIN's own delays (a leg rings 900 ms after it is dialled,
+    // the queuecall is created 40 ms after the join) outlast steps written with no time between
+    // them, such as an answer at the instant of its offer; the call then waits for them, as the
+    // real one would, and its events stay in causal order.
     let at = Math.max(f.at, this.latest);
     if (f.kind !== "remote-ringing" && f.kind !== "remote-answer") at = Math.max(at, this.activeflowAt);
     switch (f.kind) {
