@@ -882,7 +882,58 @@ describe("loader errors", () => {
 
   it("answer with no prior offer", () => {
     const e = loadAndRun([...HEAD, "  - arrive: {}", "  - enqueue: {}", "  - wait: 5s", "  - answer: {}"]);
-    expectAt(e, 8, /answer needs an agent.*offer/);
+    expectAt(e, 8, /answer needs a ringing agent.*offer/);
+  });
+
+  it("answer by an agent who missed the call, or was never offered it", () => {
+    const missed = ["  - arrive: {}", "  - offer: {}", "  - miss: {}", "  - answer: {}"];
+    expectAt(loadAndRun([...HEAD, ...missed]), 8, /answer needs a ringing agent/);
+    const other = ["  - arrive: {}", "  - offer: {}", "  - answer: { agent: 2 }"];
+    expectAt(loadAndRun([...HEAD, ...other]), 7, /agent 2's phone does not ring/);
+    // in a ring group, a miss leaves the others ringing, and an answer takes one of them
+    const group = [
+      "  - arrive: {}",
+      "  - offer: {}",
+      "  - offer: {}",
+      "  - miss: {}",
+      "  - answer: {}",
+      "  - miss: {}",
+    ];
+    expectAt(loadAndRun([...HEAD, ...group]), 10, /miss needs a ringing agent/);
+  });
+
+  it("a step before the call begins, or a call that begins twice", () => {
+    expectAt(
+      loadAndRun([...HEAD, "  - hangup: { by: caller }", "  - arrive: {}"]),
+      5,
+      /needs a call: begin the story with arrive/,
+    );
+    expectAt(loadAndRun([...HEAD, "  - arrive: {}", "  - arrive: {}"]), 6, /the call has begun already/);
+    expectAt(
+      loadAndRun([...HEAD, "  - dial: {}"]),
+      5,
+      /dial begins an outbound call, but call.direction is inbound/,
+    );
+  });
+
+  it("ringing or connect in an inbound call, or twice", () => {
+    expectAt(loadAndRun([...HEAD, "  - arrive: {}", "  - connect: {}"]), 6, /connect is the called party's/);
+    const out = HEAD.slice(0, 3).concat(["call: { direction: outbound }", "steps:"]);
+    expectAt(
+      loadAndRun([...out, "  - dial: {}", "  - ringing: {}", "  - ringing: {}"]),
+      8,
+      /ringing comes once/,
+    );
+    expectAt(
+      loadAndRun([...out, "  - dial: {}", "  - connect: {}", "  - connect: {}"]),
+      8,
+      /connect comes once/,
+    );
+    expectAt(
+      loadAndRun([...out, "  - arrive: {}"]),
+      6,
+      /arrive begins an inbound call, but call.direction is outbound/,
+    );
   });
 
   it("talk before any answer", () => {

@@ -23,6 +23,13 @@ interface State {
   talkMs: number;
   answeredBy?: string;
   arrivedAt?: number;
+  /** The call has begun: it arrived (inbound), or was dialled or offered to its agent (outbound). */
+  begun: boolean;
+  /** The remote party of an outbound call is ringing, or has answered. */
+  remoteRinging: boolean;
+  remoteAnswered: boolean;
+  /** Agents whose phone rings: offered (or called directly), not yet answered or missed. */
+  ringing: Set<string>;
   hungUp: boolean;
   transferred: boolean;
   abandoned: boolean;
@@ -66,6 +73,10 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
     pool,
     connected: false,
     talkMs: 0,
+    begun: false,
+    remoteRinging: false,
+    remoteAnswered: false,
+    ringing: new Set(),
     hungUp: false,
     transferred: false,
     abandoned: false,
@@ -175,6 +186,12 @@ function agentFor(
   return st.order[ref - 1]!;
 }
 
+/** The agent an answer or a miss without an agent of its own is about: the last offered still ringing. */
+function ringingAgent(st: State): string | undefined {
+  if (st.offered && st.ringing.has(st.offered)) return st.offered;
+  return [...st.ringing].pop();
+}
+
 function emit(st: State, scenario: Scenario, path: (string | number)[], fact: Fact): void {
   if (st.facts.length >= MAX_FACTS || st.t > MAX_VIRTUAL_MS) {
     fail(
@@ -196,15 +213,50 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
   if ("after" in step && step.after) st.t += sample(step.after, rng);
   const p = [...path, step.type];
   const at = st.t;
+  const outbound = scenario.call.direction === "outbound";
   const needCall = () => {
+    if (!st.begun)
+      fail(
+        scenario,
+        p,
+        `step "${step.type}" needs a call: begin the story with arrive (an inbound call) or dial (an outbound one)`,
+      );
     if (st.hungUp)
       fail(scenario, p, `step "${step.type}" comes after the call was hung up; move it before the hangup`);
   };
+  /** The first step of a call: once, and the way the scenario's call.direction says it begins. */
+  const begin = (inbound: boolean) => {
+    if (st.begun)
+      fail(scenario, p, `step "${step.type}": the call has begun already; a scenario is one call`);
+    if (inbound !== (scenario.call.direction === "inbound"))
+      fail(
+        scenario,
+        p,
+        inbound
+          ? `arrive begins an inbound call, but call.direction is ${scenario.call.direction}: begin it with dial, or set direction: inbound`
+          : `dial begins an outbound call, but call.direction is ${scenario.call.direction}: begin it with arrive, or set direction: outbound`,
+      );
+    st.begun = true;
+  };
+  /** Ringing and connect are the remote party of an outbound call. */
+  const needRemote = () => {
+    if (!outbound)
+      fail(
+        scenario,
+        p,
+        `${step.type} is the called party's, in an outbound call (call.direction: outbound); an inbound call's agent answers with answer`,
+      );
+    needCall();
+  };
   switch (step.type) {
     case "arrive":
+      begin(true);
       st.arrivedAt = at;
       emit(st, scenario, p, { kind: "arrive", at, target: step.target });
-      if (step.target === "user") st.current = agentFor("next", st, scenario, p);
+      if (step.target === "user") {
+        st.current = agentFor("next", st, scenario, p);
+        st.ringing.add(st.current);
+      }
       return;
     case "ivr": {
       needCall();
@@ -229,23 +281,30 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       return;
     }
     case "offer": {
+      // an outbound call may begin by ringing its agent (click to call, a preview dialer)
+      if (outbound && !st.begun) st.begun = true;
       needCall();
       const agent = agentFor(step.agent, st, scenario, p);
       st.offered = agent;
       st.current = agent;
+      st.ringing.add(agent);
       emit(st, scenario, p, { kind: "offer", at, agent });
       return;
     }
     case "answer": {
       needCall();
       const agent =
-        step.agent !== undefined ? agentFor(step.agent, st, scenario, p) : (st.offered ?? st.current);
-      if (!agent)
+        step.agent !== undefined ? agentFor(step.agent, st, scenario, p) : (ringingAgent(st) ?? st.current);
+      if (!agent || !st.ringing.has(agent))
         fail(
           scenario,
           p,
-          "answer needs an agent to answer: put an offer step (or arrive with target user) before it",
+          step.agent === undefined
+            ? "answer needs a ringing agent: put an offer step (or arrive with target user) before it"
+            : `answer: agent ${step.agent}'s phone does not ring (it missed the call, answered it already, or was never offered it); offer the call to it first`,
         );
+      // the first to answer takes the call; the other phones stop ringing
+      st.ringing.clear();
       st.connected = true;
       st.offered = undefined;
       // an agent who answers after the customer did (a dialer) is the one who handled the call
@@ -259,13 +318,15 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     }
     case "miss": {
       needCall();
-      const agent = st.offered ?? st.current;
+      const agent = ringingAgent(st);
       if (!agent) fail(scenario, p, "miss needs a ringing agent: put an offer step before it");
+      st.ringing.delete(agent);
       st.offered = undefined;
       emit(st, scenario, p, { kind: "miss", at, agent, reason: step.reason });
       return;
     }
     case "dial": {
+      begin(false);
       const agent = agentFor(step.agent, st, scenario, p);
       st.current = agent;
       st.arrivedAt = at;
@@ -273,11 +334,16 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
       return;
     }
     case "ringing":
-      needCall();
+      needRemote();
+      if (st.remoteRinging || st.remoteAnswered)
+        fail(scenario, p, "ringing comes once, before connect: the called party is ringing already");
+      st.remoteRinging = true;
       emit(st, scenario, p, { kind: "remote-ringing", at });
       return;
     case "connect":
-      needCall();
+      needRemote();
+      if (st.remoteAnswered) fail(scenario, p, "connect comes once: the called party has answered already");
+      st.remoteAnswered = true;
       st.connected = true;
       if (st.answeredBy === undefined) {
         st.answeredBy = st.current;

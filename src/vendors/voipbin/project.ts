@@ -643,12 +643,16 @@ class VoipbinCall {
       case "dial":
         this.created(at, firstActionAt);
         return;
+      // the called party rings and answers a call still being dialled; one the flow has already
+      // answered (an answer action) does not change again
       case "remote-ringing": {
+        if (this.caller.status !== "dialing") return;
         this.setStatus(this.caller, "ringing", this.clock.us(at));
         this.statusEvent(at, this.caller);
         return;
       }
       case "remote-answer": {
+        if (this.caller.status === "progressing") return;
         this.setStatus(this.caller, "progressing", this.clock.us(at));
         this.statusEvent(at, this.caller);
         return;
