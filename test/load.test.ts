@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
@@ -22,7 +22,7 @@ import { planFromOptions } from "../src/delivery/run.js";
 import { mergeReports } from "../src/load/merge.js";
 import { decodeHistogram } from "../src/load/stats.js";
 import { isLoopback, runLoad, type Snapshot } from "../src/load/run.js";
-import { resolveScenarios } from "../src/scenario/load.js";
+import { parseScenarioText, resolveScenarios } from "../src/scenario/load.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { selfSignedCertificate, serve } from "../src/receiver/serve.js";
 import { createReferenceReceiver, type StoredEvent } from "../examples/reference-receiver/server.js";
@@ -243,6 +243,66 @@ describe("a short real run", () => {
     // the report alone merges to itself, rates included (they come from the times it keeps)
     expect(mergeReports([report])).toEqual(report);
   }, 30_000);
+
+  /** A story whose branch of weight 1 (against `fine`) answers after its agent missed: line 11. */
+  const contradicting = (fine: number) =>
+    parseScenarioText(
+      [
+        "vendor: enreach",
+        "name: rare",
+        "description: now and then a call answers after its agent missed",
+        "steps:",
+        "  - arrive: {}",
+        "  - offer: {}",
+        "  - branch:",
+        `      - weight: ${fine}`,
+        "        steps: [answer: {}]",
+        "      - weight: 1",
+        "        steps: [miss: {}, answer: {}]",
+        "  - hangup: { by: caller }",
+      ].join("\n"),
+      "rare.yaml",
+      findVendor,
+    );
+  const contradictingRun = (fine: number, seed = 2, truthFile?: string) =>
+    runLoad({
+      ...(truthFile ? { truthFile } : {}),
+      scenarios: [{ scenario: contradicting(fine), weight: 1 }],
+      targets: { byVendor: new Map(), fallback: { url } },
+      rate: constantRate(1000, "1000/s"),
+      arrivals: "constant",
+      calls: 2000,
+      speed: "max",
+      seed,
+    });
+
+  it("a call whose story contradicts itself stops the run, and the report covers it up to there", async () => {
+    const before = received;
+    // one call in a hundred: the plays before the run miss it
+    const report = await contradictingRun(99);
+    expect(report.stopped).toEqual({
+      code: "SCENARIO",
+      message: expect.stringMatching(/^rare\.yaml:11: answer needs a ringing agent/),
+    });
+    // no new call after it; the calls before it played out, and what they sent is counted
+    expect(report.calls.started).toBeGreaterThan(0);
+    expect(report.calls.started).toBeLessThan(2000);
+    expect(report.calls.completed).toBe(report.calls.started);
+    expect(report.requests.sent).toBe(received - before);
+    expect(mergeReports([report]).stopped).toEqual(report.stopped);
+  }, 30_000);
+
+  it("a contradiction on a common branch stops the run before anything is sent", async () => {
+    const before = received;
+    // one call in four: the warm-up call of this seed passes, the plays before the run do not
+    const truth = join(mkdtempSync(join(tmpdir(), "pbxsim-truth-")), "truth.ndjson");
+    await expect(contradictingRun(3, 2, truth)).rejects.toThrow(
+      /^rare\.yaml:11: answer needs a ringing agent/,
+    );
+    expect(received).toBe(before);
+    // not a call started: none has a line of ground truth
+    expect(existsSync(truth)).toBe(false);
+  });
 
   it("with a seed and a start, two runs send byte-identical requests; without a start, the payloads carry today's time", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pbxsim-det-"));

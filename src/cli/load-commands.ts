@@ -156,6 +156,7 @@ export function formatLoadSummary(r: LoadReport): string {
   const sv = r.latency.service;
   const lines = [
     bold("load summary"),
+    ...(r.stopped ? [`stopped   early: ${r.stopped.message}`] : []),
     `calls     target ${r.calls.target}  started ${r.calls.started}  completed ${r.calls.completed}  blocked ${r.calls.blocked}${r.calls.skipped ? `  skipped ${r.calls.skipped} (receiver over ${formatDuration(r.config.maxLagMs ?? DEFAULT_MAX_LAG_MS)} behind)` : ""}   rate ${r.rates.achievedCallsPerSec}/s of ${r.rates.targetCallsPerSec}/s`,
     `requests  sent ${r.requests.sent}  delivered ${r.requests.delivered}  failed ${r.requests.failed}  retried ${r.requests.retried}  late ${r.requests.late}  cancelled ${r.requests.cancelled}   rate ${r.rates.achievedRequestsPerSec}/s of ${r.rates.targetRequestsPerSec}/s due (${r.rates.requestsPerSec}/s over the run)`,
     `latency   (from due)   p50 ${l.p50}ms  p90 ${l.p90}ms  p99 ${l.p99}ms  p99.9 ${l.p999}ms  max ${l.max}ms`,
@@ -186,7 +187,7 @@ export function formatLoadSummary(r: LoadReport): string {
 
 function finish(
   report: LoadReport,
-  a: { report?: string; html?: string; json?: boolean; threshold?: string[] },
+  a: { report?: string; html?: string; json?: boolean; threshold?: string[]; outputsReady?: boolean },
   interrupted: boolean,
 ): number {
   const thresholds = (a.threshold ?? []).map(parseThreshold);
@@ -195,6 +196,12 @@ function finish(
   if (a.html) writeFileSync(a.html, renderHtml(report));
   if (a.json) out(JSON.stringify({ ...report, timeline: undefined, byEvent: undefined }, null, 2));
   else out(formatLoadSummary(report));
+  // the reports are written; the reason the run stopped is the command's error (a worker of
+  // --workers leaves saying it to its parent, which merges the reports and says it once)
+  if (report.stopped) {
+    if (a.outputsReady) return EXIT_CODES[report.stopped.code];
+    throw new PbxsimError(report.stopped.code, report.stopped.message);
+  }
   if (interrupted) return EXIT_CODES.INTERRUPTED;
   if (report.thresholds?.some((t) => !t.ok)) return THRESHOLD_EXIT_CODE;
   return 0;
@@ -423,7 +430,8 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
     process.off("SIGTERM", onSignal);
     if (tty && !a.quiet && latest.some((x) => x !== undefined)) process.stderr.write("\n");
   }
-  const ok = [0, THRESHOLD_EXIT_CODE, EXIT_CODES.INTERRUPTED];
+  // a worker whose run stopped on a story that contradicts itself wrote its report first
+  const ok = [0, THRESHOLD_EXIT_CODE, EXIT_CODES.INTERRUPTED, EXIT_CODES.SCENARIO];
   const bad = codes.flatMap((code, i) =>
     code !== null && ok.includes(code) ? [] : [`worker ${i} (${code ?? "killed"})`],
   );

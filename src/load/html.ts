@@ -414,6 +414,7 @@ export function renderHtml(report: LoadReport): string {
 <div>target <strong>${esc(c.target)}</strong> · scenarios ${esc(scenarios)}</div>
 <div class="muted">${esc(configLine(r))}</div>
 <div class="muted">${esc(r.startedAt)} → ${esc(r.endedAt)} (${esc(fmtElapsed(r.elapsedMs))})</div>
+${r.stopped ? `<div><strong>stopped early:</strong> ${esc(r.stopped.message)}</div>` : ""}
 ${verdict}
 </header>
 

@@ -192,6 +192,7 @@ export function mergeReports(
     errors: sumRecords(reports.map((r) => r.errors)),
     ...(reports.some((r) => r.faults) ? { faults: sumRecords(reports.map((r) => r.faults ?? {})) } : {}),
     deadLettered: reports.reduce((n, r) => n + r.deadLettered, 0),
+    ...(reports.some((r) => r.stopped) ? { stopped: reports.find((r) => r.stopped)!.stopped } : {}),
     timeline: mergeTimeline(reports),
   };
 }

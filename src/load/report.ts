@@ -1,3 +1,4 @@
+import type { ErrorCode } from "../core/errors.js";
 import type { EncodedStats } from "./stats.js";
 
 /** The machine-readable report of a load run (`--report F.json`); reports of shards merge exactly. */
@@ -88,6 +89,11 @@ export interface LoadReport {
   /** Faults injected on the sending side (`--chaos`), by kind. */
   faults?: Record<string, number>;
   deadLettered: number;
+  /**
+   * Why the run stopped before its end: a call's story contradicted itself (a branch the checks
+   * before the run did not take). No new call started after it; the report covers the run so far.
+   */
+  stopped?: { code: ErrorCode; message: string };
   /** One bucket per second since the start. */
   timeline: {
     t: number;

@@ -15,7 +15,7 @@ import { applyChaos, type ChaosSpec } from "../delivery/chaos.js";
 import { describeError, loadCa } from "../delivery/engine.js";
 import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
-import { simulateCall } from "../scenario/simulate.js";
+import { preflight, simulateCall } from "../scenario/simulate.js";
 import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
 import { expectedCalls, firstArrival, nextArrival as arrivalAfter, type RateProfile } from "./arrivals.js";
 import { type LoadReport, requestRates, roundCallRate, roundRequestRate } from "./report.js";
@@ -433,9 +433,19 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       }
     return { call, requests };
   };
-  // One throwaway call per scenario before the clock starts, from its own random stream, so the
-  // first real arrivals do not pay for compiling and caching the generator.
-  for (const p of prepared) generate(p, new Rng(`${opts.seed}/warm-up/${p.scenario.id}`), "0", startEpoch);
+  // Each story played a few times before anything is sent, as `run` does, so most contradictions
+  // stop the run before it starts; then one throwaway call per scenario from its own random
+  // stream, so the first real arrivals do not pay for compiling and caching the generator.
+  for (const p of prepared) {
+    preflight(
+      p.scenario,
+      p.vendor,
+      p.directory,
+      new Rng(`${opts.seed}/preflight/${p.scenario.id}`),
+      p.profile,
+    );
+    generate(p, new Rng(`${opts.seed}/warm-up/${p.scenario.id}`), "0", startEpoch);
+  }
 
   const pipelining = Math.max(1, Math.floor(opts.pipelining ?? 1));
   const pool = new WirePool({
@@ -553,6 +563,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   /** End of the arrival window: the duration, or where the next call would have come after the last. */
   let arrivalEnd: number | undefined;
   let stopping = false;
+  let stopped: LoadReport["stopped"];
 
   const t0 = performance.now();
   const now = () => performance.now() - t0;
@@ -589,7 +600,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       generated = generate(p, rng, key, virtualStart);
     } catch (e) {
       active--;
-      throw e;
+      if (!(e instanceof PbxsimError)) throw e;
+      // a story that contradicts itself on a branch the checks before the run did not take: the
+      // call never started; the run stops as an interrupt does, and its report says why
+      callSeq--;
+      c.started--;
+      b.callsStarted--;
+      stopped ??= { code: e.code, message: e.message };
+      stopping = true;
+      return;
     }
     const { call } = generated;
     const state: CallState = { key, remaining: 0 };
@@ -981,6 +1000,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     errors,
     ...(opts.chaos ? { faults } : {}),
     deadLettered,
+    ...(stopped ? { stopped } : {}),
     timeline: timeline.map((b, i) => {
       seal(b);
       return {
