@@ -930,6 +930,11 @@ describe("loader errors", () => {
       /connect comes once/,
     );
     expectAt(
+      loadAndRun([...out, "  - dial: {}", "  - connect: {}", "  - ringing: {}"]),
+      8,
+      /ringing comes before connect: the called party has answered already/,
+    );
+    expectAt(
       loadAndRun([...out, "  - arrive: {}"]),
       6,
       /arrive begins an inbound call, but call.direction is outbound/,

@@ -336,7 +336,13 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     case "ringing":
       needRemote();
       if (st.remoteRinging || st.remoteAnswered)
-        fail(scenario, p, "ringing comes once, before connect: the called party is ringing already");
+        fail(
+          scenario,
+          p,
+          st.remoteAnswered
+            ? "ringing comes before connect: the called party has answered already"
+            : "ringing comes once: the called party is ringing already",
+        );
       st.remoteRinging = true;
       emit(st, scenario, p, { kind: "remote-ringing", at });
       return;
