@@ -1,10 +1,9 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
-import { Rng } from "../src/core/random.js";
 import { parseScenarioText, resolveScenarios, type Scenario } from "../src/scenario/load.js";
-import { simulateCall } from "../src/scenario/simulate.js";
 import { findVendor, getVendor } from "../src/vendors/registry.js";
+import { playCall } from "./helpers/play.js";
 
 /**
  * A scenario written with no time between its steps (an answer at the instant of its offer, a
@@ -47,20 +46,8 @@ function withoutTime(s: Scenario): Scenario {
  * the call whatever the call does: neither orders the call.
  */
 function callEvents(s: Scenario, profile: string, seed: number): { facts: string; events: string[] } {
-  const vendor = getVendor(s.vendor);
-  const rng = new Rng(seed);
-  const directory = vendor.directory();
-  const call = simulateCall({
-    scenario: s,
-    vendor,
-    directory,
-    rng: rng.fork("story"),
-    key: "1",
-    start: Date.UTC(2026, 0, 5, 9),
-    profile,
-  });
-  const events = vendor
-    .project(call, { rng: rng.fork("ids"), directory, profile })
+  const { call, events: projected } = playCall(s, getVendor(s.vendor), profile, seed);
+  const events = projected
     .map((e) => e.name)
     .filter(
       (n) =>

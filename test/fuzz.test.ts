@@ -4,11 +4,16 @@ import request from "supertest";
 import { describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { PbxsimError, ScenarioError } from "../src/core/errors.js";
-import { createReceiver, parseBody, queryValue, type ReceivedRecord } from "../src/receiver/app.js";
-import { Rng } from "../src/core/random.js";
+import {
+  createReceiver,
+  parseBody,
+  queryValue,
+  type ReceivedRecord,
+  validateRequest,
+} from "../src/receiver/app.js";
 import { builtinScenarioFiles, parseScenarioText } from "../src/scenario/load.js";
-import { simulateCall } from "../src/scenario/simulate.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
+import { playCall } from "./helpers/play.js";
 
 /**
  * Property-based fuzzing of the two places that read untrusted text: the scenario loader (a
@@ -445,20 +450,9 @@ describe("stories made of well-formed steps", () => {
             return;
           }
           for (const profile of vendor.profiles) {
-            const rng = new Rng(1);
-            const directory = vendor.directory();
             let events;
             try {
-              const call = simulateCall({
-                scenario,
-                vendor,
-                directory,
-                rng: rng.fork("story"),
-                key: "1",
-                start: Date.UTC(2026, 0, 5, 9),
-                profile,
-              });
-              events = vendor.project(call, { rng: rng.fork("ids"), directory, profile });
+              events = playCall(scenario, vendor, profile, 1).events;
             } catch (e) {
               // a story that cannot happen is the user's to fix: the file and the step's line
               if (!(e instanceof ScenarioError)) throw e;
@@ -469,15 +463,7 @@ describe("stories made of well-formed steps", () => {
             played++;
             for (const ev of events) {
               const enc = vendor.encode(ev, { profile, url: "http://127.0.0.1:9/hook", secret: "s3cret" });
-              const target = new URL(enc.url);
-              const parsed = parseBody(enc.body, enc.headers["content-type"]);
-              const verdict = parsed.ok
-                ? vendor.validate(
-                    parsed.value ?? queryValue(target.pathname + target.search),
-                    enc.headers,
-                    target.pathname,
-                  )
-                : { ok: false, issues: [parsed.reason] };
+              const verdict = validateRequest(vendor, enc);
               expect(
                 verdict.issues,
                 `${vendor.id} ${profile} ${ev.name} of ${JSON.stringify(doc.steps)}`,

@@ -176,16 +176,8 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   // what is checked is what is sent, read back as a receiver reads it (Acefone's dates, for one,
   // take their configured format only when encoded)
   if (sets.length) {
-    const { parseBody, queryValue } = await import("../receiver/app.js");
-    const target = new URL(enc.url);
-    const parsed = parseBody(enc.body, enc.headers["content-type"]);
-    const verdict = parsed.ok
-      ? vendor.validate(
-          parsed.value ?? queryValue(target.pathname + target.search),
-          enc.headers,
-          target.pathname,
-        )
-      : { ok: false, issues: [parsed.reason] };
+    const { validateRequest } = await import("../receiver/app.js");
+    const verdict = validateRequest(vendor, enc);
     if (!verdict.ok)
       err(
         `note: with --set the ${def.name} request no longer matches its schema: ${verdict.issues.join("; ")}`,

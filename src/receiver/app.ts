@@ -1,7 +1,7 @@
 import { EventEmitter } from "node:events";
 import express, { type Express, type Request, type Response } from "express";
 import { Rng } from "../core/random.js";
-import type { Vendor } from "../core/vendor.js";
+import type { EncodedRequest, ValidationResult, Vendor } from "../core/vendor.js";
 import { redactHeaders, redactPath } from "../core/redact.js";
 import { constantTimeEqual, verifySignature } from "../core/signing.js";
 import { eventTimeOf, forgetOldest, INSPECTOR_PATH, inspectorRouter, OrderTracker } from "./inspector.js";
@@ -127,6 +127,22 @@ export function queryValue(originalUrl: string): unknown {
   const bare = parts.find((p) => !p.includes("=") && /^https?:/i.test(safeDecode(p)));
   if (bare) return safeDecode(bare);
   return Object.fromEntries(new URLSearchParams(raw));
+}
+
+/**
+ * A request as it is sent, read back as this receiver reads it (body by content type, or a GET's
+ * query) and judged by its vendor's schemas.
+ */
+export function validateRequest(vendor: Vendor, enc: EncodedRequest): ValidationResult {
+  const target = new URL(enc.url);
+  const parsed = parseBody(enc.body, enc.headers["content-type"]);
+  return parsed.ok
+    ? vendor.validate(
+        parsed.value ?? queryValue(target.pathname + target.search),
+        enc.headers,
+        target.pathname,
+      )
+    : { ok: false, issues: [parsed.reason] };
 }
 
 function safeDecode(s: string): string {
