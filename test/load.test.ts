@@ -22,6 +22,7 @@ import { planFromOptions } from "../src/delivery/run.js";
 import { mergeReports } from "../src/load/merge.js";
 import { decodeHistogram } from "../src/load/stats.js";
 import { isLoopback, runLoad, type Snapshot } from "../src/load/run.js";
+import type { LoadReport } from "../src/load/report.js";
 import { parseScenarioText, resolveScenarios } from "../src/scenario/load.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { selfSignedCertificate, serve } from "../src/receiver/serve.js";
@@ -845,6 +846,57 @@ describe("the CLI", () => {
     expect(truth).toHaveLength(report.calls.started);
     expect(new Set(truth.map((t) => t.call)).size).toBe(truth.length);
     expect(lines("rec.ndjson")).toHaveLength(report.requests.sent);
+  }, 60_000);
+
+  it("--workers: a worker stopped by a story that contradicts itself stops the others, and the merge says why", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-stop-"));
+    const story = join(dir, "rare.yaml");
+    writeFileSync(
+      story,
+      [
+        "vendor: enreach",
+        "name: rare",
+        "description: one call in two hundred answers after its agent missed",
+        "steps:",
+        "  - arrive: {}",
+        "  - offer: {}",
+        "  - branch:",
+        "      - weight: 199",
+        "        steps: [answer: {}]",
+        "      - weight: 1",
+        "        steps: [miss: {}, answer: {}]",
+        "  - hangup: { by: caller }",
+        "",
+      ].join("\n"),
+    );
+    const report = join(dir, "r.json");
+    // with seed 1, one worker meets the contradiction about 3 s in and the other not in its 20 s
+    const r = await cli([
+      "load",
+      story,
+      "--url",
+      url,
+      "--rate",
+      "20/s",
+      "--duration",
+      "20s",
+      "--speed",
+      "max",
+      "--seed",
+      "1",
+      "--workers",
+      "2",
+      "--quiet",
+      "--report",
+      report,
+    ]);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toMatch(/rare\.yaml:11: answer needs a ringing agent/);
+    expect(r.stderr.match(/answer needs a ringing agent/g)).toHaveLength(1);
+    const merged = JSON.parse(readFileSync(report, "utf8")) as LoadReport;
+    expect(merged.stopped?.message).toMatch(/rare\.yaml:11/);
+    // the worker that met nothing was stopped, not left to play its whole duration
+    expect(merged.elapsedMs).toBeLessThan(15_000);
   }, 60_000);
 
   it("refuses a remote target without --allow-remote", async () => {

@@ -422,7 +422,15 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
           latest[i] = m as Snapshot;
           progress();
         });
-        return new Promise<number | null>((resolve) => child.on("exit", (code) => resolve(code)));
+        return new Promise<number | null>((resolve) =>
+          child.on("exit", (code) => {
+            // a worker stopped on a story that contradicts itself: the others stop too, as on an
+            // interrupt, and write their reports for the merge
+            if (code === EXIT_CODES.SCENARIO)
+              for (const other of children) if (other.exitCode === null) other.kill("SIGTERM");
+            resolve(code);
+          }),
+        );
       }),
     );
   } finally {
