@@ -82,11 +82,15 @@ describe("arrival models", () => {
     expect(expectedCalls(parseRamp("0/s..10/s:10s"), 10_000)).toBeCloseTo(50, 0);
   });
 
+  /** The rate profile of a phases file with these lines. */
+  const phases = (...lines: string[]): RateProfile => {
+    const f = join(mkdtempSync(join(tmpdir(), "pbxsim-phases-")), "phases.yaml");
+    writeFileSync(f, lines.map((l) => `${l}\n`).join(""));
+    return loadPhases(f);
+  };
+
   it("reads a phases file", () => {
-    const dir = mkdtempSync(join(tmpdir(), "pbxsim-phases-"));
-    const f = join(dir, "phases.yaml");
-    writeFileSync(f, "- { rate: 10/s, duration: 1m }\n- { ramp: 10/s..40/s, duration: 30s }\n");
-    const p = loadPhases(f);
+    const p = phases("- { rate: 10/s, duration: 1m }", "- { ramp: 10/s..40/s, duration: 30s }");
     expect(p.durationMs).toBe(90_000);
     expect(p.rateAt(30_000)).toBe(10);
     expect(p.rateAt(75_000)).toBe(25);
@@ -94,14 +98,12 @@ describe("arrival models", () => {
   });
 
   it("counts the expected calls exactly, whatever the pieces' edges", () => {
-    const dir = mkdtempSync(join(tmpdir(), "pbxsim-phases-"));
-    const f = join(dir, "phases.yaml");
     // a pause of 150 ms, then 100/s: the edge falls inside a 100 ms step
-    writeFileSync(
-      f,
-      "- { rate: 0/s, duration: 150ms }\n- { rate: 100/s, duration: 1s }\n- { ramp: 100/s..0/s, duration: 1s }\n",
+    const p = phases(
+      "- { rate: 0/s, duration: 150ms }",
+      "- { rate: 100/s, duration: 1s }",
+      "- { ramp: 100/s..0/s, duration: 1s }",
     );
-    const p = loadPhases(f);
     expect(expectedCalls(p, 200)).toBeCloseTo(5, 9);
     expect(expectedCalls(p, 1150)).toBeCloseTo(100, 9);
     expect(expectedCalls(p, 1650)).toBeCloseTo(100 + 37.5, 9);
@@ -168,13 +170,11 @@ describe("arrival models", () => {
   });
 
   it("a phase at 0/s is a pause: no call arrives in it, and arrivals resume after it", () => {
-    const dir = mkdtempSync(join(tmpdir(), "pbxsim-pause-"));
-    const f = join(dir, "phases.yaml");
-    writeFileSync(
-      f,
-      "- { rate: 10/s, duration: 2s }\n- { rate: 0/s, duration: 3s }\n- { rate: 20/s, duration: 1s }\n",
+    const p = phases(
+      "- { rate: 10/s, duration: 2s }",
+      "- { rate: 0/s, duration: 3s }",
+      "- { rate: 20/s, duration: 1s }",
     );
-    const p = loadPhases(f);
     expect(p.durationMs).toBe(6_000);
     const ts = arrivals(p, "constant", Infinity);
     // every 100 ms for 2 s, nothing for 3 s, every 50 ms in the last second, then the rate is zero
