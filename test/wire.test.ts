@@ -230,6 +230,31 @@ describe("answers", () => {
     }
   });
 
+  it("reads each answer's own head when answers repeat and differ only in a header or the status", async () => {
+    const keep = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nDate: Sun, 22 Nov 2026 10:37:39 GMT\r\n\r\n";
+    const answers = [
+      keep,
+      keep,
+      keep.replace("Content-Length: 0", "Connection: close\r\nContent-Length: 0"),
+      keep,
+      keep.replace("200 OK", "503 Service Unavailable"),
+      keep.replace("Content-Length: 0", "Content-Length: 2") + "ok",
+      keep,
+    ];
+    const s = await rawServer((_, socket, i) => socket.write(answers[i]!));
+    const pool = newPool();
+    try {
+      const outcomes: Outcome[] = [];
+      for (let i = 0; i < answers.length; i++) outcomes.push(await sendOne(pool, s.url));
+      expect(outcomes.map((o) => ("status" in o ? o.status : o.error))).toEqual([
+        200, 200, 200, 200, 503, 200, 200,
+      ]);
+      // only the third answer closed its connection; the 2-byte body did not run into the next answer
+      expect(s.connections()).toBe(2);
+    } finally {
+      await s.close();
+    }
+  });
   it("fails on a broken answer, a connection closed mid-answer, and a refused connection", async () => {
     const s = await rawServer((_, socket, i) => {
       if (i === 0) socket.write("SIP/2.0 200 OK\r\n\r\n");

@@ -128,6 +128,76 @@ export function encodeRequest(
   return out;
 }
 
+/** What an answer's status line and headers say about its framing. */
+interface Head {
+  status: number;
+  /** The body's length, or -1 when no content-length was given. */
+  length: number;
+  chunked: boolean;
+  /** Whether the connection stays open after this answer (before the body's framing is known). */
+  keepAlive: boolean;
+  /** How long the connection may idle, from a `keep-alive: timeout=N` header. */
+  keepAliveMs: number | undefined;
+}
+
+/**
+ * The last head block read and what it said. A receiver answers alike again and again, its head
+ * changing only with its Date header, once a second; the same text needs no second reading.
+ */
+let lastHead: { text: string; head: Head } | undefined;
+
+/**
+ * Reads the status line and headers of `s` from `start` to `end` (the blank line), keeping only
+ * the headers that frame the answer. A string is the message of a malformed head.
+ */
+function readHead(s: string, start: number, end: number): Head | string {
+  const text = s.slice(start, end);
+  if (lastHead !== undefined && lastHead.text === text) return lastHead.head;
+  if (!s.startsWith("HTTP/1.", start) || s.charCodeAt(start + 8) !== 32)
+    return `not an HTTP/1.x status line: ${JSON.stringify(s.slice(start, Math.min(end, start + 40)))}`;
+  const http10 = s.charCodeAt(start + 7) === 48;
+  const status = Number(s.slice(start + 9, start + 12));
+  if (!Number.isInteger(status) || status < 100 || status > 999)
+    return `a bad status code in ${JSON.stringify(s.slice(start, Math.min(end, start + 40)))}`;
+  let length = -1;
+  let chunked = false;
+  let connection = "";
+  let keepAliveMs: number | undefined;
+  let line = s.indexOf("\r\n", start);
+  while (line >= 0 && line < end) {
+    const next = s.indexOf("\r\n", line + 2);
+    const lineEnd = next < 0 || next > end ? end : next;
+    const colon = s.indexOf(":", line + 2);
+    if (colon > 0 && colon < lineEnd) {
+      const nameLen = colon - line - 2;
+      // only the few headers that frame the answer matter; compare lengths before the text
+      if (nameLen === 14 || nameLen === 17 || nameLen === 10) {
+        const name = s.slice(line + 2, colon).toLowerCase();
+        const value = s.slice(colon + 1, lineEnd).trim();
+        if (name === "content-length") {
+          if (!/^\d{1,15}$/.test(value)) return `a bad content-length ${JSON.stringify(value.slice(0, 40))}`;
+          length = Number(value);
+        } else if (name === "transfer-encoding") chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
+        else if (name === "connection") connection = value.toLowerCase();
+        else if (name === "keep-alive") {
+          const m = /timeout=(\d+)/i.exec(value);
+          if (m) keepAliveMs = Math.max(0, Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS);
+        }
+      }
+    }
+    line = next < 0 || next >= end ? -1 : next;
+  }
+  const head: Head = {
+    status,
+    length,
+    chunked,
+    keepAlive: http10 ? connection.includes("keep-alive") : !connection.includes("close"),
+    keepAliveMs,
+  };
+  lastHead = { text, head };
+  return head;
+}
+
 /** One keep-alive connection and the parser of its answers. */
 export class Conn {
   /** Requests written and not yet answered, oldest first. */
@@ -286,46 +356,13 @@ export class Conn {
 
   /** Reads a status line and headers; false when the connection was closed for a bad answer. */
   private parseHead(s: string, start: number, end: number): boolean {
-    if (!s.startsWith("HTTP/1.", start) || s.charCodeAt(start + 8) !== 32) {
-      this.fail(`not an HTTP/1.x status line: ${JSON.stringify(s.slice(start, Math.min(end, start + 40)))}`);
+    const head = readHead(s, start, end);
+    if (typeof head === "string") {
+      this.fail(head);
       return false;
     }
-    const http10 = s.charCodeAt(start + 7) === 48;
-    const status = Number(s.slice(start + 9, start + 12));
-    if (!Number.isInteger(status) || status < 100 || status > 999) {
-      this.fail(`a bad status code in ${JSON.stringify(s.slice(start, Math.min(end, start + 40)))}`);
-      return false;
-    }
-    let length = -1;
-    let chunked = false;
-    let connection = "";
-    let line = s.indexOf("\r\n", start);
-    while (line >= 0 && line < end) {
-      const next = s.indexOf("\r\n", line + 2);
-      const lineEnd = next < 0 || next > end ? end : next;
-      const colon = s.indexOf(":", line + 2);
-      if (colon > 0 && colon < lineEnd) {
-        const nameLen = colon - line - 2;
-        // only the few headers that frame the answer matter; compare lengths before the text
-        if (nameLen === 14 || nameLen === 17 || nameLen === 10) {
-          const name = s.slice(line + 2, colon).toLowerCase();
-          const value = s.slice(colon + 1, lineEnd).trim();
-          if (name === "content-length") {
-            if (!/^\d{1,15}$/.test(value)) {
-              this.fail(`a bad content-length ${JSON.stringify(value.slice(0, 40))}`);
-              return false;
-            }
-            length = Number(value);
-          } else if (name === "transfer-encoding") chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
-          else if (name === "connection") connection = value.toLowerCase();
-          else if (name === "keep-alive") {
-            const m = /timeout=(\d+)/i.exec(value);
-            if (m) this.keepAliveMs = Math.max(0, Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS);
-          }
-        }
-      }
-      line = next < 0 || next >= end ? -1 : next;
-    }
+    const { status, length, chunked } = head;
+    if (head.keepAliveMs !== undefined) this.keepAliveMs = head.keepAliveMs;
     if (status < 200) {
       if (status === 101) {
         this.fail("an unexpected protocol switch (101)");
@@ -334,7 +371,7 @@ export class Conn {
       return true; // an interim answer: the real one follows
     }
     this.status = status;
-    this.keepAlive = http10 ? connection.includes("keep-alive") : !connection.includes("close");
+    this.keepAlive = head.keepAlive;
     this.inHead = false;
     const job = this.busy[0]!;
     if (job.head || status === 204 || status === 304) this.body = Body.None;
