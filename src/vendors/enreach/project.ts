@@ -20,8 +20,11 @@ const COMMON_HEAD = ["RootEntityType", "RootEntityId", "EventType", "EntityType"
 
 /** One event type's payload layout, derived once from its schema. */
 interface PayloadPlan {
-  /** Every key in payload order, each with its default: the common head, the event's own properties, Id, Timestamp. */
-  readonly template: Values;
+  /**
+   * A fresh payload with every key in order, each with its default: the common head, the event's
+   * own properties, Id, Timestamp.
+   */
+  readonly make: () => Values;
   /** The event's own properties (neither the common head nor Id and Timestamp). */
   readonly own: ReadonlySet<string>;
   /** Whether the event spells the user's name `Username`, filled from `UserName` when not given itself. */
@@ -47,10 +50,25 @@ function planOf(name: EnreachEventName): PayloadPlan {
       ["Id", ""],
       ["Timestamp", ""],
     ]);
-    plan = { template, own: new Set(own), username: own.includes("Username") };
+    plan = { make: maker(template), own: new Set(own), username: own.includes("Username") };
     plans.set(name, plan);
   }
   return plan;
+}
+
+/**
+ * A function returning a copy of `template` (whose values are strings or null) from an object
+ * literal of its own. Each event type's payloads are thus made at one site of their own: spreading
+ * the templates of many event types at one site costs V8 a slow generic copy, about 15 times
+ * longer, and every payload is built this way.
+ */
+function maker(template: Values): () => Values {
+  const fields = Object.entries(template).map(([key, value]) => {
+    if (value !== null && typeof value !== "string")
+      throw new Error(`template value of ${key} is not a string`);
+    return `${JSON.stringify(key)}: ${JSON.stringify(value)}`;
+  });
+  return new Function(`return () => ({ ${fields.join(", ")} });`)() as () => Values;
 }
 
 /**
@@ -67,7 +85,7 @@ function assemble(
   layers: readonly Values[],
 ): Values {
   const plan = planOf(name);
-  const out: Values = { ...plan.template };
+  const out = plan.make();
   out.EntityId = entityId ?? null;
   for (const layer of layers) {
     for (const key in layer) if (plan.own.has(key)) out[key] = layer[key];
