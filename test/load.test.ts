@@ -21,7 +21,7 @@ import {
 import { planFromOptions } from "../src/delivery/run.js";
 import { mergeReports } from "../src/load/merge.js";
 import { decodeHistogram } from "../src/load/stats.js";
-import { isLoopback, runLoad, type Snapshot } from "../src/load/run.js";
+import { Heap, isLoopback, runLoad, type Snapshot } from "../src/load/run.js";
 import type { LoadReport } from "../src/load/report.js";
 import { parseScenarioText, resolveScenarios } from "../src/scenario/load.js";
 import { findVendor, VENDORS } from "../src/vendors/registry.js";
@@ -464,6 +464,45 @@ describe("a short real run", () => {
 });
 
 describe("the send path", () => {
+  it("takes waiting requests earliest first, through growth, interleaved pushes and a clear", () => {
+    const rng = new Rng("heap");
+    const heap = new Heap<{ due: number; n: number }>();
+    const waiting: { due: number; n: number }[] = [];
+    const popped: number[] = [];
+    let n = 0;
+    // a few thousand waiting at once (past the first key array), many with equal due times
+    for (let round = 0; round < 3; round++) {
+      for (let i = 0; i < 3000; i++) {
+        const item = { due: Math.floor(rng.next() * 500), n: n++ };
+        heap.push(item);
+        waiting.push(item);
+        if (rng.next() < 0.3) {
+          const top = heap.pop()!;
+          const least = Math.min(...waiting.map((w) => w.due));
+          expect(top.due).toBe(least);
+          waiting.splice(waiting.indexOf(top), 1);
+          popped.push(top.n);
+        }
+      }
+      expect(heap.size).toBe(waiting.length);
+      let last = -Infinity;
+      while (heap.size > 1000) {
+        expect(heap.firstDue).toBe(Math.min(...waiting.map((w) => w.due)));
+        const top = heap.pop()!;
+        expect(top.due).toBeGreaterThanOrEqual(last);
+        last = top.due;
+        waiting.splice(waiting.indexOf(top), 1);
+        popped.push(top.n);
+      }
+    }
+    const rest = heap.clear();
+    expect(heap.size).toBe(0);
+    expect(heap.firstDue).toBe(Infinity);
+    expect(heap.pop()).toBeUndefined();
+    // every request comes out exactly once
+    expect([...popped, ...rest.map((r) => r.n)].sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+  });
+
   it("pipelines requests on few connections when asked, and keeps each query string as encoded", async () => {
     const sockets = new Set<unknown>();
     const paths: string[] = [];
