@@ -1,5 +1,6 @@
 import express from "express";
 import { describe, expect, it } from "vitest";
+import { literalMaker } from "../src/core/literal.js";
 import {
   deliverToApp,
   enreach,
@@ -127,5 +128,38 @@ describe("Rng", () => {
       0.35484002088196576,
       "85b89029-6ca1-4c64-a456-4215600ade00",
     ]);
+  });
+});
+
+describe("literalMaker", () => {
+  it("makes fresh copies of a template, keys in order, whatever the keys hold", () => {
+    const template = {
+      b: "1",
+      a: null,
+      'q"uote\\': "line\nbreak \u2028 </script>",
+      "": "",
+      constructor: "c",
+      "0": "zero",
+    };
+    const make = literalMaker(template);
+    const one = make();
+    const two = make();
+    expect(one).not.toBe(two);
+    expect(one).toEqual(template);
+    expect(Object.keys(one)).toEqual(Object.keys(template));
+    expect(JSON.stringify(one)).toBe(JSON.stringify(template));
+    one.b = "changed";
+    expect(make().b).toBe("1");
+  });
+
+  it("keeps __proto__ a plain key, and refuses values that are not strings or null", () => {
+    const template = JSON.parse('{"__proto__": "", "x": null}') as Record<string, string | null>;
+    const made = literalMaker(template)();
+    expect(Object.hasOwn(made, "__proto__")).toBe(true);
+    expect(Object.getPrototypeOf(made)).toBe(Object.prototype);
+    expect(JSON.stringify(made)).toBe('{"__proto__":"","x":null}');
+    expect(() => literalMaker({ n: 1 } as unknown as Record<string, string>)).toThrow(
+      /neither a string nor null/,
+    );
   });
 });

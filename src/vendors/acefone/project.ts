@@ -1,4 +1,5 @@
 import type { DirectoryAgent, Fact, SimulatedCall } from "../../core/model.js";
+import { literalMaker } from "../../core/literal.js";
 import type { Rng } from "../../core/random.js";
 import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
 import { type AcefoneTrigger, acefoneTrigger } from "./schemas.js";
@@ -31,21 +32,22 @@ function uniqid(epochMs: number, rng: Rng): string {
   return `${sec.toString(16).padStart(8, "0")}${usec.toString(16).padStart(5, "0")}`;
 }
 
-const emptyPayloads = new Map<string, Readonly<Values>>();
+/** The maker of each trigger's empty payload, by trigger and extras. */
+const emptyPayloads = new Map<string, () => Values>();
 
 /**
- * The keys of a payload in their order, each holding the empty string: the trigger's variables, then the observed
- * extras it carries. Payloads start as copies of it rather than growing key by key, which keeps even a CDR's
- * forty keys in V8's fast object layout.
+ * A fresh payload with its keys in their order, each holding the empty string: the trigger's variables, then the
+ * observed extras it carries. Payloads start whole rather than growing key by key, which keeps even a CDR's forty
+ * keys in V8's fast object layout, and each trigger's from an object literal of its own (see `literalMaker`).
  */
-function emptyPayload(trigger: AcefoneTrigger, extras: readonly string[]): Readonly<Values> {
+function emptyPayload(trigger: AcefoneTrigger, extras: readonly string[]): Values {
   const id = extras.length ? `${trigger.id} ${extras.join(" ")}` : trigger.id;
-  let empty = emptyPayloads.get(id);
-  if (!empty) {
-    empty = Object.fromEntries([...trigger.variables, ...extras].map((key) => [key, ""]));
-    emptyPayloads.set(id, empty);
+  let make = emptyPayloads.get(id);
+  if (!make) {
+    make = literalMaker(Object.fromEntries([...trigger.variables, ...extras].map((key) => [key, ""])));
+    emptyPayloads.set(id, make);
   }
-  return empty;
+  return make();
 }
 
 /** The call flow so far, as a webhook carries it. Steps are never changed once in the flow, so copies share them. */
@@ -140,7 +142,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
   const fire = (at: number, trigger: string, values: Values) => {
     const t = acefoneTrigger(trigger);
     const extras = (t.observedExtras ?? []).filter((key) => values[key] !== undefined);
-    const payload: Values = { ...emptyPayload(t, extras) };
+    const payload = emptyPayload(t, extras);
     for (const key of t.variables) {
       if (key in values) payload[key] = values[key];
       else if (key in common) payload[key] = common[key];

@@ -1,4 +1,5 @@
 import type { Directory, DirectoryAgent, DirectoryQueue, Fact, SimulatedCall } from "../../core/model.js";
+import { literalMaker } from "../../core/literal.js";
 import type { Rng } from "../../core/random.js";
 import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
 import { DOTNET_MAX_DATETIME, dotNetDateTime } from "./format.js";
@@ -40,35 +41,20 @@ function planOf(name: EnreachEventName): PayloadPlan {
     const own = Object.keys(def.schema.shape).filter(
       (key) => !(COMMON_HEAD as readonly string[]).includes(key) && key !== "Id" && key !== "Timestamp",
     );
-    const template = Object.fromEntries<unknown>([
+    const template = Object.fromEntries<string | null>([
       ["RootEntityType", "Organization"],
       ["RootEntityId", ORGANIZATION_ID],
       ["EventType", name],
       ["EntityType", def.entityType],
       ["EntityId", null],
-      ...own.map((key): [string, unknown] => [key, key === "OrganizationId" ? ORGANIZATION_ID : null]),
+      ...own.map((key): [string, string | null] => [key, key === "OrganizationId" ? ORGANIZATION_ID : null]),
       ["Id", ""],
       ["Timestamp", ""],
     ]);
-    plan = { make: maker(template), own: new Set(own), username: own.includes("Username") };
+    plan = { make: literalMaker(template), own: new Set(own), username: own.includes("Username") };
     plans.set(name, plan);
   }
   return plan;
-}
-
-/**
- * A function returning a copy of `template` (whose values are strings or null) from an object
- * literal of its own. Each event type's payloads are thus made at one site of their own: spreading
- * the templates of many event types at one site costs V8 a slow generic copy, about 15 times
- * longer, and every payload is built this way.
- */
-function maker(template: Values): () => Values {
-  const fields = Object.entries(template).map(([key, value]) => {
-    if (value !== null && typeof value !== "string")
-      throw new Error(`template value of ${key} is not a string`);
-    return `${JSON.stringify(key)}: ${JSON.stringify(value)}`;
-  });
-  return new Function(`return () => ({ ${fields.join(", ")} });`)() as () => Values;
 }
 
 /**
