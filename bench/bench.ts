@@ -10,7 +10,7 @@
  *
  * Settings (environment):
  *   BENCH_SECONDS=5         length of each throughput and rate run
- *   BENCH_ROUNDS=3          rounds of the throughput runs (every sender once per round)
+ *   BENCH_ROUNDS=5          rounds of the throughput runs (every sender once per round)
  *   BENCH_SOAK_MS=60000     length of the memory run (600000 for the 10-minute soak; 0 skips it)
  *   BENCH_SOAK_RATE=2000    requests/s of the memory run
  *   BENCH_CONNECTIONS=10    connections (autocannon, wrk) and requests in flight (pbxsim)
@@ -41,7 +41,7 @@ function envNumber(name: string, fallback: number): number {
 }
 
 const SECONDS = Math.max(0.5, envNumber("BENCH_SECONDS", 5));
-const ROUNDS = Math.max(1, Math.round(envNumber("BENCH_ROUNDS", 3)));
+const ROUNDS = Math.max(1, Math.round(envNumber("BENCH_ROUNDS", 5)));
 const SOAK_MS = envNumber("BENCH_SOAK_MS", 60_000);
 const SOAK_RATE = Math.max(1, envNumber("BENCH_SOAK_RATE", 2000));
 const CONNECTIONS = Math.max(1, Math.round(envNumber("BENCH_CONNECTIONS", 10)));
