@@ -543,6 +543,18 @@ describe("thresholds", () => {
     expect(p("rate>=95%")).toEqual({ kind: "rate", op: ">=", value: 95 });
     expect(p("lag_p99<2ms")).toEqual({ kind: "lag", stat: { percentile: 99 }, op: "<", value: 2 });
     expect(p("lag_max<500us")).toEqual({ kind: "lag", stat: "max", op: "<", value: 0.5 });
+    // a percentile with its decimals written out, and k6's own spelling
+    expect(p("p99.9<1s")).toEqual({ kind: "latency", stat: { percentile: 99.9 }, op: "<", value: 1000 });
+    expect(p("p99.99 <= 2s")).toEqual({
+      kind: "latency",
+      stat: { percentile: 99.99 },
+      op: "<=",
+      value: 2000,
+    });
+    expect(p("p(95)<200ms")).toEqual({ kind: "latency", stat: { percentile: 95 }, op: "<", value: 200 });
+    expect(p("p( 99.9 )<1s")).toEqual({ kind: "latency", stat: { percentile: 99.9 }, op: "<", value: 1000 });
+    expect(p("lag_p99.9<2ms")).toEqual({ kind: "lag", stat: { percentile: 99.9 }, op: "<", value: 2 });
+    expect(p("lag_p(99)<2ms")).toEqual({ kind: "lag", stat: { percentile: 99 }, op: "<", value: 2 });
     expect(parseThreshold(" p99<250ms ").expr).toBe("p99<250ms");
   });
 
@@ -562,6 +574,13 @@ describe("thresholds", () => {
       "rate>=95",
       "lag<2ms",
       "p99<-1ms",
+      "p(100)<1s",
+      "p100.0<1s",
+      "p(0)<1s",
+      "p0.0<1s",
+      "p(99<1s",
+      "p99.<1s",
+      "p(99.9)<1000",
     ]) {
       expect(() => parseThreshold(bad), bad).toThrow(UsageError);
       try {

@@ -40,7 +40,7 @@ export interface ThresholdResult {
 }
 
 export const THRESHOLD_FORMS = [
-  "p50<=100ms, p90<1s, p99<250ms, p999<2s (any pNN: p95, p9999), max<5s, mean<50ms: corrected latency",
+  "p50<=100ms, p90<1s, p99<250ms, p999<2s (any pNN: p95, p9999; also p99.9 and k6's p(99.9)), max<5s, mean<50ms: corrected latency",
   "lag_p99<2ms (also lag_max, lag_mean, lag_pNN): scheduling lag",
   "errors<0.1%: failed / sent requests",
   "rate>=95%: achieved / target call rate",
@@ -62,7 +62,10 @@ function bad(expr: string, why: string): UsageError {
 
 export function parseThreshold(expr: string): Threshold {
   const text = expr.trim();
-  const m = /^([a-z_0-9]+)\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ%]*)$/i.exec(text);
+  const m =
+    /^([a-z_0-9]+(?:\.\d+)?|[a-z_]*p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ%]*)$/i.exec(
+      text,
+    );
   if (!m) throw bad(expr, "not a threshold");
   const name = m[1]!.toLowerCase();
   const op = m[2] as ThresholdOp;
@@ -75,16 +78,18 @@ export function parseThreshold(expr: string): Threshold {
     return { expr: text, kind: name, op, value };
   }
 
-  const lm = /^(lag_)?(?:p(\d+)|(max|mean))$/.exec(name);
+  // p99 and p999 (digits after the first two are decimals), p99.9, and k6's p(99.9)
+  const lm = /^(lag_)?(?:p(\d+)|p(\d+\.\d+)|p\(\s*(\d+(?:\.\d+)?)\s*\)|(max|mean))$/.exec(name);
   if (!lm) throw bad(expr, `unknown metric "${m[1]}"`);
   let stat: { percentile: number } | "max" | "mean";
-  if (lm[2] !== undefined) {
-    if (/^10+$/.test(lm[2])) throw bad(expr, `use max for the largest value, not "${m[1]}"`);
-    const p = percentileOf(lm[2]);
-    if (!(p > 0 && p < 100)) throw bad(expr, `"${m[1]}" is not a percentile between p1 and p9999`);
+  if (lm[2] !== undefined || lm[3] !== undefined || lm[4] !== undefined) {
+    const p = lm[2] !== undefined ? percentileOf(lm[2]) : Number(lm[3] ?? lm[4]);
+    if (p === 100 || (lm[2] !== undefined && /^10+$/.test(lm[2])))
+      throw bad(expr, `use max for the largest value, not "${m[1]}"`);
+    if (!(p > 0 && p < 100)) throw bad(expr, `"${m[1]}" is not a percentile above 0 and below 100`);
     stat = { percentile: p };
   } else {
-    stat = lm[3] as "max" | "mean";
+    stat = lm[5] as "max" | "mean";
   }
   const factor = TIME_UNITS[unit];
   if (factor === undefined) throw bad(expr, `"${m[1]}" is a duration; give a unit (ms, s, us)`);
