@@ -744,8 +744,11 @@ describe("ids receivers dedupe on, at load-test scale", () => {
 describe("the CLI", () => {
   const BIN = resolve(__dirname, "..", "bin", "pbxsim.js");
   const run = promisify(execFile);
-  const cli = (args: string[]) =>
-    run(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: "1" }, timeout: 60_000 }).then(
+  const cli = (args: string[], env: Record<string, string> = {}) =>
+    run(process.execPath, [BIN, ...args], {
+      env: { ...process.env, NO_COLOR: "1", ...env },
+      timeout: 60_000,
+    }).then(
       (r) => ({ code: 0, ...r }),
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
@@ -1027,5 +1030,43 @@ describe("the CLI", () => {
     ]);
     expect(w.code).toBe(0);
     expect(JSON.parse(readFileSync(join(dir, "w.json"), "utf8")).calls.started).toBe(20);
-  }, 60_000);
+    // two pods of an Indexed Job, each with two workers: each worker a shard of its own, the
+    // pods' reports merging to the whole run
+    const pods = await Promise.all(
+      [0, 1].map((i) =>
+        cli([...args, "--workers", "2", "--report", join(dir, `pod-${i}.json`)], {
+          JOB_COMPLETION_INDEX: String(i),
+          JOB_COMPLETIONS: "2",
+        }),
+      ),
+    );
+    expect(pods.map((p) => p.code)).toEqual([0, 0]);
+    const pod1 = JSON.parse(readFileSync(join(dir, "pod-1.json"), "utf8"));
+    expect(pod1.config.shards).toEqual([
+      { index: 1, count: 4, seed: 9 },
+      { index: 3, count: 4, seed: 9 },
+    ]);
+    const all = await cli([
+      "report",
+      "merge",
+      join(dir, "pod-0.json"),
+      join(dir, "pod-1.json"),
+      "--out",
+      join(dir, "pods.json"),
+    ]);
+    expect(all.code).toBe(0);
+    const whole = JSON.parse(readFileSync(join(dir, "pods.json"), "utf8"));
+    expect(whole.calls.started).toBe(20);
+    expect(whole.config.shards.map((x: { index: number }) => x.index).sort()).toEqual([0, 1, 2, 3]);
+    // a pod that knows its index but not the Job's size would run the whole load: refused
+    const lone = await cli(args, { JOB_COMPLETION_INDEX: "1" });
+    expect(lone.code).toBe(2);
+    expect(lone.stderr).toMatch(/JOB_COMPLETION_INDEX=1 is set .* but JOB_COMPLETIONS is not/);
+    const size = await cli(args, { JOB_COMPLETIONS: "2" });
+    expect(size.code).toBe(2);
+    expect(size.stderr).toMatch(/JOB_COMPLETIONS=2 is set but JOB_COMPLETION_INDEX is not/);
+    const outOf = await cli(args, { JOB_COMPLETION_INDEX: "2", JOB_COMPLETIONS: "2" });
+    expect(outOf.code).toBe(2);
+    expect(outOf.stderr).toMatch(/JOB_COMPLETION_INDEX=2 and JOB_COMPLETIONS=2: the index must be/);
+  }, 90_000);
 });

@@ -80,18 +80,27 @@ export interface LoadArgs {
 }
 
 function parseShard(v: string | undefined): { index: number; count: number } | undefined {
-  const text =
-    v ??
-    (process.env.JOB_COMPLETION_INDEX !== undefined && process.env.JOB_COMPLETIONS
-      ? `${process.env.JOB_COMPLETION_INDEX}/${process.env.JOB_COMPLETIONS}`
-      : undefined);
+  const envIndex = process.env.JOB_COMPLETION_INDEX || undefined;
+  const envCount = process.env.JOB_COMPLETIONS || undefined;
+  if (v === undefined && (envIndex === undefined) !== (envCount === undefined)) {
+    // a pod of a Job that would run the whole load, as every other pod does
+    throw new UsageError(
+      envIndex !== undefined
+        ? `JOB_COMPLETION_INDEX=${envIndex} is set (a pod of a Kubernetes Indexed Job) but JOB_COMPLETIONS is not, so every pod would run the whole load: set JOB_COMPLETIONS to the Job's spec.completions, or pass --shard INDEX/COUNT.`
+        : `JOB_COMPLETIONS=${envCount} is set but JOB_COMPLETION_INDEX is not (Kubernetes sets it only in a Job with completionMode: Indexed), so every pod would run the whole load: make the Job Indexed, or pass --shard INDEX/COUNT.`,
+    );
+  }
+  const fromEnv = v === undefined && envIndex !== undefined;
+  const text = v ?? (fromEnv ? `${envIndex}/${envCount}` : undefined);
   if (text === undefined) return undefined;
   const m = /^(\d+)\/(\d+)$/.exec(text);
   const index = m ? Number(m[1]) : Number.NaN;
   const count = m ? Number(m[2]) : Number.NaN;
   if (!m || count < 1 || index >= count) {
     throw new UsageError(
-      `--shard ${text}: write INDEX/COUNT with 0 <= INDEX < COUNT, e.g. --shard 0/4 (or set JOB_COMPLETION_INDEX and JOB_COMPLETIONS).`,
+      fromEnv
+        ? `JOB_COMPLETION_INDEX=${envIndex} and JOB_COMPLETIONS=${envCount}: the index must be a whole number from 0 to JOB_COMPLETIONS - 1 (--shard INDEX/COUNT overrides them).`
+        : `--shard ${text}: write INDEX/COUNT with 0 <= INDEX < COUNT, e.g. --shard 0/4 (or set JOB_COMPLETION_INDEX and JOB_COMPLETIONS).`,
     );
   }
   return { index, count };
@@ -284,7 +293,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
     );
   for (const [f, flag] of outputs) if (f) prepareOutput(f, flag);
 
-  if (workers && workers > 1 && !shard) return runWorkers(a, argv, workers, seed);
+  if (workers && workers > 1) return runWorkers(a, argv, workers, seed, shard);
   const controller = new AbortController();
   const onSignal = () => {
     // a worker's parent says it once for all of them
@@ -350,11 +359,21 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   }
 }
 
-/** `--workers N`: N processes, each a shard with its own seed and id space; their reports merge exactly. */
-async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: number): Promise<number> {
+/**
+ * `--workers N`: N processes, each a shard with its own seed and id space; their reports merge
+ * exactly. Within shard i of M (`--shard`, or a pod of an Indexed Job), worker w runs shard
+ * i + M*w of M*N: the pod still runs its 1/M, and every pod's workers hold shards of their own.
+ */
+async function runWorkers(
+  a: LoadArgs,
+  argv: string[],
+  workers: number,
+  seed: number,
+  shard: { index: number; count: number } | undefined,
+): Promise<number> {
   const dir = mkdtempSync(join(tmpdir(), "pbxsim-workers-"));
   const bin = join(here, "..", "..", "bin", "pbxsim.js");
-  const strip = new Set(["--workers", "--report", "--html", "--json", "--threshold", "--seed"]);
+  const strip = new Set(["--workers", "--report", "--html", "--json", "--threshold", "--seed", "--shard"]);
   const base: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const x = argv[i]!;
@@ -407,7 +426,7 @@ async function runWorkers(a: LoadArgs, argv: string[], workers: number, seed: nu
           [
             ...base,
             "--shard",
-            `${i}/${workers}`,
+            shard ? `${shard.index + shard.count * i}/${shard.count * workers}` : `${i}/${workers}`,
             "--seed",
             String(seed),
             "--report",
