@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { PbxsimError, UsageError } from "../src/core/errors.js";
 import { combineSnapshots } from "../src/cli/load-commands.js";
 import { escapeHtml, renderHtml } from "../src/load/html.js";
-import { loadReportFile, mergeReports } from "../src/load/merge.js";
+import { loadReportFile, mergeNotes, mergeReports } from "../src/load/merge.js";
 import { type LoadReport, requestRates } from "../src/load/report.js";
 import {
   decodeHistogram,
@@ -348,6 +348,28 @@ describe("mergeReports", () => {
     expect(merged.config.shards).toEqual(whole.config.shards);
     expect(merged.thresholds).toBeUndefined();
     expect(merged).toEqual({ ...whole, rates: merged.rates, config: merged.config });
+  });
+
+  it("notes shards missing from the run and reports of runs set up otherwise, and nothing for a whole run", () => {
+    const part = (index: number, count: number, over: Partial<LoadReport["config"]> = {}) => ({
+      ...a,
+      config: { ...a.config, ...over, shards: [{ index, count }] },
+    });
+    expect(mergeNotes([part(0, 2), part(1, 2)])).toEqual([]);
+    expect(mergeNotes([whole])).toEqual([]);
+    expect(mergeNotes([part(0, 4), part(1, 4), part(3, 4)], ["p0", "p1", "p3"])).toEqual([
+      "shard 2/4 of the run is missing: the merged report covers 3 of its 4 shards, and its target rates are theirs.",
+    ]);
+    expect(mergeNotes([part(1, 3)])[0]).toMatch(/^shards 0\/3, 2\/3 of the run are missing/);
+    // shards of pods with --workers (0/4 and 2/4 hold shard 0/2's calls) beside a pod without
+    expect(mergeNotes([part(0, 4), part(2, 4), part(1, 2)])).toEqual([]);
+    expect(mergeNotes([part(0, 4), part(1, 2)])).toEqual([
+      "the reports cover 3/4 of the run's calls (shards 0/4, 1/2): its target rates are theirs.",
+    ]);
+    const other = part(1, 2, { rate: "5/s", scenarios: [{ id: "voipbin/queue-answered", weight: 1 }] });
+    expect(mergeNotes([a, other], ["a.json", "b.json"])).toEqual([
+      `b.json is from a run set up otherwise than a.json (scenarios voipbin/queue-answered=1 against ${a.config.scenarios.map((x) => `${x.id}=${x.weight}`).join(" ")}; rate 5/s against ${a.config.rate}); the merged report keeps a.json's settings and adds up both runs' counts and target rates.`,
+    ]);
   });
 
   it("refuses to count a shard twice: the same report given twice, or a merged report among its shards", () => {

@@ -1020,6 +1020,8 @@ describe("the CLI", () => {
     // --out may name one of the shards it merges: read before it is written
     const self = await cli(["report", "merge", join(dir, "a.json"), "--out", join(dir, "a.json")]);
     expect(self.code).toBe(0);
+    expect(self.stderr).toContain("report merge: shard 1/2 of the run is missing");
+    expect(m.stderr).not.toContain("report merge:");
     expect(JSON.parse(readFileSync(join(dir, "a.json"), "utf8")).requests).toEqual(ra.requests);
     const w = await cli([
       ...args.filter((x) => x !== "--quiet"),

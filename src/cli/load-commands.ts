@@ -10,7 +10,7 @@ import { buildTargets } from "../delivery/run.js";
 import { checkUrl, loadTargetsFile } from "../delivery/targets.js";
 import { constantRate, loadPhases, parseRamp, parseRate, type RateProfile } from "../load/arrivals.js";
 import { renderHtml } from "../load/html.js";
-import { loadReportFile, mergeReports } from "../load/merge.js";
+import { loadReportFile, mergeNotes, mergeReports } from "../load/merge.js";
 import type { LoadReport } from "../load/report.js";
 import { DEFAULT_MAX_LAG_MS, isLoopback, runLoad, type Snapshot } from "../load/run.js";
 import { evaluateThresholds, parseThreshold, THRESHOLD_EXIT_CODE } from "../load/thresholds.js";
@@ -486,7 +486,9 @@ export async function reportMergeCommand(a: {
       "report merge needs the report files of the shards, e.g. pbxsim report merge reports/*.json --out merged.json.",
     );
   (a.threshold ?? []).forEach(parseThreshold);
-  const merged = mergeReports(a.files.map(loadReportFile), a.files);
+  const reports = a.files.map(loadReportFile);
+  const merged = mergeReports(reports, a.files);
+  for (const note of mergeNotes(reports, a.files)) err(`report merge: ${note}`);
   // the shards are read first: --out may name one of them
   if (a.out) prepareOutput(a.out, "--out");
   if (a.html) prepareOutput(a.html, "--html");

@@ -150,6 +150,63 @@ function refuseDuplicateShards(reports: readonly LoadReport[], names: readonly s
   });
 }
 
+/** The largest run the coverage of the shards is worked out for (the least common multiple of their counts). */
+const COVERAGE_LIMIT = 1 << 16;
+
+const gcd = (a: number, b: number): number => (b === 0 ? a : gcd(b, a % b));
+
+/**
+ * What a merge cannot check but its user should know, one line each: reports from runs set up
+ * differently (the merged report keeps the first one's settings), and shards missing from the
+ * whole run (its rates are then those of the shards present).
+ */
+export function mergeNotes(
+  reports: readonly LoadReport[],
+  names: readonly string[] = reports.map((_, i) => `report ${i + 1}`),
+): string[] {
+  const notes: string[] = [];
+  const first = reports[0];
+  if (!first) return notes;
+  const settings = (r: LoadReport) => ({
+    scenarios: r.config.scenarios.map((x) => `${x.id}=${x.weight}`).join(" "),
+    rate: r.config.rate,
+    arrivals: r.config.arrivals,
+    duration: r.config.durationMs === undefined ? "-" : `${r.config.durationMs}ms`,
+    calls: r.config.calls === undefined ? "-" : String(r.config.calls),
+    speed: String(r.config.speed),
+  });
+  const base = settings(first);
+  reports.forEach((r, i) => {
+    if (i === 0) return;
+    const own = settings(r);
+    const differ = (Object.keys(base) as (keyof typeof base)[]).filter((k) => own[k] !== base[k]);
+    if (differ.length)
+      notes.push(
+        `${names[i]} is from a run set up otherwise than ${names[0]} (${differ.map((k) => `${k} ${own[k]} against ${base[k]}`).join("; ")}); the merged report keeps ${names[0]}'s settings and adds up both runs' counts and target rates.`,
+      );
+  });
+  // each shard i/N holds the run's calls i+1, i+1+N, ...: which of them do the reports cover?
+  const shards = reports.flatMap((r) => r.config.shards);
+  const counts = [...new Set(shards.map((x) => x.count))];
+  const whole = counts.reduce((l, c) => (l * c) / gcd(l, c), 1);
+  if (shards.length && whole <= COVERAGE_LIMIT) {
+    const covered = new Uint8Array(whole);
+    for (const x of shards) for (let k = x.index; k < whole; k += x.count) covered[k] = 1;
+    const held = covered.reduce((n, v) => n + v, 0);
+    if (held < whole) {
+      const same = counts.length === 1 ? counts[0]! : undefined;
+      const missing =
+        same !== undefined ? [...covered.keys()].filter((k) => !covered[k]).map((k) => `${k}/${same}`) : [];
+      notes.push(
+        missing.length
+          ? `shard${missing.length > 1 ? "s" : ""} ${missing.join(", ")} of the run ${missing.length > 1 ? "are" : "is"} missing: the merged report covers ${held} of its ${whole} shards, and its target rates are theirs.`
+          : `the reports cover ${held}/${whole} of the run's calls (shards ${shards.map((x) => `${x.index}/${x.count}`).join(", ")}): its target rates are theirs.`,
+      );
+    }
+  }
+  return notes;
+}
+
 /** Merges the reports of the shards of one run into the report of the whole run. */
 export function mergeReports(
   reports: LoadReport[],
