@@ -366,6 +366,14 @@ describe("mergeReports", () => {
     expect(mergeNotes([part(0, 4), part(1, 2)])).toEqual([
       "the reports cover 3/4 of the run's calls (shards 0/4, 1/2): its target rates are theirs.",
     ]);
+    // the same shard of two runs with other seeds (yesterday's report left beside today's)
+    const seededPart = (index: number, count: number, seed: number) => ({
+      ...a,
+      config: { ...a.config, shards: [{ index, count, seed }] },
+    });
+    expect(mergeNotes([seededPart(0, 2, 1), seededPart(1, 2, 1), seededPart(0, 2, 7)])).toEqual([
+      "the reports hold some of the run's calls more than once (shards 0/2 seed 1, 1/2 seed 1, 0/2 seed 7): they are separate runs, added up.",
+    ]);
     const other = part(1, 2, { rate: "5/s", scenarios: [{ id: "voipbin/queue-answered", weight: 1 }] });
     expect(mergeNotes([a, other], ["a.json", "b.json"])).toEqual([
       `b.json is from a run set up otherwise than a.json (scenarios voipbin/queue-answered=1 against ${a.config.scenarios.map((x) => `${x.id}=${x.weight}`).join(" ")}; rate 5/s against ${a.config.rate}); the merged report keeps a.json's settings and adds up both runs' counts and target rates.`,

@@ -190,9 +190,14 @@ export function mergeNotes(
   const counts = [...new Set(shards.map((x) => x.count))];
   const whole = counts.reduce((l, c) => (l * c) / gcd(l, c), 1);
   if (shards.length && whole <= COVERAGE_LIMIT) {
-    const covered = new Uint8Array(whole);
-    for (const x of shards) for (let k = x.index; k < whole; k += x.count) covered[k] = 1;
-    const held = covered.reduce((n, v) => n + v, 0);
+    const covered = new Uint32Array(whole);
+    for (const x of shards) for (let k = x.index; k < whole; k += x.count) covered[k]!++;
+    const held = covered.reduce((n, v) => n + (v ? 1 : 0), 0);
+    // the same calls twice, from shards of different seeds: separate runs (the same seed is refused)
+    if (covered.some((v) => v > 1))
+      notes.push(
+        `the reports hold some of the run's calls more than once (shards ${shards.map((x) => `${x.index}/${x.count}${x.seed !== undefined ? ` seed ${x.seed}` : ""}`).join(", ")}): they are separate runs, added up.`,
+      );
     if (held < whole) {
       const same = counts.length === 1 ? counts[0]! : undefined;
       const missing =
