@@ -984,14 +984,10 @@ describe("the CLI", () => {
     const ra = JSON.parse(readFileSync(join(dir, "a.json"), "utf8"));
     const rb = JSON.parse(readFileSync(join(dir, "b.json"), "utf8"));
     expect(ra.calls.started + rb.calls.started).toBe(20);
-    const m = await cli([
-      "report",
-      "merge",
-      join(dir, "a.json"),
-      join(dir, "b.json"),
-      "--out",
-      join(dir, "m.json"),
-    ]);
+    /** `report merge` of files in the test's directory, into `out` there when given. */
+    const merge = (files: string[], out?: string) =>
+      cli(["report", "merge", ...files.map((f) => join(dir, f)), ...(out ? ["--out", join(dir, out)] : [])]);
+    const m = await merge(["a.json", "b.json"], "m.json");
     expect(m.code).toBe(0);
     const merged = JSON.parse(readFileSync(join(dir, "m.json"), "utf8"));
     expect(merged.calls.started).toBe(20);
@@ -1002,13 +998,7 @@ describe("the CLI", () => {
       { index: 1, count: 2, seed: 9 },
     ]);
     // a glob that also catches the merged report would count every shard twice: refused
-    const twice = await cli([
-      "report",
-      "merge",
-      join(dir, "a.json"),
-      join(dir, "b.json"),
-      join(dir, "m.json"),
-    ]);
+    const twice = await merge(["a.json", "b.json", "m.json"]);
     expect(twice.code).toBe(2);
     expect(twice.stderr).toMatch(/a\.json and .*m\.json both hold shard 0\/2 of the run with seed 9/);
     // an output that cannot be written is a clear message, not an internal error
@@ -1018,7 +1008,7 @@ describe("the CLI", () => {
       expect(bad.stderr).toMatch(new RegExp(`${flag} .*dir\\.x: cannot write there \\(ENOENT\\)`));
     }
     // --out may name one of the shards it merges: read before it is written
-    const self = await cli(["report", "merge", join(dir, "a.json"), "--out", join(dir, "a.json")]);
+    const self = await merge(["a.json"], "a.json");
     expect(self.code).toBe(0);
     expect(self.stderr).toContain("report merge: shard 1/2 of the run is missing");
     expect(m.stderr).not.toContain("report merge:");
@@ -1048,14 +1038,7 @@ describe("the CLI", () => {
       { index: 1, count: 4, seed: 9 },
       { index: 3, count: 4, seed: 9 },
     ]);
-    const all = await cli([
-      "report",
-      "merge",
-      join(dir, "pod-0.json"),
-      join(dir, "pod-1.json"),
-      "--out",
-      join(dir, "pods.json"),
-    ]);
+    const all = await merge(["pod-0.json", "pod-1.json"], "pods.json");
     expect(all.code).toBe(0);
     const whole = JSON.parse(readFileSync(join(dir, "pods.json"), "utf8"));
     expect(whole.calls.started).toBe(20);
