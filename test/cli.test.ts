@@ -585,6 +585,20 @@ describe("pbxsim CLI", () => {
         /--cert \/nonexistent.pem: cannot read the file/,
       ],
       ["unknown command", ["frobnicate"], 2, /Unknown argument|give a command/],
+      // a value that starts with "-" is the flag's value, not another flag
+      [
+        "negative shard",
+        ["load", "enreach/queue-answered", "--url", "http://127.0.0.1:9/", "--calls", "1", "--shard", "-1/2"],
+        2,
+        /--shard -1\/2: write INDEX\/COUNT/,
+      ],
+      ["negative seed", ["run", "enreach/queue-answered", "--dry-run", "--seed", "-5"], 2, /--seed -5: give/],
+      [
+        "a flag without its value",
+        ["load", "enreach/queue-answered", "--url", "http://127.0.0.1:9/", "--duration"],
+        2,
+        /--duration needs a value/,
+      ],
       [
         "method a vendor does not offer",
         ["run", "enreach/queue-answered", "--dry-run", "--method", "GET"],

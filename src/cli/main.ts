@@ -27,7 +27,11 @@ const transportFlags = (y: Argv) =>
       describe: "accept self-signed/untrusted certificates (Enreach's InsecureSSL)",
     })
     .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
-    .option("timeout", { type: "string", describe: "attempt timeout (e.g. 10s); default: the vendor's" })
+    .option("timeout", {
+      type: "string",
+      nargs: 1,
+      describe: "attempt timeout (e.g. 10s); default: the vendor's",
+    })
     .option("retry-schedule", {
       type: "string",
       describe: "waits before each retry, e.g. 5s,30s,2m, or none",
@@ -90,7 +94,7 @@ export function buildCli(argv: string[]) {
               array: true,
               describe: "override a field: Field=value (repeatable)",
             })
-            .option("seed", { type: "string", describe: "make the faked fields repeatable" })
+            .option("seed", { type: "string", nargs: 1, describe: "make the faked fields repeatable" })
             .option("dry-run", { type: "boolean", describe: "print the request instead of sending it" })
             .option("json", { type: "boolean", describe: "the result as JSON on stdout" }),
         ).example(
@@ -119,12 +123,13 @@ export function buildCli(argv: string[]) {
             })
             .option("speed", {
               type: "string",
+              nargs: 1,
               describe: 'divide real waiting by N, or "max" (default 1: real time)',
             })
             .option("calls", { type: "number", describe: "calls per scenario (default 1)" })
             .option("concurrency", { type: "number", describe: "calls in progress at once (default 1)" })
-            .option("seed", { type: "string", describe: "make the run repeatable, byte for byte" })
-            .option("start", { type: "string", describe: "virtual clock start (ISO time or now)" })
+            .option("seed", { type: "string", nargs: 1, describe: "make the run repeatable, byte for byte" })
+            .option("start", { type: "string", nargs: 1, describe: "virtual clock start (ISO time or now)" })
             .option("dead-letter", {
               type: "string",
               describe: "NDJSON file for events that exhausted their retries",
@@ -278,7 +283,7 @@ export function buildCli(argv: string[]) {
             describe: "vendor option key=value (3cx: fqdn=pbx.example.com)",
           })
           .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
-          .option("seed", { type: "string", describe: "make the sent events repeatable" })
+          .option("seed", { type: "string", nargs: 1, describe: "make the sent events repeatable" })
           .option("junit", { type: "string", describe: "write a JUnit XML report" })
           .option("json", { type: "boolean", describe: "the results as JSON on stdout" })
           .example(
@@ -327,15 +332,20 @@ export function buildCli(argv: string[]) {
               type: "string",
               describe: "YAML file with each vendor's endpoint configuration",
             })
-            .option("rate", { type: "string", describe: "new calls per time unit, e.g. 80/s (default 1/s)" })
-            .option("ramp", { type: "string", describe: "FROM..TO:DURATION, e.g. 10/s..80/s:2m" })
+            .option("rate", {
+              type: "string",
+              nargs: 1,
+              describe: "new calls per time unit, e.g. 80/s (default 1/s)",
+            })
+            .option("ramp", { type: "string", nargs: 1, describe: "FROM..TO:DURATION, e.g. 10/s..80/s:2m" })
             .option("phases", { type: "string", describe: "YAML list of {rate|ramp, duration}" })
             .option("arrivals", { type: "string", describe: "poisson (default) or constant" })
-            .option("duration", { type: "string", describe: "how long new calls arrive, e.g. 10m" })
+            .option("duration", { type: "string", nargs: 1, describe: "how long new calls arrive, e.g. 10m" })
             .option("calls", { type: "number", describe: "stop after this many calls" })
             .option("max-calls", { type: "number", describe: "cap on simultaneous calls" })
             .option("max-lag", {
               type: "string",
+              nargs: 1,
               describe: "skip new calls while the oldest waiting request is this late (default 10s; none)",
             })
             .option("max-inflight", { type: "number", describe: "cap on concurrent requests (default 256)" })
@@ -343,10 +353,15 @@ export function buildCli(argv: string[]) {
               type: "number",
               describe: "requests per connection before an answer (HTTP/1.1 pipelining; default 1)",
             })
-            .option("speed", { type: "string", describe: "compress each call's timeline by N, or max" })
-            .option("seed", { type: "string", describe: "make the run's traffic repeatable" })
+            .option("speed", {
+              type: "string",
+              nargs: 1,
+              describe: "compress each call's timeline by N, or max",
+            })
+            .option("seed", { type: "string", nargs: 1, describe: "make the run's traffic repeatable" })
             .option("start", {
               type: "string",
+              nargs: 1,
               describe: "virtual clock start for the payloads' times (ISO 8601; default now)",
             })
             .option("dead-letter", {
@@ -370,6 +385,7 @@ export function buildCli(argv: string[]) {
             .option("workers", { type: "number", describe: "use N processes on this machine" })
             .option("shard", {
               type: "string",
+              nargs: 1,
               describe: "run shard INDEX/COUNT (or JOB_COMPLETION_INDEX/JOB_COMPLETIONS)",
             })
             .option("allow-remote", { type: "boolean", describe: "allow a target that is not on loopback" })
@@ -409,7 +425,11 @@ export function buildCli(argv: string[]) {
         y
           .positional("file", { type: "string", demandOption: true })
           .option("url", { type: "string", describe: "send here instead of the recorded URL" })
-          .option("speed", { type: "string", describe: "divide the recorded gaps by N, or max (default)" })
+          .option("speed", {
+            type: "string",
+            nargs: 1,
+            describe: "divide the recorded gaps by N, or max (default)",
+          })
           .option("token", {
             type: "string",
             describe: "the vendor's shared token (Enreach), in place of the recorded one",
@@ -422,7 +442,7 @@ export function buildCli(argv: string[]) {
           .option("fresh-ids", { type: "boolean", describe: "new ids, consistently per call" })
           .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
           .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
-          .option("seed", { type: "string", describe: "make --fresh-ids repeatable" })
+          .option("seed", { type: "string", nargs: 1, describe: "make --fresh-ids repeatable" })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" })
           .option("quiet", { type: "boolean", describe: "no per-delivery lines on stderr" }),
       act(async (a) => (await commands()).replayCommand({ ...a, file: a.file as string })),
@@ -432,7 +452,7 @@ export function buildCli(argv: string[]) {
       "start a receiver and play a few Enreach calls against it",
       (y) =>
         y
-          .option("seed", { type: "string", describe: "make the calls repeatable" })
+          .option("seed", { type: "string", nargs: 1, describe: "make the calls repeatable" })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
       act(async (a) => (await commands()).demoCommand(a)),
     )
@@ -454,7 +474,16 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     const parser = buildCli(argv)
       .exitProcess(false)
       .fail((msg, e) => {
-        throw e ?? new PbxsimError("USAGE", `${msg}. Run pbxsim --help for the commands and flags.`);
+        // yargs' own errors (a flag without its value) are usage errors; any other is ours
+        if (e && e.name !== "YError") throw e;
+        const text = msg ?? e?.message ?? "";
+        const missing = /^Not enough arguments following: (.+)$/.exec(text);
+        throw new PbxsimError(
+          "USAGE",
+          missing
+            ? `--${missing[1]} needs a value. Run pbxsim --help for the commands and flags.`
+            : `${text}. Run pbxsim --help for the commands and flags.`,
+        );
       });
     lastCode = undefined;
     await parser.parseAsync();
