@@ -341,7 +341,10 @@ export function buildCli(argv: string[]) {
             .option("phases", { type: "string", describe: "YAML list of {rate|ramp, duration}" })
             .option("arrivals", { type: "string", describe: "poisson (default) or constant" })
             .option("duration", { type: "string", nargs: 1, describe: "how long new calls arrive, e.g. 10m" })
-            .option("calls", { type: "number", describe: "stop after this many calls" })
+            .option("calls", {
+              type: "number",
+              describe: "stop after this many arrivals (blocked ones count)",
+            })
             .option("max-calls", { type: "number", describe: "cap on simultaneous calls" })
             .option("max-lag", {
               type: "string",
