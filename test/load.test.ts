@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { UsageError } from "../src/core/errors.js";
 import { Rng } from "../src/core/random.js";
 import {
   constantRate,
@@ -95,6 +96,28 @@ describe("arrival models", () => {
     expect(p.rateAt(30_000)).toBe(10);
     expect(p.rateAt(75_000)).toBe(25);
     expect(p.rateAt(100_000)).toBe(0);
+  });
+
+  it("refuses a phase that is not a mapping, has a setting it does not know, or both rate and ramp", () => {
+    const refused = (line: string) => {
+      try {
+        phases("- { rate: 10/s, duration: 1m }", line);
+      } catch (e) {
+        expect(e).toBeInstanceOf(UsageError);
+        return (e as Error).message;
+      }
+      throw new Error(`accepted: ${line}`);
+    };
+    expect(refused("- { rate: 10/s, ramp: 1/s..2/s, duration: 1m }")).toMatch(
+      /phases\.yaml:2: phase 2 has both rate and ramp: give one/,
+    );
+    expect(refused("- { rate: 10/s, duraton: 1m }")).toMatch(
+      /phases\.yaml:2: phase 2: "duraton" is not a phase setting; a phase has rate or ramp, and duration\./,
+    );
+    expect(refused("- 10/s")).toMatch(
+      /phases\.yaml:2: phase 2: write a phase as \{ rate: 10\/s, duration: 1m \}/,
+    );
+    expect(refused("-")).toMatch(/phase 2: write a phase as/);
   });
 
   it("counts the expected calls exactly, whatever the pieces' edges", () => {

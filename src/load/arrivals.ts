@@ -90,7 +90,20 @@ export function loadPhases(file: string): RateProfile {
     // each message names the file, the phase's line and its number
     const range = (items[i] as { range?: [number, number, number] } | undefined)?.range;
     const at = `--phases ${file}${range ? `:${lineOf(range[0])}` : ""}: phase ${i + 1}`;
-    const o = (p ?? {}) as { rate?: string; ramp?: string; duration?: string };
+    if (typeof p !== "object" || p === null || Array.isArray(p))
+      throw new UsageError(
+        `${at}: write a phase as { rate: 10/s, duration: 1m } or { ramp: 10/s..80/s, duration: 2m }.`,
+      );
+    const unknown = Object.keys(p).filter((k) => k !== "rate" && k !== "ramp" && k !== "duration");
+    if (unknown.length)
+      throw new UsageError(
+        `${at}: ${unknown.map((k) => JSON.stringify(k)).join(", ")} is not a phase setting; a phase has rate or ramp, and duration.`,
+      );
+    const o = p as { rate?: string; ramp?: string; duration?: string };
+    if (o.rate !== undefined && o.ramp !== undefined)
+      throw new UsageError(
+        `${at} has both rate and ramp: give one (a ramp from a rate to itself is that rate).`,
+      );
     const d = o.duration !== undefined ? parseDuration(String(o.duration)) : undefined;
     if (d === undefined || d <= 0)
       throw new UsageError(`${at} needs a duration above zero, e.g. duration: 2m.`);
