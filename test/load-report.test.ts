@@ -11,7 +11,9 @@ import {
   decodeHistogram,
   encodeHistogram,
   encodeStats,
+  fastMean,
   fastRecording,
+  meanMsLibrary,
   newHistogram,
   recordMs,
   recordMsSlow,
@@ -269,6 +271,25 @@ describe("percentiles", () => {
     }
     expect(encodeHistogram(reopened)).toBe(encodeHistogram(reference));
     expect(reopened.maxValue).toBe(reference.maxValue);
+  });
+
+  it("the mean read from the counts is the histogram library's own, to the last bit", () => {
+    expect(fastMean()).toBe(true);
+    let x = 777;
+    const next = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // narrow and wide spreads: sub-millisecond answers, seconds, the whole hour, one value alone
+    for (const [count, decades, from] of [
+      [1, 1, 0],
+      [50, 1, -3],
+      [5_000, 2, -1],
+      [20_000, 4, -2],
+      [20_000, 10, -3],
+    ] as const) {
+      const h = newHistogram();
+      for (let i = 0; i < count; i++) recordMs(h, 10 ** (from + next() * decades));
+      expect(summarizeHistogram(h).mean).toBe(meanMsLibrary(h));
+    }
+    expect(summarizeHistogram(newHistogram()).mean).toBe(0);
   });
 
   it("a report built from latencies carries their percentiles", () => {

@@ -27,7 +27,6 @@ import {
   newHistogram,
   percentileMs,
   recordMs,
-  summarizeHistogram,
 } from "./stats.js";
 import { type Conn, type Endpoint, encodeRequest, WirePool, type WireJob } from "./wire.js";
 
@@ -546,9 +545,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   let unsealed = 0;
   const seal = (b: Bucket) => {
     if (!b.h) return;
-    const s = summarizeHistogram(b.h);
-    b.p50 = s.p50;
-    b.p99 = s.p99;
+    b.p50 = percentileMs(b.h, 50);
+    b.p99 = percentileMs(b.h, 99);
     b.histogram = encodeHistogram(b.h);
     b.h = undefined;
   };

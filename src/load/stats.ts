@@ -122,6 +122,75 @@ export interface HistogramSummary {
 
 const ms = (us: number) => Math.round(us) / 1000;
 
+/**
+ * The mean as the library's `mean` computes it: each recorded slot counted at the middle of its
+ * range of equivalent values, summed in ascending order, so the result is the same float. The
+ * library's getter walks an iterator over every slot below the maximum, with an object update and
+ * three range look-ups per step: about 3 ms for a histogram of latencies up to 20 ms, a stall of the
+ * loop each time a report sums its histograms. Here the slot's value and range come from its index.
+ */
+function meanDirect(h: Histogram): number {
+  const c = h as unknown as CountingState;
+  const total = c._totalCount;
+  if (total === 0) return 0;
+  const m = c.subBucketHalfCountMagnitude;
+  const half = c.subBucketHalfCount;
+  const counts = c._counts;
+  let sum = 0;
+  let seen = 0;
+  for (let i = 0; i < c.countsArrayLength && seen < total; i++) {
+    const n = counts[i]!;
+    if (n === 0) continue;
+    seen += n;
+    // the slot's bucket and sub-bucket, as the library's valueFromIndex finds them
+    let bucket = (i >> m) - 1;
+    let sub = (i & (half - 1)) + half;
+    if (bucket < 0) {
+      sub -= half;
+      bucket = 0;
+    }
+    const size = 2 ** (bucket + c.unitMagnitude);
+    sum += (sub * size + Math.floor(size / 2)) * n;
+  }
+  return sum / total;
+}
+
+let meanOf: ((h: Histogram) => number) | undefined;
+
+/**
+ * The direct mean, once it has been seen to equal the library's on a histogram with a value in
+ * every bucket (checked on first use, not at start-up); the library's getter otherwise.
+ */
+function mean(h: Histogram): number {
+  meanOf ??= (() => {
+    const library = (x: Histogram) => x.mean;
+    try {
+      if (!((h as unknown as CountingState)._counts instanceof Float64Array)) return library;
+      const probe = newHistogram();
+      for (let v = 1; v < 2 ** 22; v = Math.ceil(v * 1.37) + 1) {
+        recordUs(probe, v);
+        recordUs(probe, v + 1);
+      }
+      recordUs(probe, 2048);
+      return meanDirect(probe) === probe.mean ? meanDirect : library;
+    } catch {
+      return library;
+    }
+  })();
+  return meanOf(h);
+}
+
+/** Whether the mean is read directly from the counts (for the tests). */
+export function fastMean(): boolean {
+  mean(newHistogram());
+  return meanOf === meanDirect;
+}
+
+/** The library's own mean (for the tests, to compare). */
+export function meanMsLibrary(h: Histogram): number {
+  return ms(h.mean);
+}
+
 /** One percentile in ms, without the full pass the mean needs (cheap enough for live snapshots). */
 export function percentileMs(h: Histogram, p: number): number {
   return h.totalCount === 0 ? 0 : ms(h.getValueAtPercentile(p));
@@ -132,7 +201,7 @@ export function summarizeHistogram(h: Histogram): HistogramSummary {
   return {
     count: h.totalCount,
     min: ms(h.minNonZeroValue),
-    mean: ms(h.mean),
+    mean: ms(mean(h)),
     p50: ms(h.getValueAtPercentile(50)),
     p90: ms(h.getValueAtPercentile(90)),
     p99: ms(h.getValueAtPercentile(99)),
