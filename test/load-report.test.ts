@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { PbxsimError, UsageError } from "../src/core/errors.js";
-import { combineSnapshots } from "../src/cli/load-commands.js";
+import { combineSnapshots, ProgressOut } from "../src/cli/load-commands.js";
 import { escapeHtml, renderHtml } from "../src/load/html.js";
 import { loadReportFile, mergeNotes, mergeReports } from "../src/load/merge.js";
 import { type LoadReport, requestRates } from "../src/load/report.js";
@@ -489,6 +489,37 @@ describe("mergeReports", () => {
 
   it("refuses an empty list", () => {
     expect(() => mergeReports([])).toThrow(UsageError);
+  });
+});
+
+describe("ProgressOut (the progress on stderr)", () => {
+  const CLEAR = "\r\u001b[2K";
+  it("on a terminal, a message takes its own line above the live line, which is drawn again", () => {
+    const written: string[] = [];
+    const p = new ProgressOut((x) => written.push(x), true);
+    p.say("load: 1 scenario(s)");
+    p.update("t=1s calls 5", 1000);
+    p.update("t=2s calls 9", 2000);
+    p.say("interrupted: no new calls");
+    p.update("t=3s calls 9", 3000);
+    p.end();
+    p.end();
+    const screen = written.join("");
+    expect(screen).toBe(
+      `load: 1 scenario(s)\n${CLEAR}t=1s calls 5${CLEAR}t=2s calls 9${CLEAR}interrupted: no new calls\nt=2s calls 9${CLEAR}t=3s calls 9\n`,
+    );
+    // what stays on the terminal: every message on a line of its own, the last progress, a newline
+    const lines = screen.split("\n").map((l) => l.split(CLEAR).at(-1));
+    expect(lines).toEqual(["load: 1 scenario(s)", "interrupted: no new calls", "t=3s calls 9", ""]);
+  });
+
+  it("elsewhere, a line every 5 s of the run and messages as they come", () => {
+    const written: string[] = [];
+    const p = new ProgressOut((x) => written.push(x), false);
+    for (let t = 1000; t <= 12_000; t += 1000) p.update(`t=${t / 1000}s`, t);
+    p.say("interrupted");
+    p.end();
+    expect(written).toEqual(["t=5s\n", "t=10s\n", "interrupted\n"]);
   });
 });
 

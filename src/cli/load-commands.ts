@@ -194,6 +194,42 @@ export function formatLoadSummary(r: LoadReport): string {
   return lines.join("\n");
 }
 
+/**
+ * Progress on stderr: on a terminal one line redrawn in place, otherwise a line every 5 s of the
+ * run. A message said while the live line is up (an interrupt) takes a line of its own above it,
+ * and the live line is drawn again below, instead of running on from it.
+ */
+export class ProgressOut {
+  private live: string | undefined;
+  private lastLine = 0;
+
+  constructor(
+    private readonly write: (s: string) => void,
+    private readonly tty: boolean,
+  ) {}
+
+  update(line: string, tMs: number): void {
+    if (this.tty) {
+      this.live = line;
+      this.write(`\r\u001b[2K${line}`);
+    } else if (tMs - this.lastLine >= 5000) {
+      this.lastLine = tMs;
+      this.write(`${line}\n`);
+    }
+  }
+
+  say(message: string): void {
+    if (this.live === undefined) this.write(`${message}\n`);
+    else this.write(`\r\u001b[2K${message}\n${this.live}`);
+  }
+
+  /** Leaves the last live line in place, so what follows starts on a line of its own. */
+  end(): void {
+    if (this.live !== undefined) this.write("\n");
+    this.live = undefined;
+  }
+}
+
 function finish(
   report: LoadReport,
   a: { report?: string; html?: string; json?: boolean; threshold?: string[]; outputsReady?: boolean },
@@ -295,10 +331,11 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
 
   if (workers && workers > 1) return runWorkers(a, argv, workers, seed, shard);
   const controller = new AbortController();
+  const progress = new ProgressOut((x) => process.stderr.write(x), process.stderr.isTTY === true);
   const onSignal = () => {
     // a worker's parent says it once for all of them
     if (!a.outputsReady && !controller.signal.aborted)
-      err(
+      progress.say(
         `interrupted: no new calls; waiting for requests in flight; requests not yet sent are cancelled${a.deadLetter ? ` and written to ${a.deadLetter}` : ""}`,
       );
     controller.abort();
@@ -312,8 +349,6 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
     process.once("SIGINT", onSignal);
     process.once("SIGTERM", onSignal);
   }
-  const tty = process.stderr.isTTY;
-  let lastLine = 0;
   try {
     if (!a.quiet)
       err(
@@ -343,15 +378,10 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       onSnapshot: (s) => {
         // a worker of --workers reports its progress to its parent, which shows the sum
         if (a.outputsReady) process.send?.(s);
-        if (a.quiet) return;
-        if (tty) process.stderr.write(`\r\u001b[2K${progressLine(s)}`);
-        else if (s.t - lastLine >= 5000) {
-          lastLine = s.t;
-          err(progressLine(s));
-        }
+        if (!a.quiet) progress.update(progressLine(s), s.t);
       },
     });
-    if (tty && !a.quiet) process.stderr.write("\n");
+    progress.end();
     return finish(report, a, controller.signal.aborted);
   } finally {
     process.off("SIGINT", onSignal);
@@ -386,6 +416,7 @@ async function runWorkers(
   }
   if (!a.quiet) err(`load: ${workers} workers`);
   const children: ChildProcess[] = [];
+  const out = new ProgressOut((x) => process.stderr.write(x), process.stderr.isTTY === true);
   let interrupted = false;
   // SIGINT or SIGTERM is passed on to the workers, which stop as a plain run does and write their
   // reports, so the merged report and the dead letters cover the run up to the interrupt; a second
@@ -394,7 +425,7 @@ async function runWorkers(
     const again = interrupted;
     interrupted = true;
     if (!again)
-      err(
+      out.say(
         `interrupted: the workers stop, finish their requests in flight and write their reports${a.deadLetter ? `; requests not yet sent go to ${a.deadLetter}` : ""}`,
       );
     for (const child of children) if (child.exitCode === null) child.kill(again ? "SIGKILL" : signal);
@@ -403,18 +434,11 @@ async function runWorkers(
   process.on("SIGTERM", onSignal);
   // progress: the sum of the workers' latest snapshots, live on a terminal, every 5 s otherwise
   const latest: (Snapshot | undefined)[] = new Array(workers).fill(undefined);
-  const tty = process.stderr.isTTY;
-  let lastLine = 0;
   const progress = () => {
     if (a.quiet) return;
     const snaps = latest.filter((x): x is Snapshot => x !== undefined);
-    const line = `${progressLine(combineSnapshots(snaps))} (percentiles: the worst of ${snaps.length} workers)`;
-    const t = Math.max(...snaps.map((x) => x.t));
-    if (tty) process.stderr.write(`\r\u001b[2K${line}`);
-    else if (t - lastLine >= 5000) {
-      lastLine = t;
-      err(line);
-    }
+    const line = `${progressLine(combineSnapshots(snaps))} (percentiles: the worst of ${snaps.length} worker${snaps.length === 1 ? "" : "s"})`;
+    out.update(line, Math.max(...snaps.map((x) => x.t)));
   };
   let codes: (number | null)[];
   const files = Array.from({ length: workers }, (_, i) => join(dir, `shard-${i}.json`));
@@ -455,7 +479,7 @@ async function runWorkers(
   } finally {
     process.off("SIGINT", onSignal);
     process.off("SIGTERM", onSignal);
-    if (tty && !a.quiet && latest.some((x) => x !== undefined)) process.stderr.write("\n");
+    out.end();
   }
   // a worker whose run stopped on a story that contradicts itself wrote its report first
   const ok = [0, THRESHOLD_EXIT_CODE, EXIT_CODES.INTERRUPTED, EXIT_CODES.SCENARIO];
