@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -324,4 +325,30 @@ describe("the reference receiver's main", () => {
     });
     expect(explain(results)).toBe("");
   });
+
+  it("`npm run example:receiver` starts it from a clone, as README says", async () => {
+    const child = spawn("npm", ["run", "-s", "example:receiver"], {
+      env: { ...process.env, PORT: "0", ENREACH_TOKEN: TOKEN },
+      stdio: ["ignore", "pipe", "pipe"],
+      detached: true,
+    });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let text = "";
+        let errors = "";
+        child.stdout.on("data", (d: Buffer) => {
+          text += String(d);
+          const m = /listening on (http:\/\/127\.0\.0\.1:\d+)\//.exec(text);
+          if (m) resolve(m[1]!);
+        });
+        child.stderr.on("data", (d: Buffer) => (errors += String(d)));
+        child.on("exit", (code) => reject(new Error(`exited with ${code}: ${errors}`)));
+      });
+      const results = await runChecks({ url: `${url}/enreach`, vendor: "enreach", token: TOKEN });
+      expect(explain(results)).toBe("");
+    } finally {
+      // npm runs node under a shell: end the whole group
+      process.kill(-child.pid!, "SIGTERM");
+    }
+  }, 60_000);
 });

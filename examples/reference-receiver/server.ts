@@ -17,7 +17,8 @@
  * Validation uses pbxsim's vendor schemas; replace `vendor.validate` with your own checks if you
  * do not want pbxsim as a dependency. Stored events live in `app.locals.events` (memory only).
  *
- * Run it: PORT=8080 ENREACH_TOKEN=... VOIPBIN_SECRET=... npx tsx examples/reference-receiver/server.ts
+ * Run it from a clone of pbxsim: PORT=8080 ENREACH_TOKEN=... VOIPBIN_SECRET=... npm run example:receiver
+ * (or, where tsx is installed: npx tsx examples/reference-receiver/server.ts).
  */
 import { createHash, createHmac, timingSafeEqual } from "node:crypto";
 import { createServer, type Server } from "node:http";
