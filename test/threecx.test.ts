@@ -1,3 +1,6 @@
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import request from "supertest";
 import { afterEach, describe, expect, it } from "vitest";
 import { PbxsimError } from "../src/core/errors.js";
@@ -5,6 +8,7 @@ import type { SimulatedCall } from "../src/core/model.js";
 import { Rng } from "../src/core/random.js";
 import { dryRunLine, type Plan, type PlannedRequest, planRun } from "../src/delivery/plan.js";
 import { runScenarios } from "../src/delivery/run.js";
+import { loadTargetsFile } from "../src/delivery/targets.js";
 import { createReceiver, queryValue } from "../src/receiver/app.js";
 import { serve } from "../src/receiver/serve.js";
 import { parseScenarioText, resolveScenarios } from "../src/scenario/load.js";
@@ -664,6 +668,49 @@ describe("3CX encodings (the vendor's documented behaviour)", () => {
       ["form", "GET", "dialing"],
       ["form", "GET", "outgoing"],
     ]);
+  });
+});
+
+describe("3CX targets file (the add-on's own settings)", () => {
+  const file = (text: string) => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-3cx-targets-"));
+    writeFileSync(join(dir, "targets.yaml"), text);
+    return join(dir, "targets.yaml");
+  };
+  const plan = (targetsFile: string) =>
+    planRun({
+      scenarios: resolveScenarios(["3cx/inbound-queue-answered"], findVendor).map((s) => ({
+        ...s,
+        profiles: ["form"],
+      })),
+      targets: loadTargetsFile(targetsFile),
+      seed: 2,
+      start: START,
+    });
+
+  it("WEBHOOK_URL takes every event; WEBHOOK_POST_URL, when set, the recording notice instead", () => {
+    const one = plan(file("3cx:\n  WEBHOOK_URL: http://127.0.0.1:9/3cx?key=abc\n"));
+    expect(new Set(one.requests.map((r) => r.url.split("?")[0]))).toEqual(
+      new Set(["http://127.0.0.1:9/3cx"]),
+    );
+    expect(one.requests.map((r) => r.event)).toContain("recording");
+    const two = plan(
+      file("3cx:\n  WEBHOOK_URL: http://127.0.0.1:9/3cx\n  WEBHOOK_POST_URL: http://127.0.0.1:9/rec\n"),
+    );
+    expect(two.requests.map((r) => r.event)).toEqual(one.requests.map((r) => r.event));
+    for (const r of two.requests)
+      expect(r.url.split("?")[0]).toBe(
+        r.event === "recording" ? "http://127.0.0.1:9/rec" : "http://127.0.0.1:9/3cx",
+      );
+  });
+
+  it("a key the add-on does not have, or no WEBHOOK_URL, is refused with the file and the key", () => {
+    const typo = file("3cx:\n  WEBHOOK_URL: http://127.0.0.1:9/3cx\n  WEBHOOK_ULR2: x\n");
+    expect(() => loadTargetsFile(typo)).toThrow(
+      /targets\.yaml: 3cx: Unrecognized key: "WEBHOOK_ULR2"\. The 3cx section/,
+    );
+    expect(() => loadTargetsFile(file("3cx: {}\n"))).toThrow(/targets\.yaml: 3cx\.WEBHOOK_URL: /);
+    expect(() => loadTargetsFile(file("3cx:\n  WEBHOOK_URL: ftp://x\n"))).toThrow(/uses ftp:/);
   });
 });
 

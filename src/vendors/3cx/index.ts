@@ -1,3 +1,4 @@
+import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
@@ -5,6 +6,7 @@ import {
   issueLines,
   keyText,
   type ProjectionContext,
+  type TargetSettings,
   type TransportSpec,
   type Vendor,
   type VendorEvent,
@@ -21,6 +23,15 @@ import { formEncode, withQuery } from "../../core/encoding.js";
  */
 
 export const THREECX_DEFAULT_TIMEOUT_MS = 10_000;
+
+/**
+ * The add-on's own settings (its .ini file): WEBHOOK_URL receives every event; WEBHOOK_POST_URL,
+ * when set, receives the recording notice instead (the request sent once the recording exists).
+ */
+const ThreeCxTargetsSchema = z.strictObject({
+  WEBHOOK_URL: z.string().min(1),
+  WEBHOOK_POST_URL: z.string().min(1).optional(),
+});
 
 function transport(profile: string): TransportSpec {
   return {
@@ -124,6 +135,22 @@ export const threeCx: Vendor = {
     return { ...ev, at: 0 };
   },
   transport,
+  parseTargets(section, file): TargetSettings[] {
+    const r = ThreeCxTargetsSchema.safeParse(section);
+    if (!r.success) {
+      const i = r.error.issues[0]!;
+      throw new PbxsimError(
+        "TARGETS",
+        `${file}: 3cx${i.path.length ? `.${i.path.join(".")}` : ""}: ${i.message}. The 3cx section mirrors the add-on's settings: WEBHOOK_URL (every event) and, optionally, WEBHOOK_POST_URL (the recording notice).`,
+      );
+    }
+    const { WEBHOOK_URL: url, WEBHOOK_POST_URL: recordingUrl } = r.data;
+    if (recordingUrl === undefined) return [{ url }];
+    return [
+      { url, name: "WEBHOOK_URL", accepts: (e) => e.name !== "recording" },
+      { url: recordingUrl, name: "WEBHOOK_POST_URL", accepts: (e) => e.name === "recording" },
+    ];
+  },
   methods: (profile) => (profile === "form" ? ["GET", "POST"] : ["POST"]),
   encode(event, { profile, url, method }): EncodedRequest {
     if (profile !== "form") {
