@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
@@ -874,32 +874,38 @@ describe("the CLI", () => {
     const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-workers-"));
     const f = (n: string) => join(dir, n);
     writeFileSync(f("t.ndjson"), "an earlier run\n");
-    const r = await cli([
-      "load",
-      "enreach/queue-answered",
-      "--url",
-      url,
-      "--rate",
-      "20/s",
-      "--duration",
-      "2500ms",
-      "--speed",
-      "100",
-      "--seed",
-      "4",
-      "--workers",
-      "2",
-      "--quiet",
-      "--stats-file",
-      f("s.ndjson"),
-      "--truth",
-      f("t.ndjson"),
-      "--record",
-      f("rec.ndjson"),
-      "--report",
-      f("r.json"),
-    ]);
+    // the workers' shard reports go to a temporary directory, which the merge leaves behind it
+    const temp = mkdtempSync(join(tmpdir(), "pbxsim-load-tmp-"));
+    const r = await cli(
+      [
+        "load",
+        "enreach/queue-answered",
+        "--url",
+        url,
+        "--rate",
+        "20/s",
+        "--duration",
+        "2500ms",
+        "--speed",
+        "100",
+        "--seed",
+        "4",
+        "--workers",
+        "2",
+        "--quiet",
+        "--stats-file",
+        f("s.ndjson"),
+        "--truth",
+        f("t.ndjson"),
+        "--record",
+        f("rec.ndjson"),
+        "--report",
+        f("r.json"),
+      ],
+      { TMPDIR: temp },
+    );
     expect(r.code).toBe(0);
+    expect(readdirSync(temp)).toEqual([]);
     const lines = (n: string) =>
       readFileSync(f(n), "utf8")
         .trim()
@@ -911,6 +917,33 @@ describe("the CLI", () => {
     expect(truth).toHaveLength(report.calls.started);
     expect(new Set(truth.map((t) => t.call)).size).toBe(truth.length);
     expect(lines("rec.ndjson")).toHaveLength(report.requests.sent);
+  }, 60_000);
+
+  it("--workers: a vendor of the mix with no target is refused once, before any worker starts", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-notarget-"));
+    const targets = join(dir, "targets.yaml");
+    writeFileSync(
+      targets,
+      `enreach:\n  Webhook: { Endpoint: "${url}/enreach" }\n  Subscriptions: [{ EventType: UserStatus, AllEntities: true }]\n`,
+    );
+    const temp = mkdtempSync(join(tmpdir(), "pbxsim-load-tmp-"));
+    const r = await cli(
+      [
+        "load",
+        "enreach/queue-answered",
+        "3cx/outbound-answered",
+        "--targets",
+        targets,
+        "--rate",
+        "5/s",
+      ].concat(["--duration", "1s", "--workers", "2"]),
+      { TMPDIR: temp },
+    );
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      'pbxsim: no target for 3cx: give --url, or a --targets file with a "3cx" section.\n',
+    );
+    expect(readdirSync(temp)).toEqual([]);
   }, 60_000);
 
   it("--workers: a worker stopped by a story that contradicts itself stops the others, and the merge says why", async () => {

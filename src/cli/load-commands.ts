@@ -1,5 +1,5 @@
 import { type ChildProcess, fork } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -12,7 +12,7 @@ import { constantRate, loadPhases, parseRamp, parseRate, type RateProfile } from
 import { renderHtml } from "../load/html.js";
 import { loadReportFile, mergeNotes, mergeReports } from "../load/merge.js";
 import type { LoadReport } from "../load/report.js";
-import { DEFAULT_MAX_LAG_MS, isLoopback, runLoad, type Snapshot } from "../load/run.js";
+import { DEFAULT_MAX_LAG_MS, isLoopback, runLoad, type Snapshot, vendorTargets } from "../load/run.js";
 import { evaluateThresholds, parseThreshold, THRESHOLD_EXIT_CODE } from "../load/thresholds.js";
 import { resolveScenarios } from "../scenario/load.js";
 import { findVendor, profileChooser } from "../vendors/registry.js";
@@ -298,7 +298,9 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   const scenarios = weighted.flatMap((w) =>
     resolveScenarios([w.arg], findVendor).map((scenario) => ({ scenario, weight: w.weight })),
   );
-  // a --profile no vendor of the mix has is refused before anything starts
+  // a vendor of the mix with nowhere to send, or a --profile none of them has, is refused before
+  // anything starts (and once, not by each worker of --workers)
+  for (const { scenario } of scenarios) vendorTargets(findVendor(scenario.vendor)!.id, vt);
   profileChooser(
     a.profile,
     scenarios.map((x) => findVendor(x.scenario.vendor)!),
@@ -417,6 +419,12 @@ async function runWorkers(
   if (!a.quiet) err(`load: ${workers} workers`);
   const children: ChildProcess[] = [];
   const out = new ProgressOut((x) => process.stderr.write(x), process.stderr.isTTY === true);
+  const said = new Set<string>();
+  const sayOnce = (line: string) => {
+    if (said.has(line)) return;
+    said.add(line);
+    out.say(line);
+  };
   let interrupted = false;
   // SIGINT or SIGTERM is passed on to the workers, which stop as a plain run does and write their
   // reports, so the merged report and the dead letters cover the run up to the interrupt; a second
@@ -458,9 +466,20 @@ async function runWorkers(
             "--quiet",
             "--outputs-ready",
           ],
-          { stdio: ["ignore", "ignore", "inherit", "ipc"] },
+          { stdio: ["ignore", "ignore", "pipe", "ipc"] },
         );
         children.push(child);
+        // what a worker says (an error, a warning) is said once, however many workers say it
+        let partial = "";
+        child.stderr!.on("data", (d: Buffer) => {
+          const lines = (partial + String(d)).split("\n");
+          partial = lines.pop()!;
+          for (const line of lines) sayOnce(line);
+        });
+        child.stderr!.on("end", () => {
+          if (partial) sayOnce(partial);
+          partial = "";
+        });
         child.on("message", (m) => {
           latest[i] = m as Snapshot;
           progress();
@@ -486,15 +505,24 @@ async function runWorkers(
   const bad = codes.flatMap((code, i) =>
     code !== null && ok.includes(code) ? [] : [`worker ${i} (${code ?? "killed"})`],
   );
-  if (bad.length)
+  if (bad.length) {
+    const written = files.filter((f) => existsSync(f));
+    if (!written.length) rmSync(dir, { recursive: true, force: true });
+    // every worker stopped on the same error before sending (said once above): that is the answer
+    const first = codes[0];
+    if (!written.length && first !== null && first !== undefined && codes.every((c) => c === first))
+      return first;
     throw new PbxsimError(
       "DELIVERY",
-      `load --workers: ${bad.join(", ")} ended without a report, so there is nothing whole to merge; the shard reports that were written are in ${dir}.`,
+      `load --workers: ${bad.join(", ")} ended without a report, so there is nothing whole to merge; ${written.length ? `the shard reports that were written are in ${dir}` : "no worker wrote one"}.`,
     );
+  }
   const merged = mergeReports(
     files.map((f) => JSON.parse(readFileSync(f, "utf8")) as LoadReport),
     files,
   );
+  // the shard reports live on only in the merged one (and in --report, when given)
+  rmSync(dir, { recursive: true, force: true });
   return finish(merged, a, interrupted || codes.includes(EXIT_CODES.INTERRUPTED));
 }
 

@@ -371,6 +371,17 @@ const SWEEP_MS = 10;
 /** Calls are built this far ahead of their arrival, in the loop's idle time. */
 const BUILD_AHEAD_MS = 5;
 
+/** Where a vendor's requests go: its section of the targets file, else --url; an error when neither. */
+export function vendorTargets(vendorId: string, targets: VendorTargets): TargetSettings[] {
+  const list = targets.byVendor.get(vendorId) ?? (targets.fallback ? [targets.fallback] : []);
+  if (!list.length)
+    throw new PbxsimError(
+      "USAGE",
+      `no target for ${vendorId}: give --url, or a --targets file with a "${vendorId}" section.`,
+    );
+  return list;
+}
+
 /** True for loopback targets, the only ones a load test may hit without --allow-remote. */
 export function isLoopback(url: URL): boolean {
   const h = url.hostname.replace(/^\[|\]$/g, "");
@@ -401,14 +412,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const prepared = opts.scenarios.map(({ scenario, weight }) => {
     const vendor = getVendor(scenario.vendor);
     const profile = resolveProfile(vendor, chosen(vendor) ?? scenario.profiles?.[0] ?? vendor.defaultProfile);
-    const targets =
-      opts.targets.byVendor.get(vendor.id) ??
-      (opts.targets.fallback ? [opts.targets.fallback] : ([] as TargetSettings[]));
-    if (!targets.length)
-      throw new PbxsimError(
-        "USAGE",
-        `no target for ${vendor.id}: give --url, or a --targets file with a "${vendor.id}" section.`,
-      );
+    const targets = vendorTargets(vendor.id, opts.targets);
     return {
       scenario,
       weight,
