@@ -485,7 +485,8 @@ async function runWorkers(
           progress();
         });
         return new Promise<number | null>((resolve) =>
-          child.on("exit", (code) => {
+          // "close" comes after the worker's stderr has ended, so nothing it said is lost
+          child.on("close", (code) => {
             // a worker stopped on a story that contradicts itself: the others stop too, as on an
             // interrupt, and write their reports for the merge
             if (code === EXIT_CODES.SCENARIO)
