@@ -487,12 +487,14 @@ describe("a short real run", () => {
 });
 
 describe("the send path", () => {
-  it("takes waiting requests earliest first, through growth, interleaved pushes and a clear", () => {
+  it("takes waiting requests earliest first, first in first out when due together, through growth, interleaved pushes and a clear", () => {
     const rng = new Rng("heap");
     const heap = new Heap<{ due: number; n: number }>();
     const waiting: { due: number; n: number }[] = [];
     const popped: number[] = [];
     let n = 0;
+    /** The one to take next: the earliest due, and of those the first pushed. */
+    const next = () => waiting.reduce((a, b) => (b.due < a.due || (b.due === a.due && b.n < a.n) ? b : a));
     // a few thousand waiting at once (past the first key array), many with equal due times
     for (let round = 0; round < 3; round++) {
       for (let i = 0; i < 3000; i++) {
@@ -500,9 +502,9 @@ describe("the send path", () => {
         heap.push(item);
         waiting.push(item);
         if (rng.next() < 0.3) {
+          const expected = next();
           const top = heap.pop()!;
-          const least = Math.min(...waiting.map((w) => w.due));
-          expect(top.due).toBe(least);
+          expect(top).toBe(expected);
           waiting.splice(waiting.indexOf(top), 1);
           popped.push(top.n);
         }
@@ -511,7 +513,9 @@ describe("the send path", () => {
       let last = -Infinity;
       while (heap.size > 1000) {
         expect(heap.firstDue).toBe(Math.min(...waiting.map((w) => w.due)));
+        const expected = next();
         const top = heap.pop()!;
+        expect(top).toBe(expected);
         expect(top.due).toBeGreaterThanOrEqual(last);
         last = top.due;
         waiting.splice(waiting.indexOf(top), 1);
@@ -519,11 +523,44 @@ describe("the send path", () => {
       }
     }
     const rest = heap.clear();
+    // what a stop cancels comes back in the order it would have been sent
+    expect(rest).toEqual([...waiting].sort((a, b) => a.due - b.due || a.n - b.n));
     expect(heap.size).toBe(0);
     expect(heap.firstDue).toBe(Infinity);
     expect(heap.pop()).toBeUndefined();
     // every request comes out exactly once
     expect([...popped, ...rest.map((r) => r.n)].sort((a, b) => a - b)).toEqual([...Array(n).keys()]);
+  });
+
+  it("sends a call's requests that fall due together in the call's own order", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-order-"));
+    const recordFile = join(dir, "rec.ndjson");
+    // at --speed max a call's requests all fall due at its start; one at a time, the record is the send order
+    await runLoad({
+      scenarios: weighted("enreach/queue-answered"),
+      targets: { byVendor: new Map(), fallback: { url } },
+      rate: constantRate(20, "20/s"),
+      arrivals: "constant",
+      calls: 4,
+      speed: "max",
+      maxInflight: 1,
+      seed: 3,
+      recordFile,
+    });
+    const byCall = new Map<string, string[]>();
+    for (const line of readFileSync(recordFile, "utf8").trim().split("\n")) {
+      const r = JSON.parse(line) as { call: string; body: string };
+      const stamps = byCall.get(r.call) ?? [];
+      stamps.push((JSON.parse(r.body) as { Timestamp: string }).Timestamp);
+      byCall.set(r.call, stamps);
+    }
+    expect(byCall.size).toBe(4);
+    // Enreach stamps a call's events in the order it sends them, ticks apart within a millisecond
+    for (const stamps of byCall.values()) {
+      expect(stamps.length).toBeGreaterThan(10);
+      expect(stamps).toEqual([...stamps].sort());
+      expect(new Set(stamps).size).toBe(stamps.length);
+    }
   });
 
   it("pipelines requests on few connections when asked, and keeps each query string as encoded", async () => {

@@ -294,13 +294,18 @@ class DueSlots {
 let emptyHistogram: string | undefined;
 
 /**
- * A binary min-heap of pending requests by due time. The due times sit in one typed array beside
- * the requests, so the comparisons of a sift read contiguous memory instead of a request object
- * each (a cache miss apiece, with hundreds of requests waiting).
+ * A binary min-heap of pending requests by due time, first in first out among equal due times: a
+ * call's requests that fall due together (all of them at `--speed max`, events of one millisecond
+ * otherwise) leave in the order the call made them, as the vendor sends them. The due times and the
+ * order of arrival sit in typed arrays beside the requests, so the comparisons of a sift read
+ * contiguous memory instead of a request object each (a cache miss apiece, with hundreds waiting).
  */
 export class Heap<T extends { readonly due: number }> {
   private keys = new Float64Array(1024);
+  private orders = new Float64Array(1024);
   private items: T[] = [];
+  /** Pushes so far: each item's place among those of its due time. */
+  private pushed = 0;
   get size(): number {
     return this.items.length;
   }
@@ -313,24 +318,32 @@ export class Heap<T extends { readonly due: number }> {
     const items = this.items;
     let i = items.length;
     if (i === this.keys.length) {
-      const grown = new Float64Array(i * 2);
-      grown.set(this.keys);
-      this.keys = grown;
+      const keys = new Float64Array(i * 2);
+      keys.set(this.keys);
+      this.keys = keys;
+      const orders = new Float64Array(i * 2);
+      orders.set(this.orders);
+      this.orders = orders;
     }
     const keys = this.keys;
+    const orders = this.orders;
     const key = p.due;
+    const order = this.pushed++;
     items.push(p);
+    // a parent due at the same time was pushed earlier, so it stays above
     while (i > 0) {
       const j = (i - 1) >> 1;
       if (keys[j]! <= key) break;
       items[i] = items[j]!;
       keys[i] = keys[j]!;
+      orders[i] = orders[j]!;
       i = j;
     }
     items[i] = p;
     keys[i] = key;
+    orders[i] = order;
   }
-  /** Takes the earliest; the last moves into the hole at the top and sifts down (ties go left). */
+  /** Takes the earliest (the first pushed of those due then); the last moves into the hole at the top and sifts down. */
   pop(): T | undefined {
     const items = this.items;
     const top = items[0];
@@ -338,26 +351,35 @@ export class Heap<T extends { readonly due: number }> {
     const n = items.length;
     if (n && last) {
       const keys = this.keys;
-      const key = keys[n]!; // the last one's, from its old place
+      const orders = this.orders;
+      // the last one's, from its old place
+      const key = keys[n]!;
+      const order = orders[n]!;
       let i = 0;
       for (;;) {
         const l = 2 * i + 1;
         if (l >= n) break;
-        const m = l + 1 < n && keys[l + 1]! < keys[l]! ? l + 1 : l;
-        if (!(keys[m]! < key)) break;
+        const r = l + 1;
+        const m = r < n && (keys[r]! < keys[l]! || (keys[r] === keys[l] && orders[r]! < orders[l]!)) ? r : l;
+        if (!(keys[m]! < key || (keys[m] === key && orders[m]! < order))) break;
         items[i] = items[m]!;
         keys[i] = keys[m]!;
+        orders[i] = orders[m]!;
         i = m;
       }
       items[i] = last;
       keys[i] = key;
+      orders[i] = order;
     }
     return top;
   }
+  /** Empties the heap; the items come back in the order they would have been popped. */
   clear(): T[] {
-    const all = this.items;
+    const { items, keys, orders } = this;
+    const at = items.map((_, i) => i);
+    at.sort((a, b) => keys[a]! - keys[b]! || orders[a]! - orders[b]!);
     this.items = [];
-    return all;
+    return at.map((i) => items[i]!);
   }
 }
 
