@@ -1287,11 +1287,11 @@ describe("the httpRequest step from a targets file", () => {
     [
       "a hook that never fires",
       "  - { url: http://127.0.0.1:9/x, hooks: [answered] }",
-      /webitel\[0\.hooks\.0\]/,
+      /webitel\[0\]\.hooks\[0\]: /,
     ],
-    ["no url", "  - { hooks: [leaving] }", /webitel\[0\.url\]/],
+    ["no url", "  - { hooks: [leaving] }", /webitel\[0\]\.url: /],
     ["an unknown key", "  - { url: http://127.0.0.1:9/x, retries: 3 }", /webitel\[0\]|retries/],
-    ["a timeout of 0", "  - { url: http://127.0.0.1:9/x, timeout: 0 }", /webitel\[0\.timeout\]/],
+    ["a timeout of 0", "  - { url: http://127.0.0.1:9/x, timeout: 0 }", /webitel\[0\]\.timeout: /],
   ])("rejects a step with %s, naming where", (_what, step, message) => {
     let err: unknown;
     try {

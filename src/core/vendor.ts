@@ -1,4 +1,5 @@
 import type { z } from "zod";
+import { PbxsimError } from "./errors.js";
 import type { Directory, FactKind, PhoneNumber, SimulatedCall } from "./model.js";
 import type { Rng } from "./random.js";
 
@@ -178,6 +179,24 @@ export function issueLines(error: {
   issues: readonly { path: readonly PropertyKey[]; message: string }[];
 }): string[] {
   return error.issues.map((i) => `${i.path.map(String).join(".") || "(body)"}: ${i.message}`);
+}
+
+/**
+ * A vendor's section of a targets file, checked against its schema. A mistake is named by the
+ * file and its place in the section (`acefone[1].date_format`), then `hint` says what the section holds.
+ */
+export function parseTargetsSection<T>(
+  schema: z.ZodType<T>,
+  section: unknown,
+  file: string,
+  vendorId: string,
+  hint: string,
+): T {
+  const r = schema.safeParse(section);
+  if (r.success) return r.data;
+  const i = r.error.issues[0]!;
+  const where = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
+  throw new PbxsimError("TARGETS", `${file}: ${vendorId}${where}: ${i.message}. ${hint}`);
 }
 
 /** A string field of a parsed body, if the body is an object that has it. */

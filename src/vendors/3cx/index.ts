@@ -5,6 +5,7 @@ import {
   type EncodedRequest,
   issueLines,
   keyText,
+  parseTargetsSection,
   type ProjectionContext,
   type TargetSettings,
   type TransportSpec,
@@ -136,15 +137,13 @@ export const threeCx: Vendor = {
   },
   transport,
   parseTargets(section, file): TargetSettings[] {
-    const r = ThreeCxTargetsSchema.safeParse(section);
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw new PbxsimError(
-        "TARGETS",
-        `${file}: 3cx${i.path.length ? `.${i.path.join(".")}` : ""}: ${i.message}. The 3cx section mirrors the add-on's settings: WEBHOOK_URL (every event) and, optionally, WEBHOOK_POST_URL (the recording notice).`,
-      );
-    }
-    const { WEBHOOK_URL: url, WEBHOOK_POST_URL: recordingUrl } = r.data;
+    const { WEBHOOK_URL: url, WEBHOOK_POST_URL: recordingUrl } = parseTargetsSection(
+      ThreeCxTargetsSchema,
+      section,
+      file,
+      "3cx",
+      "The 3cx section mirrors the add-on's settings: WEBHOOK_URL (every event) and, optionally, WEBHOOK_POST_URL (the recording notice).",
+    );
     if (recordingUrl === undefined) return [{ url }];
     return [
       { url, name: "WEBHOOK_URL", accepts: (e) => e.name !== "recording" },

@@ -5,6 +5,7 @@ import {
   type EncodedRequest,
   issueLines,
   keyText,
+  parseTargetsSection,
   type ProjectionContext,
   stringField,
   type TargetSettings,
@@ -458,15 +459,14 @@ export const acefone: Vendor = {
     };
   },
   parseTargets(section, file): TargetSettings[] {
-    const list = z.array(WebhookSchema).min(1).safeParse(section);
-    if (!list.success) {
-      const i = list.error.issues[0]!;
-      throw new PbxsimError(
-        "TARGETS",
-        `${file}: acefone${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("")}: ${i.message}. The acefone section lists the portal's webhooks: trigger, url, request (POST or GET), content_type, date_format (Default, Epoch, ISO 8601), time_zone (IST or UTC), call_type, outbound_type, my_numbers, headers, status.`,
-      );
-    }
-    return list.data.map((w, i) => {
+    const list = parseTargetsSection(
+      z.array(WebhookSchema).min(1),
+      section,
+      file,
+      "acefone",
+      "The acefone section lists the portal's webhooks: trigger, url, request (POST or GET), content_type, date_format (Default, Epoch, ISO 8601), time_zone (IST or UTC), call_type, outbound_type, my_numbers, headers, status.",
+    );
+    return list.map((w, i) => {
       const trigger = findTrigger(w.trigger);
       if (!trigger) {
         throw new PbxsimError(

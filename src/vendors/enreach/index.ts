@@ -3,6 +3,7 @@ import { PbxsimError } from "../../core/errors.js";
 import type { Rng } from "../../core/random.js";
 import {
   type EncodedRequest,
+  parseTargetsSection,
   type ProjectionContext,
   stringField,
   type TargetSettings,
@@ -241,15 +242,13 @@ export const enreach: Vendor = {
     return { method: "POST", url, headers, body: JSON.stringify(event.payload) };
   },
   parseTargets(section, file): TargetSettings[] {
-    const r = EnreachTargetsSchema.safeParse(section);
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw new PbxsimError(
-        "TARGETS",
-        `${file}: enreach.${i.path.join(".")}: ${i.message}. The enreach section mirrors Enreach's own configuration: Webhook {Endpoint, InsecureSSL, Secret} and Subscriptions [{EventType, AllEntities: true} or {EventType, EntityId}].`,
-      );
-    }
-    const { Webhook, Subscriptions } = r.data;
+    const { Webhook, Subscriptions } = parseTargetsSection(
+      EnreachTargetsSchema,
+      section,
+      file,
+      "enreach",
+      "The enreach section mirrors Enreach's own configuration: Webhook {Endpoint, InsecureSSL, Secret} and Subscriptions [{EventType, AllEntities: true} or {EventType, EntityId}].",
+    );
     for (const s of Subscriptions) {
       if (!(enreachEventNames as string[]).includes(s.EventType)) {
         throw new PbxsimError(

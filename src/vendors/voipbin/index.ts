@@ -7,6 +7,7 @@ import {
   type EncodedRequest,
   issueLines,
   keyText,
+  parseTargetsSection,
   type ProjectionContext,
   stringField,
   type TargetSettings,
@@ -243,15 +244,14 @@ export const voipbin: Vendor = {
     return { method: method ?? "POST", url, headers, body };
   },
   parseTargets(section, file): TargetSettings[] {
-    const r = VoipbinTargetsSchema.safeParse(section);
-    if (!r.success) {
-      const i = r.error.issues[0]!;
-      throw new PbxsimError(
-        "TARGETS",
-        `${file}: voipbin.${i.path.join(".")}: ${i.message}. The voipbin section mirrors the customer's webhook settings: webhook_uri, webhook_method (POST, PUT, GET or DELETE) and webhook_secret.`,
-      );
-    }
-    return [{ url: r.data.webhook_uri, method: r.data.webhook_method, secret: r.data.webhook_secret }];
+    const { webhook_uri, webhook_method, webhook_secret } = parseTargetsSection(
+      VoipbinTargetsSchema,
+      section,
+      file,
+      "voipbin",
+      "The voipbin section mirrors the customer's webhook settings: webhook_uri, webhook_method (POST, PUT, GET or DELETE) and webhook_secret.",
+    );
+    return [{ url: webhook_uri, method: webhook_method, secret: webhook_secret }];
   },
   detect: (headers, body) => {
     if (headers[SIGNATURE_HEADER] !== undefined) return true;

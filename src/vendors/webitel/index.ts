@@ -5,6 +5,7 @@ import {
   type EncodedRequest,
   issueLines,
   keyText,
+  parseTargetsSection,
   type ProjectionContext,
   stringField,
   type TargetSettings,
@@ -304,15 +305,14 @@ export const webitel: Vendor = {
     return buildRequest(event.payload as Record<string, string>, step);
   },
   parseTargets(section, file): TargetSettings[] {
-    const list = z.array(SchemaStepSchema).min(1).safeParse(section);
-    if (!list.success) {
-      const i = list.error.issues[0]!;
-      throw new PbxsimError(
-        "TARGETS",
-        `${file}: webitel[${i.path.join(".")}]: ${i.message}. The webitel section lists the flow schemas' httpRequest steps: hooks, queues, url (with \${var}), method, headers, data (a map or a string template), content_type, timeout (ms), insecureSkipVerify.`,
-      );
-    }
-    return list.data.map((w) => ({
+    const list = parseTargetsSection(
+      z.array(SchemaStepSchema).min(1),
+      section,
+      file,
+      "webitel",
+      `The webitel section lists the flow schemas' httpRequest steps: hooks, queues, url (with \${var}), method, headers, data (a map or a string template), content_type, timeout (ms), insecureSkipVerify.`,
+    );
+    return list.map((w) => ({
       name: w.name,
       url: w.url,
       method: w.method,
