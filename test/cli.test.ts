@@ -539,6 +539,18 @@ describe("pbxsim CLI", () => {
         3,
         /no scenario matches "enreach\/nope".*pbxsim list scenarios/,
       ],
+      [
+        "scenarios of an unknown vendor",
+        ["run", "acme/*", "--dry-run"],
+        3,
+        /no scenario matches "acme\/\*"\. "acme" is not a vendor; ids are vendor\/name with vendor one of 3cx, acefone, enreach, voipbin, webitel\. Run/,
+      ],
+      [
+        "a part of a scenario id",
+        ["run", "enreach/queue", "--dry-run"],
+        3,
+        /Did you mean enreach\/queue-answered, enreach\/queue-missed, enreach\/queue-overflow-callback, enreach\/queue-transfer, 3cx\/inbound-queue-answered\?/,
+      ],
       ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
       ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],
       [

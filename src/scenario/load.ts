@@ -222,10 +222,26 @@ export function resolveScenarios(
     const re = globToRegExp(arg.includes("/") || arg.includes("*") ? arg : `${arg}/*`);
     const hits = all.filter((s) => re.test(s.id) || (!arg.includes("/") && s.id === arg));
     if (hits.length === 0) {
-      const near = all.filter((s) => s.id.includes(basename(arg).replace(/\*/g, ""))).map((s) => s.id);
+      const prefix = arg.includes("/") ? arg.split("/")[0]! : "";
+      const known = [...new Set(all.map((s) => s.id.split("/")[0]!))].sort();
+      // a vendor part that names no vendor: say so, rather than suggest scenarios of other vendors
+      const vendor =
+        prefix && !prefix.includes("*") && !vendors(prefix) && !known.includes(prefix)
+          ? `"${prefix}" is not a vendor; ids are vendor/name with vendor one of ${known.join(", ")}. `
+          : "";
+      const needle = basename(arg).replace(/\*/g, "");
+      // the named vendor's own scenarios first
+      const mine = (id: string) => (prefix && id.startsWith(`${prefix}/`) ? 0 : 1);
+      const near =
+        vendor || !needle
+          ? []
+          : all
+              .filter((s) => s.id.includes(needle))
+              .map((s) => s.id)
+              .sort((a, b) => mine(a) - mine(b));
       throw new PbxsimError(
         "SCENARIO",
-        `no scenario matches "${arg}". ${near.length ? `Did you mean ${near.slice(0, 5).join(", ")}? ` : ""}Run \`pbxsim list scenarios\` for the ids, or pass a path to a .yaml file.`,
+        `no scenario matches "${arg}". ${vendor}${near.length ? `Did you mean ${near.slice(0, 5).join(", ")}? ` : ""}Run \`pbxsim list scenarios\` for the ids, or pass a path to a .yaml file.`,
       );
     }
     for (const h of hits) out.push(loadScenarioFile(h.file, vendors));
