@@ -155,7 +155,7 @@ export interface Vendor {
   /** Methods a customer may configure for this vendor (first = default); undefined = fixed. */
   methods?(profile: string): string[];
   /** Targets file section → targets. */
-  parseTargets?(section: unknown, file: string): TargetSettings[];
+  parseTargets(section: unknown, file: string): TargetSettings[];
   /** Receiver side: does this request look like it came from this vendor? */
   detect(headers: Record<string, string | string[] | undefined>, body: unknown): boolean;
   /** Receiver side: the event name and the validation verdict for a parsed body. */

@@ -31,8 +31,6 @@ export function loadTargetsFile(file: string): VendorTargets {
         `${file}: "${id}" is not a vendor; the sections are named after vendors: ${VENDORS.map((v) => v.id).join(", ")}.`,
       );
     }
-    if (!vendor.parseTargets)
-      throw new PbxsimError("TARGETS", `${file}: ${id} takes no targets section yet; use --url.`);
     const targets = vendor.parseTargets(section, file);
     for (const t of targets) checkUrl(t.url, `${file}: ${id}`);
     byVendor.set(vendor.id, targets);
