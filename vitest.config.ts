@@ -6,6 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 30_000,
     pool: "forks",
+    globalSetup: ["test/helpers/temp-dir.ts"],
     env: { PACT_DO_NOT_TRACK: "true" },
   },
 });
