@@ -300,11 +300,9 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   );
   // a vendor of the mix with nowhere to send, or a --profile none of them has, is refused before
   // anything starts (and once, not by each worker of --workers)
-  for (const { scenario } of scenarios) vendorTargets(findVendor(scenario.vendor)!.id, vt);
-  profileChooser(
-    a.profile,
-    scenarios.map((x) => findVendor(x.scenario.vendor)!),
-  );
+  const mixVendors = scenarios.map((x) => findVendor(x.scenario.vendor)!);
+  for (const v of mixVendors) vendorTargets(v.id, vt);
+  profileChooser(a.profile, mixVendors);
   const sending = {
     maxCalls: parsePositiveInt("--max-calls", a.maxCalls),
     maxLagMs: a.maxLag === "none" ? Infinity : parseDurationFlag("--max-lag", a.maxLag, true),
