@@ -51,6 +51,9 @@ interface Build {
   targetCallsPerSec?: number;
   /** Calls the arrival model asked for; defaults to target rate × elapsed. */
   callsTarget?: number;
+  /** Arrivals not started (--max-calls, --max-lag). */
+  blocked?: number;
+  skipped?: number;
   elapsedMs?: number;
   startedAt?: string;
   endedAt?: string;
@@ -151,7 +154,8 @@ function buildReport(b: Build): LoadReport {
       target: b.callsTarget ?? Math.round(targetCallsPerSec * windowSecs),
       started,
       completed: started,
-      blocked: 0,
+      blocked: b.blocked ?? 0,
+      ...(b.skipped !== undefined ? { skipped: b.skipped } : {}),
     },
     requests: {
       sent: b.samples.length,
@@ -686,6 +690,7 @@ describe("thresholds", () => {
       samples,
       callsStarted: [10, 10, 10, 10, 10, 10, 9, 9, 9, 9],
       targetCallsPerSec: 10,
+      blocked: 4,
     });
     const ev = (exprs: string[]) =>
       evaluateThresholds(
@@ -722,8 +727,33 @@ describe("thresholds", () => {
     ]);
     expect(res[1]!.actual).toMatch(/^99\d(\.\d+)?ms$/);
     expect(res[7]!.actual).toBe("0.5% (5/1000)");
-    expect(res[9]!.actual).toBe("96% (9.6/s of 10/s)");
+    expect(res[9]!.actual).toBe("96% (96 of 100 calls started)");
     expect(THRESHOLD_EXIT_CODE).toBe(99);
+  });
+
+  it("gates the call rate on the arrivals drawn, so a short Poisson run does not fail by chance", () => {
+    const samples: Sample[] = [{ t: 0, latencyMs: 5 }];
+    // 6 s at 50/s asks for 300 calls on average; this draw gave 259, every one of them started
+    const lucky = buildReport({ samples, callsStarted: [43, 43, 43, 43, 43, 44], targetCallsPerSec: 50 });
+    expect(lucky.calls.target).toBe(300);
+    expect(lucky.rates.achievedCallsPerSec).toBeLessThan(0.9 * lucky.rates.targetCallsPerSec);
+    const ts = ["rate>=95%", "rate>=100%"].map(parseThreshold);
+    expect(evaluateThresholds(lucky, ts).map((x) => [x.ok, x.actual])).toEqual([
+      [true, "100% (259 of 259 calls started)"],
+      [true, "100% (259 of 259 calls started)"],
+    ]);
+    // arrivals that could not start are what the gate is for: --max-calls and --max-lag
+    const capped = buildReport({
+      samples,
+      callsStarted: [43, 43, 43, 43, 43, 44],
+      targetCallsPerSec: 50,
+      blocked: 20,
+      skipped: 2,
+    });
+    expect(evaluateThresholds(capped, ts).map((x) => [x.ok, x.actual])).toEqual([
+      [false, "92.17% (259 of 281 calls started)"],
+      [false, "92.17% (259 of 281 calls started)"],
+    ]);
   });
 
   it("gates on the achieved request rate: the requests due in the window and how fast they left", () => {

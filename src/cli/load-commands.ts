@@ -11,7 +11,7 @@ import { checkUrl, loadTargetsFile } from "../delivery/targets.js";
 import { constantRate, loadPhases, parseRamp, parseRate, type RateProfile } from "../load/arrivals.js";
 import { renderHtml } from "../load/html.js";
 import { loadReportFile, mergeNotes, mergeReports } from "../load/merge.js";
-import type { LoadReport } from "../load/report.js";
+import { arrivedCalls, type LoadReport } from "../load/report.js";
 import { DEFAULT_MAX_LAG_MS, isLoopback, runLoad, type Snapshot, vendorTargets } from "../load/run.js";
 import { evaluateThresholds, parseThreshold, THRESHOLD_EXIT_CODE } from "../load/thresholds.js";
 import { resolveScenarios } from "../scenario/load.js";
@@ -166,7 +166,7 @@ export function formatLoadSummary(r: LoadReport): string {
   const lines = [
     bold("load summary"),
     ...(r.stopped ? [`stopped   early: ${r.stopped.message}`] : []),
-    `calls     target ${r.calls.target}  started ${r.calls.started}  completed ${r.calls.completed}  blocked ${r.calls.blocked}${r.calls.skipped ? `  skipped ${r.calls.skipped} (receiver over ${formatDuration(r.config.maxLagMs ?? DEFAULT_MAX_LAG_MS)} behind)` : ""}   rate ${r.rates.achievedCallsPerSec}/s of ${r.rates.targetCallsPerSec}/s`,
+    `calls     target ${r.calls.target}  arrived ${arrivedCalls(r.calls)}  started ${r.calls.started}  completed ${r.calls.completed}  blocked ${r.calls.blocked}${r.calls.skipped ? `  skipped ${r.calls.skipped} (receiver over ${formatDuration(r.config.maxLagMs ?? DEFAULT_MAX_LAG_MS)} behind)` : ""}   rate ${r.rates.achievedCallsPerSec}/s of ${r.rates.targetCallsPerSec}/s`,
     `requests  sent ${r.requests.sent}  delivered ${r.requests.delivered}  failed ${r.requests.failed}  retried ${r.requests.retried}  late ${r.requests.late}  cancelled ${r.requests.cancelled}   rate ${r.rates.achievedRequestsPerSec}/s of ${r.rates.targetRequestsPerSec}/s due (${r.rates.requestsPerSec}/s over the run)`,
     `latency   (from due)   p50 ${l.p50}ms  p90 ${l.p90}ms  p99 ${l.p99}ms  p99.9 ${l.p999}ms  max ${l.max}ms`,
     `latency   (from sent)  p50 ${sv.p50}ms  p90 ${sv.p90}ms  p99 ${sv.p99}ms  p99.9 ${sv.p999}ms  max ${sv.max}ms`,

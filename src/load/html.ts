@@ -1,4 +1,4 @@
-import type { LoadReport } from "./report.js";
+import { arrivedCalls, type LoadReport } from "./report.js";
 import type { HistogramSummary } from "./stats.js";
 
 /**
@@ -292,6 +292,7 @@ export function renderHtml(report: LoadReport): string {
   const cards = [
     card("Calls", [
       ["target", fmtInt(r.calls.target)],
+      ["arrived (the arrival draw)", fmtInt(arrivedCalls(r.calls))],
       ["started", fmtInt(r.calls.started)],
       ["completed", fmtInt(r.calls.completed)],
       ["blocked (max calls)", fmtInt(r.calls.blocked)],
@@ -310,6 +311,7 @@ export function renderHtml(report: LoadReport): string {
       ["target calls/s", fmtNum(r.rates.targetCallsPerSec)],
       ["achieved calls/s", fmtNum(r.rates.achievedCallsPerSec)],
       ["achieved / target", pct(r.rates.achievedCallsPerSec, r.rates.targetCallsPerSec)],
+      ["started / arrived calls", pct(r.calls.started, arrivedCalls(r.calls))],
       ["target requests/s (due)", fmtNum(r.rates.targetRequestsPerSec)],
       ["achieved requests/s", fmtNum(r.rates.achievedRequestsPerSec)],
       ["achieved / target requests", pct(r.rates.achievedRequestsPerSec, r.rates.targetRequestsPerSec)],
