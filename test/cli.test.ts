@@ -12,10 +12,11 @@ import { describe, expect, it } from "vitest";
 const BIN = resolve(__dirname, "..", "bin", "pbxsim.js");
 const run = promisify(execFile);
 
-async function cli(args: string[], opts: { timeout?: number } = {}) {
+async function cli(args: string[], opts: { timeout?: number; cwd?: string } = {}) {
   try {
     const r = await run(process.execPath, [BIN, ...args], {
       timeout: opts.timeout ?? 20_000,
+      cwd: opts.cwd,
       env: { ...process.env, NO_COLOR: "1" },
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
@@ -731,6 +732,18 @@ describe("pbxsim CLI", () => {
       const r = await cli(["run", f, "--dry-run"]);
       expect(r.code).toBe(3);
       expect(r.stderr).toMatch(/broken\.yaml:6: .*unknown step "frobnicate"/);
+      noStack(r.stderr);
+    });
+
+    it("a mistake found while playing the story names the file as given, like every other", async () => {
+      const dir = tmp();
+      writeFileSync(
+        join(dir, "mine.yaml"),
+        "vendor: enreach\nname: mine\ndescription: x\ncall: { direction: inbound, queue: Nope }\nsteps:\n  - arrive: {}\n  - enqueue: {}\n",
+      );
+      const r = await cli(["run", "mine.yaml", "--dry-run"], { cwd: dir });
+      expect(r.code).toBe(3);
+      expect(r.stderr).toMatch(/^pbxsim: mine\.yaml:4: call\.queue: "Nope" is not a queue of enreach/);
       noStack(r.stderr);
     });
 

@@ -4,7 +4,7 @@ import type { CallSummary, Directory, Fact, FlowAction, PhoneNumber, SimulatedCa
 import type { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
 import type { Step } from "./schema.js";
-import type { Scenario } from "./load.js";
+import { displayPath, type Scenario } from "./load.js";
 
 /** Guards against stories that never end. */
 const MAX_FACTS = 5_000;
@@ -61,7 +61,7 @@ export function simulateCall(opts: SimulateOptions): SimulatedCall {
   if (!queue) {
     throw new ScenarioError(
       `call.queue: "${scenario.call.queue}" is not a queue of ${vendor.id}; its queues are ${directory.queues.map((q) => q.name).join(", ")} (or "any")`,
-      { file: scenario.file, line: scenario.lineOf(["call", "queue"]) },
+      { file: displayPath(scenario.file), line: scenario.lineOf(["call", "queue"]) },
     );
   }
   const members = directory.members[queue.key] ?? directory.agents.map((a) => a.key);
@@ -158,7 +158,7 @@ function summarize(st: State, direction: SimulatedCall["direction"]): CallSummar
 }
 
 function fail(scenario: Scenario, path: (string | number)[], message: string): never {
-  throw new ScenarioError(message, { file: scenario.file, line: scenario.lineOf(path) });
+  throw new ScenarioError(message, { file: displayPath(scenario.file), line: scenario.lineOf(path) });
 }
 
 function agentFor(
