@@ -1,6 +1,7 @@
 import { execFile } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type RequestListener, type Server } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -10,6 +11,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { missingFieldHandler, wrongStatus } from "../examples/defective-receivers.js";
 import { createReferenceReceiver } from "../examples/reference-receiver/server.js";
 import { CONTRACTS_DIR, staleContracts, verifyMessagePacts, verifyReceiver } from "../src/contracts/pact.js";
+import { selfSignedCertificate } from "../src/receiver/serve.js";
 import { VENDORS } from "../src/vendors/registry.js";
 
 /** Pact contracts: generated, committed, kept fresh, and verified against real receivers both ways. */
@@ -269,4 +271,49 @@ describe("the CLI", () => {
     expect((failed as { code: number }).code).toBe(1);
     expect((failed as { stdout: string }).stdout).toMatch(/FAIL .*[\s\S]*201/);
   }, 60_000);
+
+  it("pbxsim verify says at once when the receiver cannot be reached or is not trusted, and trusts --ca", async () => {
+    const verify = (args: string[]) =>
+      run(process.execPath, [BIN, "verify", "--vendor", "webitel", ...args], {
+        env: { ...process.env, NO_COLOR: "1" },
+        timeout: 50_000,
+      }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    // nothing listening: one message, not a verifier waiting 30 s on each interaction
+    const gone = createServer();
+    await new Promise<void>((r) => gone.listen(0, "127.0.0.1", r));
+    const port = (gone.address() as AddressInfo).port;
+    await new Promise((r) => gone.close(r));
+    const refused = await verify(["--url", `http://127.0.0.1:${port}/webitel`]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(
+      /--url http:\/\/127\.0\.0\.1:\d+: the receiver cannot be reached: connection refused/,
+    );
+    expect(refused.stderr).not.toMatch(/\n\s+at /);
+
+    // a self-signed certificate: refused with the way out, then trusted through --ca
+    const { cert, key } = await selfSignedCertificate();
+    const tls = createHttpsServer({ cert, key }, createReferenceReceiver({}));
+    servers.push(tls as unknown as Server);
+    await new Promise<void>((r) => tls.listen(0, "127.0.0.1", r));
+    const https = `https://127.0.0.1:${(tls.address() as AddressInfo).port}/webitel`;
+    const untrusted = await verify(["--url", https]);
+    expect(untrusted.code).toBe(4);
+    expect(untrusted.stderr).toMatch(
+      /certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --insecure/,
+    );
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-ca-"));
+    writeFileSync(join(dir, "ca.pem"), cert);
+    const trusted = await verify(["--url", https, "--ca", join(dir, "ca.pem"), "--json"]);
+    expect(trusted.code).toBe(0);
+    expect(JSON.parse(trusted.stdout)).toMatchObject({ passed: 7, failed: 0 });
+
+    // a receiver that goes away during the run: the run's error, not a hang
+    const resets = await listen((req) => req.socket.destroy());
+    const reset = await verify(["--url", `${resets}/webitel`]);
+    expect(reset.code).toBe(1);
+    expect(reset.stderr).toMatch(/the receiver stopped answering during the verification: connection reset/);
+  }, 120_000);
 });

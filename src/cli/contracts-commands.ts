@@ -1,11 +1,12 @@
 import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type CheckResult, runChecks } from "../check/battery.js";
 import { summaryLine, toJUnit } from "../check/junit.js";
 import { EXIT_CODES, type ErrorCode, PbxsimError, UsageError } from "../core/errors.js";
 import { prepareOutput } from "../delivery/dead-letter.js";
+import { loadCa } from "../delivery/engine.js";
 import { getVendor, VENDORS } from "../vendors/registry.js";
 import { parseOptions, parseSeed, parseUrlFlag } from "./options.js";
 import { dim, err, green, out, red } from "./print.js";
@@ -22,11 +23,12 @@ interface InteractionResult {
   detail: string;
 }
 
-function runChild(message: unknown): Promise<InteractionResult[]> {
+function runChild(message: unknown, caFile?: string): Promise<InteractionResult[]> {
   return new Promise((resolve, reject) => {
     const child = fork(join(here, "..", "contracts", "verify-child.js"), [], {
       silent: true,
-      env: { ...process.env, PACT_DO_NOT_TRACK: "true" },
+      // the verifier's proxy makes the requests with Node's TLS, which takes extra CAs from here
+      env: { ...process.env, PACT_DO_NOT_TRACK: "true", ...(caFile ? { NODE_EXTRA_CA_CERTS: caFile } : {}) },
     });
     // the verifier's own narrative: progress on stderr, results on stdout stay ours
     child.stdout?.on("data", (d: Buffer) => process.stderr.write(dim(d.toString())));
@@ -36,7 +38,8 @@ function runChild(message: unknown): Promise<InteractionResult[]> {
       "message",
       (m: { ok: boolean; results?: InteractionResult[]; code?: string; message?: string }) => {
         done = true;
-        child.kill();
+        // a child whose verifier hangs on a vanished receiver would not stop on SIGTERM
+        child.kill("SIGKILL");
         if (m.ok) resolve(m.results ?? []);
         else
           reject(
@@ -108,6 +111,7 @@ export interface VerifyArgs {
   secret?: string;
   providerStatesUrl?: string;
   insecure?: boolean;
+  ca?: string;
   junit?: string;
   json?: boolean;
   brokerUrl?: string;
@@ -126,21 +130,27 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
     throw new UsageError("--publish needs --provider-version (the receiver's version, e.g. a git sha).");
   if (a.publish && !a.brokerUrl) throw new UsageError("--publish needs --broker-url.");
   if (a.junit) prepareOutput(a.junit, "--junit");
-  const results = await runChild({
-    kind: "http",
-    opts: {
-      url,
-      vendors: a.vendor,
-      profile: a.profile,
-      token: a.token,
-      secret: a.secret,
-      providerStatesUrl: a.providerStatesUrl,
-      insecure: a.insecure,
-      brokerUrl: a.brokerUrl,
-      providerVersion: a.providerVersion,
-      publish: a.publish,
+  const ca = a.ca ? resolve(a.ca) : undefined;
+  if (ca) loadCa(ca);
+  const results = await runChild(
+    {
+      kind: "http",
+      opts: {
+        url,
+        vendors: a.vendor,
+        profile: a.profile,
+        token: a.token,
+        secret: a.secret,
+        providerStatesUrl: a.providerStatesUrl,
+        insecure: a.insecure,
+        ca,
+        brokerUrl: a.brokerUrl,
+        providerVersion: a.providerVersion,
+        publish: a.publish,
+      },
     },
-  });
+    ca,
+  );
   return report("pbxsim verify", asChecks(results), a);
 }
 

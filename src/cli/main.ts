@@ -232,6 +232,7 @@ export function buildCli(argv: string[]) {
             describe: "URL the verifier POSTs provider states to",
           })
           .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
+          .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
           .option("junit", { type: "string", describe: "write a JUnit XML report" })
           .option("json", { type: "boolean", describe: "the results as JSON on stdout" })
           .option("broker-url", { type: "string", describe: "Pact Broker base URL" })
