@@ -286,12 +286,32 @@ describe("the CLI", () => {
     await new Promise<void>((r) => gone.listen(0, "127.0.0.1", r));
     const port = (gone.address() as AddressInfo).port;
     await new Promise((r) => gone.close(r));
-    const refused = await verify(["--url", `http://127.0.0.1:${port}/webitel`]);
+    // and the last JUnit report stays as it was, for verify and check alike
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-ca-"));
+    const junit = join(dir, "last.xml");
+    writeFileSync(junit, "<testsuites/>\n");
+    const refused = await verify(["--url", `http://127.0.0.1:${port}/webitel`, "--junit", junit]);
     expect(refused.code).toBe(1);
     expect(refused.stderr).toMatch(
       /--url http:\/\/127\.0\.0\.1:\d+: the receiver cannot be reached: connection refused/,
     );
     expect(refused.stderr).not.toMatch(/\n\s+at /);
+    const check = await run(process.execPath, [
+      BIN,
+      "check",
+      "--url",
+      `http://127.0.0.1:${port}/`,
+      "--vendor",
+      "webitel",
+      "--junit",
+      junit,
+    ]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    expect(check).toMatchObject({
+      code: 1,
+      stdout: "",
+      stderr: expect.stringMatching(/^pbxsim: --url .*cannot be reached: connection refused.*\n$/),
+    });
+    expect(readFileSync(junit, "utf8")).toBe("<testsuites/>\n");
 
     // a self-signed certificate: refused with the way out, then trusted through --ca
     const { cert, key } = await selfSignedCertificate();
@@ -304,7 +324,6 @@ describe("the CLI", () => {
     expect(untrusted.stderr).toMatch(
       /certificate is not trusted \(DEPTH_ZERO_SELF_SIGNED_CERT\); pass --insecure/,
     );
-    const dir = mkdtempSync(join(tmpdir(), "pbxsim-ca-"));
     writeFileSync(join(dir, "ca.pem"), cert);
     const trusted = await verify(["--url", https, "--ca", join(dir, "ca.pem"), "--json"]);
     expect(trusted.code).toBe(0);

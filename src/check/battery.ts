@@ -1,8 +1,10 @@
 import { Agent, type Dispatcher, request } from "undici";
+import { rootCertificates } from "node:tls";
 import { Rng } from "../core/random.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import { type EncodedRequest, isSuccess, type TransportSpec, type Vendor } from "../core/vendor.js";
-import { describeError } from "../delivery/engine.js";
+import { describeError, loadCa } from "../delivery/engine.js";
+import { reachReceiver } from "../delivery/reach.js";
 import { type PlannedRequest, planRun } from "../delivery/plan.js";
 import { checkUrl } from "../delivery/targets.js";
 import { resolveScenarios } from "../scenario/load.js";
@@ -34,6 +36,8 @@ export interface CheckOptions {
   rejectStatuses?: number[];
   /** Accept self-signed and otherwise untrusted certificates. */
   insecure?: boolean;
+  /** PEM file of an extra CA to trust. */
+  ca?: string;
   seed?: number;
   /** Vendor options, as with `--option key=value` (e.g. Acefone `content_type=form`). */
   options?: Record<string, string>;
@@ -98,7 +102,14 @@ export async function runChecks(opts: CheckOptions): Promise<CheckResult[]> {
       : transport.auth.kind === "hmac-sha256"
         ? (opts.secret ?? opts.token)
         : undefined;
-  const dispatcher = new Agent({ connect: { rejectUnauthorized: !opts.insecure } });
+  // one message for a receiver that is not running or not trusted, not the same failure per check
+  await reachReceiver(new URL(opts.url), opts.insecure ?? false, opts.ca);
+  const dispatcher = new Agent({
+    connect: {
+      rejectUnauthorized: !opts.insecure,
+      ...(opts.ca ? { ca: [...rootCertificates, loadCa(opts.ca)] } : {}),
+    },
+  });
   const ctx: Context = {
     vendor,
     profile,

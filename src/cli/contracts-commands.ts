@@ -7,6 +7,7 @@ import { summaryLine, toJUnit } from "../check/junit.js";
 import { EXIT_CODES, type ErrorCode, PbxsimError, UsageError } from "../core/errors.js";
 import { prepareOutput } from "../delivery/dead-letter.js";
 import { loadCa } from "../delivery/engine.js";
+import { reachReceiver } from "../delivery/reach.js";
 import { getVendor, VENDORS } from "../vendors/registry.js";
 import { parseOptions, parseSeed, parseUrlFlag } from "./options.js";
 import { dim, err, green, out, red } from "./print.js";
@@ -129,9 +130,11 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
   if (a.publish && !a.providerVersion)
     throw new UsageError("--publish needs --provider-version (the receiver's version, e.g. a git sha).");
   if (a.publish && !a.brokerUrl) throw new UsageError("--publish needs --broker-url.");
-  if (a.junit) prepareOutput(a.junit, "--junit");
   const ca = a.ca ? resolve(a.ca) : undefined;
   if (ca) loadCa(ca);
+  // before --junit is emptied: a receiver that is not up leaves the last report as it was
+  await reachReceiver(new URL(url), a.insecure ?? false, ca);
+  if (a.junit) prepareOutput(a.junit, "--junit");
   const results = await runChild(
     {
       kind: "http",
@@ -177,6 +180,7 @@ export async function checkCommand(a: {
   secret?: string;
   rejectStatus?: number[];
   insecure?: boolean;
+  ca?: string;
   seed?: string | number;
   option?: string[];
   junit?: string;
@@ -186,6 +190,9 @@ export async function checkCommand(a: {
   if (!url) throw new UsageError("check needs --url: the receiver under test.");
   if (!a.vendor) throw new UsageError(`check needs --vendor: one of the vendors (pbxsim list vendors).`);
   getVendor(a.vendor);
+  const ca = a.ca ? resolve(a.ca) : undefined;
+  // before --junit is emptied: a receiver that is not up leaves the last report as it was
+  await reachReceiver(new URL(url), a.insecure ?? false, ca);
   if (a.junit) prepareOutput(a.junit, "--junit");
   const results = await runChecks({
     url,
@@ -195,6 +202,7 @@ export async function checkCommand(a: {
     secret: a.secret,
     rejectStatuses: a.rejectStatus,
     insecure: a.insecure,
+    ca,
     seed: parseSeed(a.seed),
     options: parseOptions(a.option),
   });

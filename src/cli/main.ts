@@ -284,6 +284,7 @@ export function buildCli(argv: string[]) {
             describe: "vendor option key=value (3cx: fqdn=pbx.example.com)",
           })
           .option("insecure", { type: "boolean", describe: "accept a self-signed or untrusted certificate" })
+          .option("ca", { type: "string", describe: "PEM file of a CA to trust" })
           .option("seed", { type: "string", nargs: 1, describe: "make the sent events repeatable" })
           .option("junit", { type: "string", describe: "write a JUnit XML report" })
           .option("json", { type: "boolean", describe: "the results as JSON on stdout" })

@@ -1,6 +1,4 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { connect as netConnect, isIP } from "node:net";
-import { connect as tlsConnect, rootCertificates } from "node:tls";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,7 +14,7 @@ import type { Request, Response, NextFunction } from "express";
 import { Agent, request } from "undici";
 import type { z } from "zod";
 import { PbxsimError } from "../core/errors.js";
-import { describeError, loadCa } from "../delivery/engine.js";
+import { reachReceiver } from "../delivery/reach.js";
 import { Rng } from "../core/random.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import type { EventDef, Vendor, VendorEvent } from "../core/vendor.js";
@@ -409,44 +407,6 @@ function describeMismatch(m: unknown): string {
     return o.mismatches.map((x) => x.mismatch ?? `${x.type}: expected ${JSON.stringify(x.expected)}, got ${JSON.stringify(x.actual)}`).join("; ");
   }
   return o.message ?? o.error ?? JSON.stringify(m).slice(0, 400);
-}
-
-/** How long the check that the receiver can be reached waits for a connection. */
-const REACH_TIMEOUT_MS = 5000;
-
-/**
- * Connects to the receiver once, with the trust the verification will use, and sends nothing. The
- * verifier reaches the receiver through a proxy that never answers when the receiver cannot be
- * reached, so without this check an unreachable or untrusted receiver meant a wait of 30 s per
- * interaction instead of one message.
- */
-export async function reachReceiver(target: URL, insecure: boolean, caFile?: string): Promise<void> {
-  const https = target.protocol === "https:";
-  const host = target.hostname.replace(/^\[|\]$/g, "");
-  const port = Number(target.port) || (https ? 443 : 80);
-  const ca = caFile ? [...rootCertificates, loadCa(caFile)] : undefined;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      const socket = https
-        ? tlsConnect({ host, port, servername: isIP(host) ? undefined : host, rejectUnauthorized: !insecure, ca })
-        : netConnect({ host, port });
-      socket.setTimeout(REACH_TIMEOUT_MS, () =>
-        socket.destroy(Object.assign(new Error("timeout"), { code: "TimeoutError" })),
-      );
-      socket.once(https ? "secureConnect" : "connect", () => {
-        socket.destroy();
-        resolve();
-      });
-      socket.once("error", reject);
-    });
-  } catch (e) {
-    const why = describeError(e, REACH_TIMEOUT_MS);
-    if (why.startsWith("TLS")) throw new PbxsimError("TLS", `--url ${target.origin}: ${why}.`);
-    throw new PbxsimError(
-      "DELIVERY",
-      `--url ${target.origin}: the receiver cannot be reached: ${why}. Start the receiver before verifying it.`,
-    );
-  }
 }
 
 /** Runs the Pact verifier against a live receiver, one vendor profile at a time. Never throws for failures. */
