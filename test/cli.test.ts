@@ -249,6 +249,39 @@ describe("pbxsim CLI", () => {
     expect(line.headers["x-benemen-event"]).toBe("QueueCallInUserAllocated");
   });
 
+  it("send --set keeps a field's type: digits stay text in a text field, Field:=JSON forces a JSON value", async () => {
+    const body = async (args: string[]) => {
+      const r = await cli(["send", ...args, "--dry-run", "--seed", "1"]);
+      expect(r.code).toBe(0);
+      return { body: JSON.parse(JSON.parse(r.stdout).body), stderr: r.stderr };
+    };
+    // Acefone and Webitel send numbers as strings: a phone number or an id typed as digits stays one
+    const acefone = await body(["acefone", "call-hangup", "--set", "call_to_number=918069010148"]);
+    expect(acefone).toEqual({
+      body: expect.objectContaining({ call_to_number: "918069010148" }),
+      stderr: "",
+    });
+    const webitel = await body(["webitel", "joined", "--set", "queue_id=5", "--set", "member_id=77"]);
+    expect(webitel.body).toMatchObject({ queue_id: "5", member_id: "77" });
+    expect(webitel.stderr).toBe("");
+    // a number field takes a number, null is null, and := says "this JSON, whatever the field holds"
+    const enreach = await body([
+      "enreach",
+      "QueueStatus",
+      "--set",
+      "MaxWaitTime=7",
+      "--set",
+      "QueueName=null",
+      "--set",
+      "OrganizationId:=12",
+    ]);
+    expect(enreach.body).toMatchObject({ MaxWaitTime: 7, QueueName: null, OrganizationId: 12 });
+    expect(enreach.stderr).toMatch(/no longer matches its schema/);
+    const bad = await cli(["send", "enreach", "QueueStatus", "--dry-run", "--set", "MaxWaitTime:=seven"]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--set "MaxWaitTime:=seven": "seven" is not JSON/);
+  });
+
   it("send checks the request it sends, as a receiver reads it: a sample is quiet, a --set that breaks it is told", async () => {
     // Acefone's dates take their configured format only when encoded: the raw sample is not what is checked
     for (const event of ["call-answered-by-agent", "call-hangup", "dialer-disposition-updated"]) {

@@ -23,6 +23,7 @@ import {
   parseScheduleFlag,
   parseSeed,
   parseSet,
+  type SetField,
   parseSpeed,
   parseStart,
   parseMethod,
@@ -170,7 +171,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     { rng, directory: vendor.directory(), profile, options },
     a.seed !== undefined ? SEEDED_START : Date.now(),
   );
-  for (const [path, value] of sets) setPath(event.payload, path, value, def.name);
+  for (const set of sets) setPath(event.payload, set, def.name);
   const secret = secretFlag(a.token, a.secret);
   const enc = vendor.encode(event, { profile, url, secret, method: parseMethod(a.method) });
   // what is checked is what is sent, read back as a receiver reads it (Acefone's dates, for one,
@@ -269,13 +270,15 @@ function secretFlag(token: string | undefined, secret: string | undefined): stri
   return token ?? secret;
 }
 
-function setPath(obj: Record<string, unknown>, path: string, value: unknown, event: string): void {
+function setPath(obj: Record<string, unknown>, set: SetField, event: string): void {
+  const { path } = set;
   const parts = path.split(".");
   let cur: Record<string, unknown> = obj;
   for (const [i, p] of parts.entries()) {
     if (i === parts.length - 1) {
       if (!(p in cur)) err(`note: --set ${path}: ${event} has no field "${p}"; it is added.`);
-      cur[p] = value;
+      // digits for a field that holds text stay text: "918069010148", not 918069010148
+      cur[p] = typeof cur[p] === "string" && set.text !== undefined ? set.text : set.value;
       return;
     }
     const next = cur[p];

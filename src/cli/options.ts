@@ -108,13 +108,39 @@ export function parseMethod(v: string | undefined): string | undefined {
   return m;
 }
 
-export function parseSet(values: string[] | string | undefined): [string, unknown][] {
-  const out: [string, unknown][] = [];
+/** One `--set`: the field's dotted path, its value, and whether the value may follow the field's type. */
+export interface SetField {
+  path: string;
+  value: unknown;
+  /**
+   * The text as given, when it was read as a number or boolean: a field that holds text keeps it
+   * as text (vendors that send every value as a string, phone numbers of digits). `Field:=5`
+   * gives the JSON value whatever the field holds.
+   */
+  text?: string;
+}
+
+export function parseSet(values: string[] | string | undefined): SetField[] {
+  const out: SetField[] = [];
   for (const s of values === undefined ? [] : Array.isArray(values) ? values : [values]) {
     const i = s.indexOf("=");
-    if (i <= 0)
-      throw new UsageError(`--set "${s}": write Field=value, e.g. --set CallerNumber=+358401234567.`);
+    const json = i > 1 && s[i - 1] === ":";
+    const path = s.slice(0, json ? i - 1 : i);
+    if (i <= 0 || path === "")
+      throw new UsageError(
+        `--set "${s}": write Field=value, e.g. --set CallerNumber=+358401234567 (Field:=JSON for a JSON value).`,
+      );
     const raw = s.slice(i + 1);
+    if (json) {
+      try {
+        out.push({ path, value: JSON.parse(raw) });
+      } catch {
+        throw new UsageError(
+          `--set "${s}": ${JSON.stringify(raw)} is not JSON; Field:=value takes a JSON value (5, true, null, "text", [1], {"a":1}).`,
+        );
+      }
+      continue;
+    }
     let value: unknown = raw;
     if (/^(null|true|false|-?\d+(\.\d+)?|\[.*\]|\{.*\})$/s.test(raw)) {
       try {
@@ -123,7 +149,11 @@ export function parseSet(values: string[] | string | undefined): [string, unknow
         value = raw;
       }
     }
-    out.push([s.slice(0, i), value]);
+    out.push({
+      path,
+      value,
+      ...(typeof value === "number" || typeof value === "boolean" ? { text: raw } : {}),
+    });
   }
   return out;
 }
