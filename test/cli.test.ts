@@ -6,6 +6,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { describe, expect, it } from "vitest";
+import { selfSignedCertificate } from "../src/receiver/serve.js";
 
 /** The command line end to end: the compiled bin, real processes, real sockets on loopback. */
 
@@ -847,6 +848,24 @@ describe("pbxsim CLI", () => {
       const r = await cli(["receive", "--cert", f, "--key", f]);
       expect(r.code).toBe(4);
       expect(r.stderr).toMatch(/not a PEM certificate/);
+      // the pair given the wrong way round is named as such
+      const { cert, key } = await selfSignedCertificate();
+      writeFileSync(join(dir, "c.pem"), cert);
+      writeFileSync(join(dir, "k.pem"), key);
+      const swapped = await cli([
+        "receive",
+        "--port",
+        "0",
+        "--cert",
+        join(dir, "k.pem"),
+        "--key",
+        join(dir, "c.pem"),
+      ]);
+      expect(swapped.code).toBe(4);
+      expect(swapped.stderr).toMatch(
+        /--cert .*k\.pem: holds a PEM private key, not a certificate\. Are --cert and --key the wrong way round\?/,
+      );
+      noStack(swapped.stderr);
     });
 
     it("a port in use", async () => {

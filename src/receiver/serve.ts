@@ -34,9 +34,13 @@ function readPem(file: string, flag: string, marker: RegExp, what: string): stri
     );
   }
   if (!marker.test(text)) {
+    // a PEM file of another kind: most often --cert and --key given the wrong way round
+    const held = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(text)?.[1];
     throw new PbxsimError(
       "TLS",
-      `${flag} ${file}: not a PEM ${what} (no "-----BEGIN ...-----" line). Convert it to PEM, e.g. with openssl.`,
+      held
+        ? `${flag} ${file}: holds a PEM ${held.toLowerCase()}, not a ${what}.${/PRIVATE KEY|CERTIFICATE/.test(held) ? " Are --cert and --key the wrong way round?" : ""}`
+        : `${flag} ${file}: not a PEM ${what} (no "-----BEGIN ...-----" line). Convert it to PEM, e.g. with openssl.`,
     );
   }
   return text;
