@@ -330,7 +330,10 @@ export interface VerifyOptions {
   secret?: string;
   providerStatesUrl?: string;
   insecure?: boolean;
-  /** PEM file of an extra CA to trust (the verify command's child also gets it as NODE_EXTRA_CA_CERTS). */
+  /**
+   * PEM file of an extra CA to trust. The verifier's proxy trusts it only when this process was
+   * started with NODE_EXTRA_CA_CERTS naming it, as the verify command starts its child.
+   */
   ca?: string;
   brokerUrl?: string;
   providerVersion?: string;
