@@ -1528,6 +1528,70 @@ describe("VoIPBIN transport", () => {
     expect(r.summary).toMatchObject({ delivered: 1, retried: 1 });
   });
 
+  it("follows redirects as Go's client does: 301-303 as GET without a body, 307/308 as sent, capped per generation", async () => {
+    const s = await server((req, res) => {
+      if (req.url === "/hook") return res.writeHead(301, { location: "/hook/" }).end();
+      if (req.url === "/temp")
+        return res.writeHead(307, { location: "http://127.0.0.1:" + new URL(s.url).port + "/hook/" }).end();
+      if (req.url?.startsWith("/loop")) return res.writeHead(302, { location: "/loop" }).end();
+      if (req.url === "/broken") return res.writeHead(503, { location: "/hook/" }).end();
+      res.writeHead(req.method === "POST" ? 200 : 405).end();
+    });
+    const p = plan("current", 6, { url: s.url }, outboundOnly, 1);
+    const at = (path: string) => ({ ...p, requests: [{ ...p.requests[0]!, url: `${s.url}${path}` }] });
+    const sent = p.requests[0]!;
+
+    // a trailing-slash redirect: the vendor follows it with GET, no body, its headers and a Referer
+    const moved = await deliverPlan(at("/hook"), { speed: "max" });
+    const a = moved.results[0]!.attempts[0]!;
+    expect(a).toMatchObject({
+      status: 405,
+      ok: true,
+      redirects: [{ status: 301, method: "GET", to: `${s.url}/hook/` }],
+    });
+    const [first, hop] = s.requests.splice(0);
+    expect(first).toMatchObject({ method: "POST", url: "/hook", body: sent.body });
+    expect(hop).toMatchObject({ method: "GET", url: "/hook/", body: "" });
+    expect(hop!.headers).toMatchObject({
+      "content-type": "application/json",
+      [SIGNATURE_HEADER]: sent.headers[SIGNATURE_HEADER],
+      referer: `${s.url}/hook`,
+    });
+
+    // a 307 keeps the method and the body
+    const temp = await deliverPlan(at("/temp"), { speed: "max" });
+    expect(temp.results[0]!.attempts[0]).toMatchObject({
+      status: 200,
+      redirects: [{ status: 307, method: "POST" }],
+    });
+    expect(s.requests.splice(0).map((r) => [r.method, r.url, r.body === sent.body])).toEqual([
+      ["POST", "/temp", true],
+      ["POST", "/hook/", true],
+    ]);
+
+    // current caps the chain at three requests, then it is a transport error, retried
+    const loop = await deliverPlan(at("/loop"), { speed: "max", retrySchedule: [1] });
+    expect(loop.results[0]!.attempts.map((x) => x.error)).toEqual([
+      `stopped after 2 redirects (the last a 302 to ${s.url}/loop)`,
+      `stopped after 2 redirects (the last a 302 to ${s.url}/loop)`,
+    ]);
+    expect(s.requests.splice(0)).toHaveLength(6);
+    // legacy, Go's default policy: ten requests
+    const legacy = plan("legacy", 6, { url: s.url }, outboundOnly, 1);
+    const old = await deliverPlan(
+      { ...legacy, requests: [{ ...legacy.requests[0]!, url: `${s.url}/loop` }] },
+      { speed: "max" },
+    );
+    expect(old.results[0]!.attempts[0]!.error).toMatch(/^stopped after 9 redirects/);
+    expect(s.requests.splice(0)).toHaveLength(10);
+
+    // a Location on a status that is not a redirect is not followed
+    const broken = await deliverPlan(at("/broken"), { speed: "max", retrySchedule: [] });
+    expect(broken.results[0]!.attempts[0]).toMatchObject({ status: 503, ok: false });
+    expect(broken.results[0]!.attempts[0]!.redirects).toBeUndefined();
+    expect(s.requests.splice(0)).toHaveLength(1);
+  });
+
   it.each([400, 404, 409])("current counts a %i as delivered at the first attempt", async (status) => {
     const s = await server((_req, res) => res.writeHead(status).end());
     const r = await runScenarios({

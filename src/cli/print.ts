@@ -33,14 +33,22 @@ export function deliveryLine(r: DeliveryResult): string {
   const status =
     last?.status !== undefined ? String(last.status) : last?.error ? `error: ${last.error}` : "-";
   const tries = r.attempts.length > 1 ? ` after ${r.attempts.length} attempts` : "";
-  return `#${r.request.seq} call ${r.request.call} ${r.request.vendor} ${r.request.event} → ${status} ${verdict}${tries}`;
+  return `#${r.request.seq} call ${r.request.call} ${r.request.vendor} ${r.request.event} → ${status}${via(last)} ${verdict}${tries}`;
+}
+
+/** The redirects an attempt followed: ` (via 301 → GET http://…/x/)`. */
+function via(a: Attempt | undefined): string {
+  const hops = a?.redirects ?? [];
+  if (hops.length === 0) return "";
+  const shown = hops.slice(0, 3).map((h) => `${h.status} → ${h.method} ${h.to}`);
+  return ` (via ${shown.join(", ")}${hops.length > 3 ? `, and ${hops.length - 3} more` : ""})`;
 }
 
 /** One attempt as it ends, with the wait before the next one when a retry follows. */
 export function attemptLine(a: Attempt, retryInMs?: number): string {
   const what = a.status !== undefined ? `status ${a.status}` : `error: ${a.error ?? "-"}`;
   const next = retryInMs === undefined ? "" : `; next attempt in ${formatDuration(retryInMs)}`;
-  return `attempt ${a.attempt}: ${what} in ${a.latencyMs.toFixed(1)}ms${next}`;
+  return `attempt ${a.attempt}: ${what}${via(a)} in ${a.latencyMs.toFixed(1)}ms${next}`;
 }
 
 /** The demo's per-call timeline: what was sent, what the receiver answered, whether it validated. */

@@ -76,6 +76,12 @@ export interface TransportSpec {
   unordered?: boolean;
   /** Where the vendor's real service refuses a target that pbxsim allows for testing. */
   targetRule?: (url: URL) => string | undefined;
+  /**
+   * The vendor's HTTP client follows redirects, as Go's net/http does: a 301, 302 or 303 is
+   * followed with GET and no body (the headers stay), a 307 or 308 with the same method and body;
+   * each hop carries a Referer; more than `max` redirects end the attempt with an error.
+   */
+  redirects?: { max: number };
 }
 
 /** One HTTP request, exactly as it will be sent. */

@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import { Agent, type Dispatcher, request } from "undici";
 import { PbxsimError } from "../core/errors.js";
+import { redactUrl } from "../core/redact.js";
 import { isSuccess } from "../core/vendor.js";
 import type { PlannedRequest } from "./plan.js";
 
@@ -20,6 +21,33 @@ export interface Attempt {
   error?: string;
   /** First bytes of the response body. */
   responseBody?: string;
+  /** The redirects followed on the way to `status`, for vendors whose client follows them. */
+  redirects?: Redirect[];
+}
+
+/** One redirect followed: the answer that asked for it, and the request that followed it. */
+export interface Redirect {
+  status: number;
+  /** The next URL, secrets redacted. */
+  to: string;
+  method: string;
+}
+
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+
+/** The Referer a Go client sends on a hop: the previous URL without user info, never https to http. */
+function refererFor(from: URL, to: URL): string | undefined {
+  if (from.protocol === "https:" && to.protocol === "http:") return undefined;
+  const u = new URL(from);
+  u.username = "";
+  u.password = "";
+  u.hash = "";
+  return u.toString();
+}
+
+/** Whether a Go client copies a sensitive header to `to`: the same host or a subdomain of it. */
+function sameDomain(from: URL, to: URL): boolean {
+  return to.host === from.host || to.hostname.endsWith(`.${from.hostname}`);
 }
 
 export type Outcome = "delivered" | "failed" | "cancelled";
@@ -194,37 +222,98 @@ export class DeliveryEngine {
     await this.acquire();
     const startedAt = this.now();
     const t = performance.now();
+    const redirects: Redirect[] = [];
     try {
-      const res = await request(r.url, {
-        method: r.method as Dispatcher.HttpMethod,
-        headers: r.headers,
-        body: r.body === "" ? undefined : r.body,
-        dispatcher: this.dispatcher(r.insecure || (this.opts.insecure ?? false)),
-        headersTimeout: timeoutMs,
-        bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
-      });
-      const text = await res.body.text();
-      const status = res.statusCode;
-      return {
-        attempt: n,
-        startedAt,
-        latencyMs: performance.now() - t,
-        status,
-        ok: isSuccess(r.transport.success, status),
-        responseBody: text.slice(0, 512),
-      };
+      // the whole chain of a followed redirect is one attempt, under one timeout
+      const signal = AbortSignal.timeout(timeoutMs);
+      const first = new URL(r.url);
+      let url = first;
+      let method = r.method;
+      let body = r.body;
+      let headers = r.headers;
+      for (;;) {
+        const res = await request(url, {
+          method: method as Dispatcher.HttpMethod,
+          headers,
+          body: body === "" ? undefined : body,
+          dispatcher: this.dispatcher(r.insecure || (this.opts.insecure ?? false)),
+          headersTimeout: timeoutMs,
+          bodyTimeout: timeoutMs,
+          signal,
+        });
+        const text = await res.body.text();
+        const status = res.statusCode;
+        const location = res.headers.location;
+        const follow = r.transport.redirects;
+        if (follow && REDIRECT_STATUSES.has(status) && typeof location === "string" && location !== "") {
+          let next: URL;
+          try {
+            next = new URL(location, url);
+          } catch {
+            return this.failedAttempt(
+              n,
+              startedAt,
+              t,
+              redirects,
+              `failed to parse the Location header ${JSON.stringify(location)} of a ${status}`,
+            );
+          }
+          if (redirects.length >= follow.max)
+            return this.failedAttempt(
+              n,
+              startedAt,
+              t,
+              redirects,
+              `stopped after ${follow.max} redirects (the last a ${status} to ${redactUrl(next.toString())})`,
+            );
+          if (status <= 303 && method !== "GET" && method !== "HEAD") {
+            method = "GET";
+            body = "";
+          } else if (status <= 303) body = "";
+          const copied: Record<string, string> = {};
+          for (const [k, v] of Object.entries(r.headers)) {
+            if (/^(authorization|www-authenticate|cookie2?)$/i.test(k) && !sameDomain(first, next)) continue;
+            copied[k] = v;
+          }
+          const referer = refererFor(url, next);
+          if (referer !== undefined) copied.referer = referer;
+          headers = copied;
+          redirects.push({ status, to: redactUrl(next.toString()), method });
+          url = next;
+          continue;
+        }
+        return {
+          attempt: n,
+          startedAt,
+          latencyMs: performance.now() - t,
+          status,
+          ok: isSuccess(r.transport.success, status),
+          responseBody: text.slice(0, 512),
+          ...(redirects.length ? { redirects } : {}),
+        };
+      }
     } catch (e) {
-      return {
-        attempt: n,
-        startedAt,
-        latencyMs: performance.now() - t,
-        ok: false,
-        error: describeError(e, timeoutMs),
-      };
+      return this.failedAttempt(n, startedAt, t, redirects, describeError(e, timeoutMs));
     } finally {
       this.release();
     }
+  }
+
+  private failedAttempt(
+    n: number,
+    startedAt: number,
+    t: number,
+    redirects: Redirect[],
+    error: string,
+  ): Attempt {
+    return {
+      attempt: n,
+      startedAt,
+      latencyMs: performance.now() - t,
+      ok: false,
+      error,
+      ...(redirects.length ? { redirects } : {}),
+    };
   }
 
   private async deliverOne(r: PlannedRequest, scale: number, onFirst?: () => void): Promise<DeliveryResult> {

@@ -6,7 +6,7 @@ import { isSecretHeader, REDACTED, redactHeaders, redactUrl, scrub } from "../co
 import { signatureHeaderValue } from "../core/signing.js";
 import type { Vendor } from "../core/vendor.js";
 import { findVendor, getVendor, resolveProfile } from "../vendors/registry.js";
-import type { Attempt } from "./engine.js";
+import type { Attempt, Redirect } from "./engine.js";
 import type { PlannedRequest } from "./plan.js";
 
 /**
@@ -30,6 +30,8 @@ export interface RecordLine {
   status: number | null;
   error: string | null;
   latencyMs: number;
+  /** The redirects the attempt followed (vendors whose client follows them). */
+  redirects?: Redirect[];
 }
 
 export function recordLine(r: PlannedRequest, a: Attempt, secrets: readonly string[]): string {
@@ -49,6 +51,7 @@ export function recordLine(r: PlannedRequest, a: Attempt, secrets: readonly stri
     status: a.status ?? null,
     error: a.error ?? null,
     latencyMs: Math.round(a.latencyMs * 10) / 10,
+    ...(a.redirects ? { redirects: a.redirects } : {}),
   };
   return JSON.stringify(line);
 }

@@ -66,6 +66,8 @@ function transport(profile: string): TransportSpec {
       retrySchedule: [1_000, 1_000],
       unordered: true,
       targetRule,
+      // the chain is capped at three requests (vendor-facts §1a)
+      redirects: { max: 2 },
     };
   }
   return {
@@ -78,6 +80,9 @@ function transport(profile: string): TransportSpec {
     retrySchedule: [],
     unordered: true,
     targetRule,
+    // Go's zero-value http.Client: its default policy refuses the 11th request ("stopped after 10
+    // redirects"), so nine redirects are followed
+    redirects: { max: 9 },
   };
 }
 
