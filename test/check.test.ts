@@ -217,6 +217,23 @@ describe.concurrent("receivers with a planted defect", () => {
     expect(ev.detail).toContain("no body");
   });
 
+  it("a redirect on the webhook URL: VoIPBIN follows it without the body, and the check says so", async () => {
+    const app = express();
+    app.post("/voipbin", (_req, res) => res.redirect(301, "/voipbin/"));
+    const base = await listen(app);
+    const results = await runChecks({
+      url: `${base}/voipbin`,
+      vendor: "voipbin",
+      profile: "current",
+      secret: SECRET,
+    });
+    const events = failed(results).filter((r) => r.id.startsWith("event:"));
+    expect(events.length).toBeGreaterThan(0);
+    expect(events[0]!.detail).toMatch(
+      /answered 301 to \/voipbin\/: VoIPBIN \(current\) follows it with GET and no body, so the event reaches that URL without its body/,
+    );
+  });
+
   it("HTTPS with a self-signed certificate: refused at once unless insecure or its CA is given", async () => {
     const { cert, key } = await selfSignedCertificate();
     const server = createHttpsServer({ cert, key }, createReferenceReceiver());

@@ -89,6 +89,8 @@ interface Exchange {
   body: string;
   ms: number;
   error?: string;
+  /** The Location header of a redirect. */
+  location?: string;
 }
 
 export async function runChecks(opts: CheckOptions): Promise<CheckResult[]> {
@@ -468,7 +470,13 @@ async function send(ctx: Context, req: EncodedRequest): Promise<Exchange> {
       signal: AbortSignal.timeout(timeoutMs),
     });
     const body = await res.body.text();
-    return { status: res.statusCode, body, ms: elapsed(t) };
+    const location = res.headers.location;
+    return {
+      status: res.statusCode,
+      body,
+      ms: elapsed(t),
+      ...(typeof location === "string" ? { location } : {}),
+    };
   } catch (e) {
     return { body: "", ms: elapsed(t), error: describeError(e, timeoutMs) };
   }
@@ -493,6 +501,10 @@ function notAccepted(ctx: Context, ex: Exchange): string | undefined {
     if (rule.kind === "range") {
       return `answered ${status}: ${vendorName(ctx)} counts only ${rule.min}-${rule.max} as delivered (${retryNote(ctx)})`;
     }
+  }
+  if (ctx.transport.redirects && [301, 302, 303, 307, 308].includes(status) && ex.location) {
+    const how = status <= 303 ? "with GET and no body" : "with the same request";
+    return `answered ${status} to ${ex.location}: ${vendorName(ctx)} follows it ${how}, so the event reaches that URL ${status <= 303 ? "without its body" : "one hop later"}; give ${vendorName(ctx)} the final URL`;
   }
   if (status < 200 || status >= 300) {
     return `answered ${status}: ${vendorName(ctx)} counts that as delivered and never sends the event again, but a non-2xx answer means the receiver did not take it`;
