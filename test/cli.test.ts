@@ -1,7 +1,7 @@
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -13,12 +13,12 @@ import { selfSignedCertificate } from "../src/receiver/serve.js";
 const BIN = resolve(__dirname, "..", "bin", "pbxsim.js");
 const run = promisify(execFile);
 
-async function cli(args: string[], opts: { timeout?: number; cwd?: string } = {}) {
+async function cli(args: string[], opts: { timeout?: number; cwd?: string; env?: NodeJS.ProcessEnv } = {}) {
   try {
     const r = await run(process.execPath, [BIN, ...args], {
       timeout: opts.timeout ?? 20_000,
       cwd: opts.cwd,
-      env: { ...process.env, NO_COLOR: "1" },
+      env: { ...process.env, NO_COLOR: "1", ...opts.env },
     });
     return { code: 0, stdout: r.stdout, stderr: r.stderr };
   } catch (e) {
@@ -559,11 +559,17 @@ describe("pbxsim CLI", () => {
     expect(text).not.toContain("s3cret");
   });
 
-  it("demo runs with nothing else and exits 0", async () => {
-    const r = await cli(["demo", "--seed", "1"]);
+  it("demo runs with nothing else and exits 0, for any vendor, and leaves no temporary files", async () => {
+    const own = tmp();
+    const r = await cli(["demo", "--seed", "1"], { env: { TMPDIR: own } });
     expect(r.code).toBe(0);
     expect(r.stdout).toContain("QueueCallInComing");
     expect(r.stdout).toMatch(/receiver: (\d+) received, \1 valid, 0 invalid/);
+    const voipbin = await cli(["demo", "--vendor", "voipbin", "--seed", "1"], { env: { TMPDIR: own } });
+    expect(voipbin.code).toBe(0);
+    expect(voipbin.stdout).toContain("call_created");
+    expect(voipbin.stdout).toMatch(/calls 5 .*\n.*\nreceiver: (\d+) received, \1 valid, 0 invalid/);
+    expect(readdirSync(own)).toEqual([]);
   });
 
   describe("bad input: one clear message, a documented exit code, no stack trace", () => {

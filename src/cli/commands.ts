@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
@@ -598,6 +598,7 @@ export function receiveLine(r: ReceivedRecord): string {
   return `${r.receivedAt} ${r.method} ${r.path} ${r.vendor ?? "?"} ${r.event ?? "?"} → ${r.status} ${verdict}${auth}${r.duplicate ? " duplicate" : ""}${r.fault ? ` (${r.fault})` : ""}`;
 }
 
+/** Enreach's demo: five calls that between them send most of its event types. */
 const DEMO_SCENARIOS = [
   "enreach/queue-answered",
   "enreach/queue-missed",
@@ -606,16 +607,32 @@ const DEMO_SCENARIOS = [
   "enreach/outbound-answered",
 ];
 
-export async function demoCommand(a: { seed?: string | number; json?: boolean }): Promise<number> {
+export async function demoCommand(a: {
+  seed?: string | number;
+  json?: boolean;
+  vendor?: string;
+}): Promise<number> {
+  const vendor = getVendor(a.vendor ?? "enreach");
+  // another vendor's demo: a call of each of its first five scenarios
+  const scenarios =
+    vendor.id === "enreach"
+      ? DEMO_SCENARIOS
+      : builtinScenarioFiles()
+          .filter((s) => s.id.startsWith(`${vendor.id}/`))
+          .slice(0, 5)
+          .map((s) => s.id);
   const seed = parseSeed(a.seed) ?? randomSeed();
   const token = new Rng(seed).fork("demo-token").hex(24);
   const { serve } = await import("../receiver/serve.js");
   const rx = await serve({ vendors: VENDORS, token, https: true, port: 0 });
+  const caDir = mkdtempSync(join(tmpdir(), "pbxsim-demo-"));
   try {
-    err(`receiver: ${rx.url} (HTTPS, self-signed certificate trusted with --ca; token required)`);
+    err(
+      `receiver: ${rx.url} (HTTPS, self-signed certificate trusted with --ca${vendor.id === "enreach" ? "; token required" : ""})`,
+    );
     const { plan } = planFromOptions({
-      scenarios: DEMO_SCENARIOS,
-      url: `${rx.url}/enreach`,
+      scenarios,
+      url: `${rx.url}/${vendor.id}`,
       token,
       seed,
       start: a.seed !== undefined ? SEEDED_START : Date.now(),
@@ -625,7 +642,7 @@ export async function demoCommand(a: { seed?: string | number; json?: boolean })
         `seed ${seed}: ${plan.calls.length} calls, ${plan.requests.length} webhooks, played at --speed max`,
       ),
     );
-    const caFile = join(mkdtempSync(join(tmpdir(), "pbxsim-demo-")), "ca.pem");
+    const caFile = join(caDir, "ca.pem");
     writeFileSync(caFile, rx.certPem ?? "");
     const { results, summary } = await deliverPlan(plan, { speed: "max", caFile, token });
     const byBody = new Map<string, ReceivedRecord[]>();
@@ -659,5 +676,6 @@ export async function demoCommand(a: { seed?: string | number; json?: boolean })
     return ok ? 0 : EXIT_CODES.UNDELIVERED;
   } finally {
     await rx.close();
+    rmSync(caDir, { recursive: true, force: true });
   }
 }

@@ -457,6 +457,10 @@ export function buildCli(argv: string[]) {
       "start a receiver and play a few Enreach calls against it",
       (y) =>
         y
+          .option("vendor", {
+            type: "string",
+            describe: "play another vendor's calls: a call of each of its first five scenarios",
+          })
           .option("seed", { type: "string", nargs: 1, describe: "make the calls repeatable" })
           .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
       act(async (a) => (await commands()).demoCommand(a)),
