@@ -559,6 +559,99 @@ describe("pbxsim CLI", () => {
     expect(text).not.toContain("s3cret");
   });
 
+  it("a mix with one --url takes --token and --secret both, each vendor its own kind; load's dead letters replay as their profile", async () => {
+    const rx = await startReceiver(["--token", "tok-1", "--secret", "sek-2", "--quiet"]);
+    const dir = tmp();
+    try {
+      const both = ["--url", rx.url, "--token", "tok-1", "--secret", "sek-2", "--profile", "voipbin=current"];
+      const mix = ["voipbin/queue-answered", "enreach/queue-answered"];
+      const run = await cli(["run", ...mix, ...both, "--speed", "max", "--json", "--quiet"]);
+      expect(run.code).toBe(0);
+      expect(JSON.parse(run.stdout).statuses).toEqual({ 200: expect.any(Number) });
+      const load = await cli([
+        "load",
+        ...mix,
+        ...both,
+        "--calls",
+        "6",
+        "--rate",
+        "10/s",
+        "--speed",
+        "max",
+        "--report",
+        join(dir, "rep.json"),
+      ]);
+      expect(load.code).toBe(0);
+      const rep = JSON.parse(readFileSync(join(dir, "rep.json"), "utf8"));
+      expect(Object.keys(rep.statuses)).toEqual(["200"]);
+      const vendors = new Set(
+        Object.values(rep.byEvent as Record<string, { vendor: string }>).map((e) => e.vendor),
+      );
+      expect([...vendors].sort()).toEqual(["enreach", "voipbin"]);
+      for (const [vendor, event] of [
+        ["voipbin", "call_created"],
+        ["enreach", "QueueStatus"],
+      ]) {
+        const send = await cli(["send", vendor!, event!, ...both]);
+        expect(send.code).toBe(0);
+      }
+    } finally {
+      await rx.stop();
+    }
+    // a receiver that fails everything: load's dead letters name each request's profile, so a
+    // replay signs the VoIPBIN current ones again
+    const failing = await startReceiver(["--status", "500", "--quiet"]);
+    const dead = join(dir, "dead.ndjson");
+    try {
+      const load = await cli([
+        "load",
+        "voipbin/queue-answered",
+        "--url",
+        failing.url,
+        "--profile",
+        "current",
+        "--secret",
+        "sek-2",
+        "--calls",
+        "1",
+        "--rate",
+        "1/s",
+        "--speed",
+        "max",
+        "--retry-schedule",
+        "none",
+        "--dead-letter",
+        dead,
+      ]);
+      expect(load.code).toBe(0);
+    } finally {
+      await failing.stop();
+    }
+    const lines = readFileSync(dead, "utf8")
+      .trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(lines.length).toBeGreaterThan(3);
+    expect(lines.every((l) => l.profile === "current" && l.scenario === "voipbin/queue-answered")).toBe(true);
+    expect(readFileSync(dead, "utf8")).not.toContain("sek-2");
+    const again = await startReceiver(["--secret", "sek-2", "--quiet"]);
+    try {
+      const replay = await cli(["replay", dead, "--url", again.url, "--secret", "sek-2", "--json"]);
+      expect(replay.code).toBe(0);
+      expect(JSON.parse(replay.stdout)).toMatchObject({
+        delivered: lines.length,
+        statuses: { 200: lines.length },
+      });
+      // a file written before lines named their profile: the redacted signature header tells it
+      const older = join(dir, "older.ndjson");
+      writeFileSync(older, lines.map(({ profile: _, ...l }) => JSON.stringify(l)).join("\n"));
+      const replayOld = await cli(["replay", older, "--url", again.url, "--secret", "sek-2", "--json"]);
+      expect(JSON.parse(replayOld.stdout)).toMatchObject({ statuses: { 200: lines.length } });
+    } finally {
+      await again.stop();
+    }
+  }, 60_000);
+
   it("demo runs with nothing else and exits 0, for any vendor, and leaves no temporary files", async () => {
     const own = tmp();
     const r = await cli(["demo", "--seed", "1"], { env: { TMPDIR: own } });

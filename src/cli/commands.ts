@@ -172,7 +172,9 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     a.seed !== undefined ? SEEDED_START : Date.now(),
   );
   for (const set of sets) setPath(event.payload, set, def.name);
-  const secret = secretFlag(a.token, a.secret);
+  // a vendor that signs takes --secret first, one with a token header --token first
+  const secret =
+    vendor.transport(profile).auth.kind === "hmac-sha256" ? (a.secret ?? a.token) : (a.token ?? a.secret);
   const enc = vendor.encode(event, { profile, url, secret, method: parseMethod(a.method) });
   // what is checked is what is sent, read back as a receiver reads it (Acefone's dates, for one,
   // take their configured format only when encoded)
@@ -261,15 +263,6 @@ function interruptible(message: string): { signal: AbortSignal; release: () => v
 }
 
 /** `--token` (a shared token header) and `--secret` (a signing key) both set the vendor's secret. */
-function secretFlag(token: string | undefined, secret: string | undefined): string | undefined {
-  if (token !== undefined && secret !== undefined) {
-    throw new UsageError(
-      "give --token or --secret, not both: each vendor has one secret (a token header or a signing key).",
-    );
-  }
-  return token ?? secret;
-}
-
 function setPath(obj: Record<string, unknown>, set: SetField, event: string): void {
   const { path } = set;
   const parts = path.split(".");
@@ -357,7 +350,6 @@ export async function runCommand(a: RunArgs): Promise<number> {
     );
   parseChaos(a.chaos);
 
-  const secret = secretFlag(a.token, a.secret);
   const reorderMs =
     a.reorder === undefined || a.reorder === false
       ? undefined
@@ -370,7 +362,8 @@ export async function runCommand(a: RunArgs): Promise<number> {
     method: parseMethod(a.method),
     options: parseOptions(a.option),
     url: url ?? (targets ? undefined : "https://localhost/webhook"),
-    token: secret,
+    token: a.token,
+    secret: a.secret,
     targets,
     seed: seedGiven,
     start,
@@ -423,11 +416,12 @@ export async function runCommand(a: RunArgs): Promise<number> {
       caFile: a.ca,
       timeoutMs,
       retrySchedule,
-      token: secret,
+      token: a.token,
+      secret: a.secret,
       deadLetterFile: a.deadLetter,
       signal: interrupt.signal,
       onAttempt: (r, at, retryInMs) => {
-        if (a.record) appendLine(a.record, recordLine(r, at, secretsOf(plan.requests, secret)));
+        if (a.record) appendLine(a.record, recordLine(r, at, secretsOf(plan.requests, a.token, a.secret)));
         // a retry that makes the run wait a second or more is told as it is scheduled
         if (retryInMs !== undefined && retryInMs >= 1000 && !a.quiet && !a.json)
           err(dim(`#${r.seq} call ${r.call} ${r.vendor} ${r.event}: ${attemptLine(at, retryInMs)}`));
@@ -437,7 +431,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
       },
     });
     if (a.out) {
-      const secrets = secretsOf(plan.requests, secret);
+      const secrets = secretsOf(plan.requests, a.token, a.secret);
       const report = {
         seed,
         summary,
@@ -483,7 +477,6 @@ export interface ReplayArgs {
 export async function replayCommand(a: ReplayArgs): Promise<number> {
   if (a.keepIds && a.freshIds) throw new UsageError("give --keep-ids or --fresh-ids, not both.");
   const speed = parseSpeed(a.speed ?? "max");
-  const secret = secretFlag(a.token, a.secret);
   const url = parseUrlFlag(a.url);
   const requests = replayRequests({
     file: a.file,
@@ -500,7 +493,8 @@ export async function replayCommand(a: ReplayArgs): Promise<number> {
       speed,
       insecure: a.insecure,
       caFile: a.ca,
-      token: secret,
+      token: a.token,
+      secret: a.secret,
       onResult: (r) => {
         if (!a.quiet && !a.json) err(deliveryLine(r));
       },

@@ -281,7 +281,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   const workers = parsePositiveInt("--workers", a.workers);
   const thresholds = (a.threshold ?? []).map(parseThreshold);
   void thresholds;
-  const vt = buildTargets({ url, token: a.token ?? a.secret, targets });
+  const vt = buildTargets({ url, token: a.token, secret: a.secret, targets });
   const urls = [...vt.byVendor.values()]
     .flat()
     .map((t) => t.url)

@@ -5,7 +5,7 @@ import type { SimulatedCall } from "../core/model.js";
 import { randomSeed } from "../core/random.js";
 import type { TargetSettings } from "../core/vendor.js";
 import { resolveScenarios, type Scenario } from "../scenario/load.js";
-import { findVendor } from "../vendors/registry.js";
+import { findVendor, VENDORS } from "../vendors/registry.js";
 import { appendLine, deadLetterLine, prepareOutput } from "./dead-letter.js";
 import type { DeliveryResult, EngineOptions } from "./engine.js";
 import { type Plan, type PlannedRequest, planRun, type VendorTargets } from "./plan.js";
@@ -21,6 +21,11 @@ export interface RunOptions extends Omit<EngineOptions, "speed"> {
   /** One URL for every vendor (with `token` as the secret), or per-vendor targets. */
   url?: string;
   token?: string;
+  /**
+   * With `url` and `token`: the signing key of the vendors that sign (VoIPBIN current), while
+   * `token` goes to those with a token header (Enreach). Alone it is the one secret, as `token` is.
+   */
+  secret?: string;
   targets?: VendorTargets;
   seed?: number;
   start?: number;
@@ -42,15 +47,26 @@ export interface RunResult {
   summary: RunSummary;
 }
 
-export function buildTargets(opts: { url?: string; token?: string; targets?: VendorTargets }): VendorTargets {
+export function buildTargets(opts: {
+  url?: string;
+  token?: string;
+  secret?: string;
+  targets?: VendorTargets;
+}): VendorTargets {
   if (opts.targets) return opts.targets;
   if (!opts.url)
     throw new PbxsimError(
       "USAGE",
       "no target: give --url URL (every event to one receiver) or --targets FILE.",
     );
-  const fallback: TargetSettings = { url: opts.url, secret: opts.token };
-  return { byVendor: new Map(), fallback };
+  const fallback: TargetSettings = { url: opts.url, secret: opts.token ?? opts.secret };
+  const byVendor = new Map<string, TargetSettings[]>();
+  // both given: a mix sends each vendor the kind of secret it uses
+  if (opts.token !== undefined && opts.secret !== undefined)
+    for (const v of VENDORS)
+      if (v.profiles.some((p) => v.transport(p).auth.kind === "hmac-sha256"))
+        byVendor.set(v.id, [{ url: opts.url, secret: opts.secret }]);
+  return { byVendor, fallback };
 }
 
 export function planFromOptions(opts: RunOptions): { seed: number; plan: Plan } {
@@ -85,7 +101,7 @@ export async function deliverPlan(
   opts: Omit<RunOptions, "scenarios">,
 ): Promise<{ results: DeliveryResult[]; summary: RunSummary }> {
   if (opts.deadLetterFile) prepareOutput(opts.deadLetterFile, "--dead-letter");
-  const secrets = secretsOf(plan.requests, opts.token);
+  const secrets = secretsOf(plan.requests, opts.token, opts.secret);
   // the HTTP client loads only when something is sent (a dry run, a listing, never)
   const { DeliveryEngine } = await import("./engine.js");
   const engine = new DeliveryEngine({
@@ -109,9 +125,9 @@ export async function deliverPlan(
   }
 }
 
-export function secretsOf(requests: readonly PlannedRequest[], token?: string): string[] {
+export function secretsOf(requests: readonly PlannedRequest[], ...given: (string | undefined)[]): string[] {
   const s = new Set<string>();
-  if (token) s.add(token);
+  for (const g of given) if (g) s.add(g);
   for (const r of requests) {
     for (const [k, v] of Object.entries(r.headers)) if (isSecretHeader(k)) s.add(v);
   }

@@ -134,6 +134,9 @@ interface Pending {
 interface CallState {
   key: string;
   remaining: number;
+  /** For the record and dead-letter lines, so `replay` signs and judges as this profile does. */
+  profile: string;
+  scenario: string;
 }
 
 /** Latency of one vendor event, by answer status. */
@@ -656,7 +659,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       return;
     }
     const { call } = generated;
-    const state: CallState = { key, remaining: 0 };
+    const state: CallState = { key, remaining: 0, profile: p.profile, scenario: p.scenario.id };
     const bodies: string[] = [];
     let planned: PlannedRequest[] = generated.requests.map(({ ev, target, enc }, seq) => {
       if (opts.truthFile) bodies.push(enc.body || (enc.url.includes("?") ? enc.url.split("?")[1]! : ""));
@@ -725,7 +728,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
    */
   const deadLetterLine = (p: Pending, attempts: number, status: number | undefined, reason: string) => {
     deadLettered++;
-    return `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, event: p.stats.event, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: scrub(p.body, secretList), attempts, lastStatus: status ?? null, lastError: reason })}\n`;
+    return `${JSON.stringify({ call: p.call.key, vendor: p.vendor.id, profile: p.call.profile, scenario: p.call.scenario, event: p.stats.event, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: scrub(p.body, secretList), attempts, lastStatus: status ?? null, lastError: reason })}\n`;
   };
 
   const finishRequest = (p: Pending) => {
@@ -791,7 +794,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     if (opts.recordFile) {
       appendFileSync(
         opts.recordFile,
-        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, event: p.stats.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: scrub(p.body, secretList), status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
+        `${JSON.stringify({ at: Math.round(p.due), call: p.call.key, vendor: p.vendor.id, profile: p.call.profile, scenario: p.call.scenario, event: p.stats.event, attempt: p.attempt, method: p.method, url: redactUrl(p.url), headers: redactHeaders(p.headers), body: scrub(p.body, secretList), status: status ?? null, error: ok || status !== undefined ? null : reason, latencyMs: Math.round((doneAt - (sentAt ?? doneAt)) * 10) / 10 })}\n`,
       );
     }
     if (ok) {
