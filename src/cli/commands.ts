@@ -262,7 +262,7 @@ function interruptible(message: string): { signal: AbortSignal; release: () => v
   };
 }
 
-/** `--token` (a shared token header) and `--secret` (a signing key) both set the vendor's secret. */
+/** Sets one `--set` field of a payload; a dotted path reaches into nested objects. */
 function setPath(obj: Record<string, unknown>, set: SetField, event: string): void {
   const { path } = set;
   const parts = path.split(".");
