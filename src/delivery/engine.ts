@@ -4,6 +4,7 @@ import { PbxsimError } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
 import { isSuccess } from "../core/vendor.js";
 import type { PlannedRequest } from "./plan.js";
+import { type Hop, isRedirect, nextHop } from "./redirect.js";
 
 /**
  * Plays planned requests at their due times (virtual time divided by --speed), judges each
@@ -31,23 +32,6 @@ export interface Redirect {
   /** The next URL, secrets redacted. */
   to: string;
   method: string;
-}
-
-const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
-
-/** The Referer a Go client sends on a hop: the previous URL without user info, never https to http. */
-function refererFor(from: URL, to: URL): string | undefined {
-  if (from.protocol === "https:" && to.protocol === "http:") return undefined;
-  const u = new URL(from);
-  u.username = "";
-  u.password = "";
-  u.hash = "";
-  return u.toString();
-}
-
-/** Whether a Go client copies a sensitive header to `to`: the same host or a subdomain of it. */
-function sameDomain(from: URL, to: URL): boolean {
-  return to.host === from.host || to.hostname.endsWith(`.${from.hostname}`);
 }
 
 export type Outcome = "delivered" | "failed" | "cancelled";
@@ -226,16 +210,13 @@ export class DeliveryEngine {
     try {
       // the whole chain of a followed redirect is one attempt, under one timeout
       const signal = AbortSignal.timeout(timeoutMs);
-      const first = new URL(r.url);
-      let url = first;
-      let method = r.method;
-      let body = r.body;
-      let headers = r.headers;
+      const first = { url: new URL(r.url), headers: r.headers };
+      let hop: Hop = { ...first, method: r.method, body: r.body };
       for (;;) {
-        const res = await request(url, {
-          method: method as Dispatcher.HttpMethod,
-          headers,
-          body: body === "" ? undefined : body,
+        const res = await request(hop.url, {
+          method: hop.method as Dispatcher.HttpMethod,
+          headers: hop.headers,
+          body: hop.body === "" ? undefined : hop.body,
           dispatcher: this.dispatcher(r.insecure || (this.opts.insecure ?? false)),
           headersTimeout: timeoutMs,
           bodyTimeout: timeoutMs,
@@ -245,41 +226,19 @@ export class DeliveryEngine {
         const status = res.statusCode;
         const location = res.headers.location;
         const follow = r.transport.redirects;
-        if (follow && REDIRECT_STATUSES.has(status) && typeof location === "string" && location !== "") {
-          let next: URL;
-          try {
-            next = new URL(location, url);
-          } catch {
-            return this.failedAttempt(
-              n,
-              startedAt,
-              t,
-              redirects,
-              `failed to parse the Location header ${JSON.stringify(location)} of a ${status}`,
-            );
-          }
+        if (follow && isRedirect(status) && typeof location === "string" && location !== "") {
+          const next = nextHop(first, hop, status, location);
+          if (typeof next === "string") return this.failedAttempt(n, startedAt, t, redirects, next);
           if (redirects.length >= follow.max)
             return this.failedAttempt(
               n,
               startedAt,
               t,
               redirects,
-              `stopped after ${follow.max} redirects (the last a ${status} to ${redactUrl(next.toString())})`,
+              `stopped after ${follow.max} redirects (the last a ${status} to ${redactUrl(next.url.toString())})`,
             );
-          if (status <= 303 && method !== "GET" && method !== "HEAD") {
-            method = "GET";
-            body = "";
-          } else if (status <= 303) body = "";
-          const copied: Record<string, string> = {};
-          for (const [k, v] of Object.entries(r.headers)) {
-            if (/^(authorization|www-authenticate|cookie2?)$/i.test(k) && !sameDomain(first, next)) continue;
-            copied[k] = v;
-          }
-          const referer = refererFor(url, next);
-          if (referer !== undefined) copied.referer = referer;
-          headers = copied;
-          redirects.push({ status, to: redactUrl(next.toString()), method });
-          url = next;
+          redirects.push({ status, to: redactUrl(next.url.toString()), method: next.method });
+          hop = next;
           continue;
         }
         return {
