@@ -603,6 +603,76 @@ describe("the send path", () => {
   }, 30_000);
 });
 
+describe("redirects", () => {
+  it("follows VoIPBIN's redirects as its client does, counts each hop as sent, and stays on loopback", async () => {
+    const seen: { method: string; url: string; body: string; signed: boolean; referer?: string }[] = [];
+    const rx = createServer((req, res) => {
+      let body = "";
+      req.on("data", (d: Buffer) => (body += d));
+      req.on("end", () => {
+        seen.push({
+          method: req.method!,
+          url: req.url!,
+          body,
+          signed: typeof req.headers["x-voipbin-signature"] === "string",
+          referer: req.headers.referer,
+        });
+        if (req.url === "/hook") return res.writeHead(301, { location: "/hook/" }).end();
+        if (req.url === "/away") return res.writeHead(307, { location: "http://10.255.255.1/x" }).end();
+        if (req.url === "/loop") return res.writeHead(302, { location: "/loop" }).end();
+        res.writeHead(req.method === "POST" ? 200 : 405).end();
+      });
+    });
+    await new Promise<void>((r) => rx.listen(0, "127.0.0.1", r));
+    const base = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`;
+    const run = (path: string) =>
+      runLoad({
+        scenarios: weighted("voipbin/outbound-unanswered"),
+        targets: { byVendor: new Map(), fallback: { url: `${base}${path}`, secret: "k" } },
+        profile: "current",
+        rate: constantRate(20, "20/s"),
+        arrivals: "constant",
+        calls: 2,
+        speed: "max",
+        seed: 5,
+        retrySchedule: [],
+      });
+    try {
+      // a trailing-slash redirect: each request is sent again as a GET without its body
+      const moved = await run("/hook");
+      const n = moved.requests.delivered;
+      expect(n).toBeGreaterThan(3);
+      expect(moved.statuses).toEqual({ 405: n });
+      expect(moved.requests.sent).toBe(2 * n);
+      const posts = seen.filter((x) => x.method === "POST");
+      const gets = seen.filter((x) => x.method === "GET");
+      expect(posts.every((x) => x.url === "/hook" && x.body !== "" && x.signed)).toBe(true);
+      expect(
+        gets.every((x) => x.url === "/hook/" && x.body === "" && x.signed && x.referer === `${base}/hook`),
+      ).toBe(true);
+      expect([posts.length, gets.length]).toEqual([n, n]);
+      seen.length = 0;
+
+      // a redirect away from loopback is not followed without --allow-remote
+      const away = await run("/away");
+      expect(away.requests.failed).toBe(away.requests.sent);
+      expect(Object.keys(away.errors)).toEqual([
+        "a 307 to http://10.255.255.1/x, not a loopback address: a load test follows it only with --allow-remote",
+      ]);
+      seen.length = 0;
+
+      // current VoIPBIN stops after two redirects
+      const loop = await run("/loop");
+      expect(Object.keys(loop.errors)).toEqual([
+        `stopped after 2 redirects (the last a 302 to ${base}/loop)`,
+      ]);
+      expect(seen.length).toBe(3 * loop.requests.failed);
+    } finally {
+      rx.close();
+    }
+  });
+});
+
 describe("HTTPS targets", () => {
   const load = (target: string, more: { insecure?: boolean; caFile?: string }) =>
     runLoad({

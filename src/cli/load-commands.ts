@@ -357,6 +357,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
     const report = await runLoad({
       scenarios,
       targets: vt,
+      allowRemote: a.allowRemote,
       rate,
       arrivals,
       durationMs,

@@ -13,6 +13,7 @@ import {
 } from "../core/vendor.js";
 import { applyChaos, type ChaosSpec } from "../delivery/chaos.js";
 import { describeError, loadCa } from "../delivery/engine.js";
+import { isRedirect, nextHop } from "../delivery/redirect.js";
 import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
 import { preflight, simulateCall } from "../scenario/simulate.js";
@@ -41,6 +42,8 @@ import { type Conn, type Endpoint, encodeRequest, WirePool, type WireJob } from 
 export interface LoadOptions {
   scenarios: { scenario: Scenario; weight: number }[];
   targets: VendorTargets;
+  /** Redirects may lead away from loopback (else such a redirect fails the attempt). */
+  allowRemote?: boolean;
   rate: RateProfile;
   arrivals: "poisson" | "constant";
   durationMs?: number;
@@ -129,6 +132,10 @@ interface Pending {
   transport: TransportSpec;
   timeoutMs: number;
   attempt: number;
+  /** A request that follows a redirect: the chain's first request (a retry starts over from it). */
+  first?: Pending;
+  /** Redirects followed to get here. */
+  hops?: number;
 }
 
 interface CallState {
@@ -147,7 +154,7 @@ interface EventStats {
 }
 
 interface FlightSink {
-  landed(f: Flight, status: number): void;
+  landed(f: Flight, status: number, location?: string): void;
   crashed(f: Flight, error: unknown): void;
 }
 
@@ -172,10 +179,10 @@ class Flight implements WireJob {
     return this.p.method === "HEAD";
   }
 
-  answered(status: number): void {
+  answered(status: number, location?: string): void {
     if (this.done) return;
     this.done = true;
-    this.sink.landed(this, status);
+    this.sink.landed(this, status, location);
   }
 
   failed(err: Error): void {
@@ -756,8 +763,15 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   };
 
   const sink: FlightSink = {
-    landed(f, status) {
+    landed(f, status, location) {
       const done = now();
+      if (location && f.p.transport.redirects && isRedirect(status)) {
+        const refused = redirect(f, status, location, done);
+        if (refused === undefined) return;
+        record(f.p, f.sentAt, done, "error");
+        complete(f.p, false, refused, done, undefined, f.sentAt);
+        return;
+      }
       record(f.p, f.sentAt, done, String(status));
       complete(f.p, isSuccess(f.p.transport.success, status), `status ${status}`, done, status, f.sentAt);
     },
@@ -766,6 +780,50 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       record(f.p, f.sentAt, done, "error");
       complete(f.p, false, describeError(e, f.p.timeoutMs), done, undefined, f.sentAt);
     },
+  };
+
+  /**
+   * Sends the request that follows a redirect, as the vendor's client would, in place of the
+   * answer; it is measured from the first request's due and send times. Returns why it was not
+   * followed (a chain too long, a bad Location, a host that is not loopback without
+   * --allow-remote), which then fails the attempt as a transport error does.
+   */
+  const redirect = (f: Flight, status: number, location: string, at: number): string | undefined => {
+    const p = f.p;
+    const first = p.first ?? p;
+    const hops = p.hops ?? 0;
+    const max = p.transport.redirects!.max;
+    const crlf = p.wire.indexOf("\r\n\r\n");
+    const next = nextHop(
+      { url: new URL(first.url), headers: first.headers },
+      { url: new URL(p.url), method: p.method, body: p.wire.subarray(crlf + 4).toString("utf8") },
+      status,
+      location,
+    );
+    if (typeof next === "string") return next;
+    const to = next.url.toString();
+    if (hops >= max) return `stopped after ${max} redirects (the last a ${status} to ${redactUrl(to)})`;
+    if (!opts.allowRemote && !isLoopback(next.url))
+      return `a ${status} to ${redactUrl(to)}, not a loopback address: a load test follows it only with --allow-remote`;
+    const { endpoint, path } = splitUrl(to, p.endpoint.insecure);
+    const hop: Pending = {
+      ...p,
+      method: next.method,
+      endpoint,
+      wire: encodeRequest(next.method, path, endpoint.hostHeader, next.headers, next.body),
+      url: to,
+      headers: next.headers,
+      body: keepBodies ? next.body : "",
+      first,
+      hops: hops + 1,
+    };
+    r.sent++;
+    bucket(at).requests++;
+    // each hop has its own deadline: the deadline queues keep requests in the order they expire
+    const flight = new Flight(hop, f.sentAt, at + p.timeoutMs, sink);
+    deadlines.add(p.timeoutMs, flight);
+    endpoint.send(flight);
+    return undefined;
   };
 
   const send = (p: Pending, at: number) => {
@@ -804,7 +862,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       const schedule = opts.retrySchedule ?? p.transport.retrySchedule;
       const wait = schedule[p.attempt - 1];
       if (wait !== undefined && !stopping) {
-        heap.push({ ...p, due: doneAt + wait * scale, attempt: p.attempt + 1 });
+        // a retry starts the chain again from its first request
+        heap.push({ ...(p.first ?? p), due: doneAt + wait * scale, attempt: p.attempt + 1 });
       } else {
         r.failed++;
         bucket(doneAt).errors++;

@@ -20,7 +20,8 @@ export interface WireJob {
   readonly done: boolean;
   /** The connection carrying the request once it is written; set by the pool. */
   conn: Conn | null;
-  answered(status: number): void;
+  /** `location`: the answer's Location header, when it has one. */
+  answered(status: number, location?: string): void;
   failed(err: Error): void;
 }
 
@@ -138,6 +139,8 @@ interface Head {
   keepAlive: boolean;
   /** How long the connection may idle, from a `keep-alive: timeout=N` header. */
   keepAliveMs: number | undefined;
+  /** The Location header (a redirect's target). */
+  location: string | undefined;
 }
 
 /**
@@ -163,6 +166,7 @@ function readHead(s: string, start: number, end: number): Head | string {
   let chunked = false;
   let connection = "";
   let keepAliveMs: number | undefined;
+  let location: string | undefined;
   let line = s.indexOf("\r\n", start);
   while (line >= 0 && line < end) {
     const next = s.indexOf("\r\n", line + 2);
@@ -170,8 +174,9 @@ function readHead(s: string, start: number, end: number): Head | string {
     const colon = s.indexOf(":", line + 2);
     if (colon > 0 && colon < lineEnd) {
       const nameLen = colon - line - 2;
-      // only the few headers that frame the answer matter; compare lengths before the text
-      if (nameLen === 14 || nameLen === 17 || nameLen === 10) {
+      // only the few headers that frame the answer (and a redirect's target) matter; compare
+      // lengths before the text
+      if (nameLen === 14 || nameLen === 17 || nameLen === 10 || nameLen === 8) {
         const name = s.slice(line + 2, colon).toLowerCase();
         const value = s.slice(colon + 1, lineEnd).trim();
         if (name === "content-length") {
@@ -179,6 +184,7 @@ function readHead(s: string, start: number, end: number): Head | string {
           length = Number(value);
         } else if (name === "transfer-encoding") chunked = /(?:^|,)\s*chunked\s*$/i.test(value);
         else if (name === "connection") connection = value.toLowerCase();
+        else if (name === "location") location = value;
         else if (name === "keep-alive") {
           const m = /timeout=(\d+)/i.exec(value);
           if (m) keepAliveMs = Math.max(0, Number(m[1]) * 1000 - KEEP_ALIVE_MARGIN_MS);
@@ -193,6 +199,7 @@ function readHead(s: string, start: number, end: number): Head | string {
     chunked,
     keepAlive: http10 ? connection.includes("keep-alive") : !connection.includes("close"),
     keepAliveMs,
+    location,
   };
   lastHead = { text, head };
   return head;
@@ -212,6 +219,7 @@ export class Conn {
   private body = Body.None;
   private remaining = 0;
   private status = 0;
+  private location: string | undefined;
   private keepAlive = true;
 
   /** `ownReader`: the socket delivers its bytes to `read` itself (a plain TCP socket's `onread`). */
@@ -371,6 +379,7 @@ export class Conn {
       return true; // an interim answer: the real one follows
     }
     this.status = status;
+    this.location = head.location;
     this.keepAlive = head.keepAlive;
     this.inHead = false;
     const job = this.busy[0]!;
@@ -398,14 +407,14 @@ export class Conn {
       this.socket.destroy();
       this.failAll();
       this.endpoint.dropped(this);
-      if (!job.done) job.answered(status);
+      if (!job.done) job.answered(status, this.location);
       return;
     }
     // the connection is handed on before the answer is reported, so whatever the report sends
     // next can reuse it
     if (this.busy.length === 0) this.idleSince = performance.now();
     this.endpoint.freed(this);
-    if (!job.done) job.answered(status);
+    if (!job.done) job.answered(status, this.location);
   }
 }
 
@@ -423,7 +432,8 @@ export class Endpoint {
   constructor(
     url: URL,
     private readonly secure: boolean,
-    private readonly insecure: boolean,
+    /** Certificates go unchecked (--insecure, or the target's own setting). */
+    readonly insecure: boolean,
     private readonly opts: WireOptions,
   ) {
     this.hostHeader = url.host;
