@@ -617,7 +617,8 @@ describe("redirects", () => {
           signed: typeof req.headers["x-voipbin-signature"] === "string",
           referer: req.headers.referer,
         });
-        if (req.url === "/hook") return res.writeHead(301, { location: "/hook/" }).end();
+        if (req.url === "/hook" || req.url === "/hook?token=SECRET-REF")
+          return res.writeHead(301, { location: "/hook/" }).end();
         if (req.url === "/away") return res.writeHead(307, { location: "http://10.255.255.1/x" }).end();
         if (req.url === "/loop") return res.writeHead(302, { location: "/loop" }).end();
         res.writeHead(req.method === "POST" ? 200 : 405).end();
@@ -625,8 +626,9 @@ describe("redirects", () => {
     });
     await new Promise<void>((r) => rx.listen(0, "127.0.0.1", r));
     const base = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`;
-    const run = (path: string) =>
+    const run = (path: string, recordFile?: string) =>
       runLoad({
+        recordFile,
         scenarios: weighted("voipbin/outbound-unanswered"),
         targets: { byVendor: new Map(), fallback: { url: `${base}${path}`, secret: "k" } },
         profile: "current",
@@ -667,6 +669,17 @@ describe("redirects", () => {
         `stopped after 2 redirects (the last a 302 to ${base}/loop)`,
       ]);
       expect(seen.length).toBe(3 * loop.requests.failed);
+      seen.length = 0;
+
+      // the hop's Referer is the first URL: its query secret stays out of the record
+      const recordFile = join(mkdtempSync(join(tmpdir(), "pbxsim-redirect-")), "rec.ndjson");
+      await run("/hook?token=SECRET-REF", recordFile);
+      expect(
+        seen.filter((x) => x.method === "GET").every((x) => x.referer === `${base}/hook?token=SECRET-REF`),
+      ).toBe(true);
+      const rec = readFileSync(recordFile, "utf8");
+      expect(rec).not.toContain("SECRET-REF");
+      expect(rec).toContain(`"referer":"${base}/hook?token=[redacted]"`);
     } finally {
       rx.close();
     }

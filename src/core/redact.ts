@@ -9,7 +9,9 @@ export function isSecretHeader(name: string): boolean {
 
 export function redactHeaders(headers: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(headers)) out[k] = isSecretHeader(k) ? REDACTED : v;
+  for (const [k, v] of Object.entries(headers))
+    // a Referer (a redirect's hop) is the previous URL, query secret and all
+    out[k] = isSecretHeader(k) ? REDACTED : /^referer$/i.test(k) ? redactUrl(v) : v;
   return out;
 }
 
