@@ -5,6 +5,7 @@ import { signatureHeaderValue } from "../core/signing.js";
 import { type EncodedRequest, isSuccess, type TransportSpec, type Vendor } from "../core/vendor.js";
 import { describeError, loadCa } from "../delivery/engine.js";
 import { reachReceiver } from "../delivery/reach.js";
+import { isRedirect } from "../delivery/redirect.js";
 import { type PlannedRequest, planRun } from "../delivery/plan.js";
 import { checkUrl } from "../delivery/targets.js";
 import { resolveScenarios } from "../scenario/load.js";
@@ -502,7 +503,7 @@ function notAccepted(ctx: Context, ex: Exchange): string | undefined {
       return `answered ${status}: ${vendorName(ctx)} counts only ${rule.min}-${rule.max} as delivered (${retryNote(ctx)})`;
     }
   }
-  if (ctx.transport.redirects && [301, 302, 303, 307, 308].includes(status) && ex.location) {
+  if (ctx.transport.redirects && isRedirect(status) && ex.location) {
     const how = status <= 303 ? "with GET and no body" : "with the same request";
     return `answered ${status} to ${ex.location}: ${vendorName(ctx)} follows it ${how}, so the event reaches that URL ${status <= 303 ? "without its body" : "one hop later"}; give ${vendorName(ctx)} the final URL`;
   }

@@ -132,9 +132,9 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
   if (a.publish && !a.brokerUrl) throw new UsageError("--publish needs --broker-url.");
   const ca = a.ca ? resolve(a.ca) : undefined;
   if (ca) loadCa(ca);
-  // before --junit is emptied: a receiver that is not up leaves the last report as it was
+  // before the verifier starts: it would wait 30 s on each interaction for a receiver not up
   await reachReceiver(new URL(url), a.insecure ?? false, ca);
-  if (a.junit) prepareOutput(a.junit, "--junit");
+  if (a.junit) prepareOutput(a.junit, "--junit", true);
   const results = await runChild(
     {
       kind: "http",
@@ -146,7 +146,6 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
         secret: a.secret,
         providerStatesUrl: a.providerStatesUrl,
         insecure: a.insecure,
-        ca,
         brokerUrl: a.brokerUrl,
         providerVersion: a.providerVersion,
         publish: a.publish,
@@ -167,7 +166,7 @@ export async function verifyMessagesCommand(a: {
     throw new UsageError(
       "verify-messages needs the pact files to verify (V4 message pacts your receiver wrote).",
     );
-  if (a.junit) prepareOutput(a.junit, "--junit");
+  if (a.junit) prepareOutput(a.junit, "--junit", true);
   const results = await runChild({ kind: "messages", files: a.files, profile: a.profile });
   return report("pbxsim verify-messages", asChecks(results, MESSAGE_RULE), a);
 }
@@ -190,10 +189,7 @@ export async function checkCommand(a: {
   if (!url) throw new UsageError("check needs --url: the receiver under test.");
   if (!a.vendor) throw new UsageError(`check needs --vendor: one of the vendors (pbxsim list vendors).`);
   getVendor(a.vendor);
-  const ca = a.ca ? resolve(a.ca) : undefined;
-  // before --junit is emptied: a receiver that is not up leaves the last report as it was
-  await reachReceiver(new URL(url), a.insecure ?? false, ca);
-  if (a.junit) prepareOutput(a.junit, "--junit");
+  if (a.junit) prepareOutput(a.junit, "--junit", true);
   const results = await runChecks({
     url,
     vendor: a.vendor,
@@ -202,7 +198,7 @@ export async function checkCommand(a: {
     secret: a.secret,
     rejectStatuses: a.rejectStatus,
     insecure: a.insecure,
-    ca,
+    ca: a.ca ? resolve(a.ca) : undefined,
     seed: parseSeed(a.seed),
     options: parseOptions(a.option),
   });

@@ -14,7 +14,6 @@ import type { Request, Response, NextFunction } from "express";
 import { Agent, request } from "undici";
 import type { z } from "zod";
 import { PbxsimError } from "../core/errors.js";
-import { reachReceiver } from "../delivery/reach.js";
 import { Rng } from "../core/random.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import type { EventDef, Vendor, VendorEvent } from "../core/vendor.js";
@@ -330,11 +329,6 @@ export interface VerifyOptions {
   secret?: string;
   providerStatesUrl?: string;
   insecure?: boolean;
-  /**
-   * PEM file of an extra CA to trust. The verifier's proxy trusts it only when this process was
-   * started with NODE_EXTRA_CA_CERTS naming it, as the verify command starts its child.
-   */
-  ca?: string;
   brokerUrl?: string;
   providerVersion?: string;
   publish?: boolean;
@@ -421,7 +415,6 @@ export async function verifyReceiver(opts: VerifyOptions): Promise<InteractionRe
     throw new PbxsimError("USAGE", `--url ${opts.url}: not a URL; give the receiver's full URL, e.g. http://127.0.0.1:8080/enreach`);
   }
   const vendors = (opts.vendors?.length ? opts.vendors : VENDORS.map((v) => v.id)).map(getVendor);
-  await reachReceiver(target, opts.insecure ?? false, opts.ca);
   const results: InteractionResult[] = [];
   for (const vendor of vendors) {
     const profiles = opts.profile ? [opts.profile] : vendor.profiles;

@@ -1,4 +1,4 @@
-import { appendFileSync, writeFileSync } from "node:fs";
+import { appendFileSync, closeSync, openSync, writeFileSync } from "node:fs";
 import { PbxsimError } from "../core/errors.js";
 import { redactHeaders, redactUrl, scrub } from "../core/redact.js";
 import type { DeliveryResult } from "./engine.js";
@@ -27,10 +27,15 @@ export function deadLetterLine(r: DeliveryResult, secrets: readonly string[]): s
   });
 }
 
-/** Creates (truncates) an output file early, so an unwritable path fails before anything is sent. */
-export function prepareOutput(file: string, flag: string): void {
+/**
+ * Creates (truncates) an output file early, so an unwritable path fails before anything is sent.
+ * `keep`: a file written whole at the end (a JUnit report) keeps what it holds until then, so a
+ * run that stops early leaves the last one as it was.
+ */
+export function prepareOutput(file: string, flag: string, keep = false): void {
   try {
-    writeFileSync(file, "");
+    if (keep) closeSync(openSync(file, "a"));
+    else writeFileSync(file, "");
   } catch (e) {
     throw new PbxsimError(
       "IO",

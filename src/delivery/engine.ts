@@ -227,16 +227,8 @@ export class DeliveryEngine {
         const location = res.headers.location;
         const follow = r.transport.redirects;
         if (follow && isRedirect(status) && typeof location === "string" && location !== "") {
-          const next = nextHop(first, hop, status, location);
+          const next = nextHop(first, hop, status, location, redirects.length, follow.max);
           if (typeof next === "string") return this.failedAttempt(n, startedAt, t, redirects, next);
-          if (redirects.length >= follow.max)
-            return this.failedAttempt(
-              n,
-              startedAt,
-              t,
-              redirects,
-              `stopped after ${follow.max} redirects (the last a ${status} to ${redactUrl(next.url.toString())})`,
-            );
           redirects.push({ status, to: redactUrl(next.url.toString()), method: next.method });
           hop = next;
           continue;

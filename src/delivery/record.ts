@@ -230,13 +230,15 @@ export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
     const vendor = findVendor(l.vendor);
     if (!vendor) throw new PbxsimError("VENDOR", `${opts.file}:${i + 1}: unknown vendor "${l.vendor}".`);
     // a line without its profile (older files) is known by its redacted auth header, if any
-    const byAuth = vendor.profiles.find((p) => {
-      const auth = vendor.transport(p).auth;
-      return auth.kind !== "none" && Object.keys(l.headers!).some((k) => k.toLowerCase() === auth.header);
-    });
+    const headerNames = Object.keys(l.headers).map((k) => k.toLowerCase());
     const profile = resolveProfile(
       vendor,
-      l.profile && vendor.profiles.includes(l.profile) ? l.profile : byAuth,
+      l.profile && vendor.profiles.includes(l.profile)
+        ? l.profile
+        : vendor.profiles.find((p) => {
+            const auth = vendor.transport(p).auth;
+            return auth.kind !== "none" && headerNames.includes(auth.header);
+          }),
     );
     const transport = vendor.transport(profile);
     const body = opts.freshIds ? l.body.replace(UUID, fresh) : l.body;

@@ -5,6 +5,8 @@
  * carries the previous URL as its Referer, never from https to http.
  */
 
+import { redactUrl } from "../core/redact.js";
+
 const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
 
 export const isRedirect = (status: number): boolean => REDIRECT_STATUSES.has(status);
@@ -32,13 +34,16 @@ function sameDomain(from: URL, to: URL): boolean {
 
 /**
  * The hop after a `status` answer with `location` to the request `current` (a request of the
- * chain that began with `first`), or the message of a Location that is not a URL.
+ * chain that began with `first`, after `followed` redirects), or why it is not made: a Location
+ * that is not a URL, or a chain past the client's `max` redirects.
  */
 export function nextHop(
   first: { url: URL; headers: Record<string, string> },
   current: { url: URL; method: string; body: string },
   status: number,
   location: string,
+  followed: number,
+  max: number,
 ): Hop | string {
   let url: URL;
   try {
@@ -46,6 +51,8 @@ export function nextHop(
   } catch {
     return `failed to parse the Location header ${JSON.stringify(location)} of a ${status}`;
   }
+  if (followed >= max)
+    return `stopped after ${max} redirects (the last a ${status} to ${redactUrl(url.toString())})`;
   let { method, body } = current;
   if (status <= 303) {
     if (method !== "GET" && method !== "HEAD") method = "GET";

@@ -792,17 +792,17 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     const p = f.p;
     const first = p.first ?? p;
     const hops = p.hops ?? 0;
-    const max = p.transport.redirects!.max;
     const crlf = p.wire.indexOf("\r\n\r\n");
     const next = nextHop(
       { url: new URL(first.url), headers: first.headers },
       { url: new URL(p.url), method: p.method, body: p.wire.subarray(crlf + 4).toString("utf8") },
       status,
       location,
+      hops,
+      p.transport.redirects!.max,
     );
     if (typeof next === "string") return next;
     const to = next.url.toString();
-    if (hops >= max) return `stopped after ${max} redirects (the last a ${status} to ${redactUrl(to)})`;
     if (!opts.allowRemote && !isLoopback(next.url))
       return `a ${status} to ${redactUrl(to)}, not a loopback address: a load test follows it only with --allow-remote`;
     const { endpoint, path } = splitUrl(to, p.endpoint.insecure);
