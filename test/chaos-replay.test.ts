@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { applyChaos, countFaults, parseChaos } from "../src/delivery/chaos.js";
 import { planRun } from "../src/delivery/plan.js";
+import { scrub } from "../src/core/redact.js";
 import { recordLine, replayRequests, replayUrl, truthFile } from "../src/delivery/record.js";
 import { deliverPlan } from "../src/delivery/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
@@ -133,6 +134,36 @@ describe("--record and replay", () => {
         .map((r) => JSON.parse(r.body).CallId as string | undefined);
       expect(new Set(ids.filter(Boolean))).toEqual(new Set([id]));
     }
+  });
+
+  it("redacts a secret standing as a value, never one inside a payload's own words", () => {
+    expect(scrub('{"billsec":"12","recording_url":"https://x/r.mp3?token=ab"}', ["sec", "tok"])).toBe(
+      '{"billsec":"12","recording_url":"https://x/r.mp3?token=ab"}',
+    );
+    expect(scrub('{"note":"sec","url":"https://h/p?token=tok&x=1","k":"tok"}', ["sec", "tok"])).toBe(
+      '{"note":"[redacted]","url":"https://h/p?token=[redacted]&x=1","k":"[redacted]"}',
+    );
+    expect(scrub("s3cret s3crets xs3cret s3cret", ["s3cret"])).toBe("[redacted] s3crets xs3cret [redacted]");
+    // a secret whose own edge is not a word character is found wherever it stands
+    expect(scrub("a-b:c", ["-b:"])).toBe("a[redacted]c");
+    expect(scrub("ab", ["ab"])).toBe("ab");
+  });
+
+  it("records bodies byte for byte when a short secret is part of the payload's words", () => {
+    const p = planRun({
+      scenarios: resolveScenarios(["acefone/inbound-ivr-answered"], findVendor),
+      targets: { byVendor: new Map(), fallback: { url: "http://127.0.0.1:9/hook" } },
+      seed: 3,
+      start: Date.UTC(2026, 0, 5, 7),
+      calls: 2,
+    });
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-rec-"));
+    const rec = join(dir, "rec.ndjson");
+    const a = { attempt: 1, startedAt: 0, latencyMs: 1, status: 200, ok: true };
+    writeFileSync(rec, p.requests.map((r) => `${recordLine(r, a, ["sec", "tok"])}\n`).join(""));
+    expect(p.requests.some((r) => r.body.includes('"billsec"'))).toBe(true);
+    const again = replayRequests({ file: rec });
+    expect(again.map((r) => r.body)).toEqual(p.requests.map((r) => r.body));
   });
 
   it("replays a dead-letter file", async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
 import { Rng, randomSeed } from "../core/random.js";
-import { redactHeaders, redactUrl } from "../core/redact.js";
+import { REDACTED, redactHeaders, redactUrl } from "../core/redact.js";
 import { describeSuccess } from "../core/vendor.js";
 import { applyChaos, countFaults, type InjectedFault, parseChaos } from "../delivery/chaos.js";
 import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
@@ -487,6 +487,11 @@ export async function replayCommand(a: ReplayArgs): Promise<number> {
     seed: parseSeed(a.seed),
   });
   if (requests.length === 0) throw new PbxsimError("IO", `${a.file}: nothing to replay (no request lines).`);
+  const marked = requests.filter((r) => r.body.includes(REDACTED)).length;
+  if (marked && !a.quiet)
+    err(
+      `replay: ${marked} recorded bod${marked === 1 ? "y holds" : "ies hold"} ${REDACTED} where a secret stood; ${marked === 1 ? "it is" : "they are"} sent as recorded.`,
+    );
   const { summary } = await deliverPlan(
     { calls: [], requests, notices: [] },
     {

@@ -45,9 +45,34 @@ export function redactPath(path: string): string {
   return r.startsWith(base) ? r.slice(base.length) : path;
 }
 
-/** Replaces every occurrence of the given secret strings. */
+const WORD = /[A-Za-z0-9_]/;
+
+/**
+ * Replaces the given secrets where they stand as a value of their own: not inside a longer word.
+ * No vendor puts the receiver's secret in a body, so one is there only when a user put it there
+ * (`--set`, a URL with its query secret); a short test secret inside a payload's own words
+ * (`tok` in `token`, `sec` in `billsec`) is left alone, so the recorded body stays the one sent.
+ */
 export function scrub(text: string, secrets: readonly string[]): string {
   let out = text;
-  for (const s of secrets) if (s.length >= 3) out = out.split(s).join(REDACTED);
+  for (const s of secrets) {
+    if (s.length < 3) continue;
+    let at = out.indexOf(s);
+    if (at < 0) continue;
+    let kept = "";
+    let from = 0;
+    while (at >= 0) {
+      const end = at + s.length;
+      const standalone =
+        (at === 0 || !WORD.test(out[at - 1]!) || !WORD.test(s[0]!)) &&
+        (end === out.length || !WORD.test(out[end]!) || !WORD.test(s[s.length - 1]!));
+      if (standalone) {
+        kept += out.slice(from, at) + REDACTED;
+        from = end;
+        at = out.indexOf(s, end);
+      } else at = out.indexOf(s, at + 1);
+    }
+    out = kept + out.slice(from);
+  }
   return out;
 }
