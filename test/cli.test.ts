@@ -685,6 +685,24 @@ describe("pbxsim CLI", () => {
         3,
         /Did you mean enreach\/queue-answered, enreach\/queue-missed, enreach\/queue-overflow-callback, enreach\/queue-transfer, 3cx\/inbound-queue-answered\?/,
       ],
+      [
+        "a scenario id with a word left out",
+        ["run", "acefone/inbound-answered", "--dry-run"],
+        3,
+        /no scenario matches "acefone\/inbound-answered"\. Did you mean acefone\/inbound-ivr-answered, /,
+      ],
+      [
+        "a mistyped vendor",
+        ["run", "enrech", "--dry-run"],
+        3,
+        /no scenario matches "enrech"\. Did you mean enreach\/\*\?/,
+      ],
+      [
+        "a mistyped event",
+        ["send", "enreach", "QueueCallInComming", "--dry-run"],
+        2,
+        /enreach has no event "QueueCallInComming"\. Did you mean QueueCallInComing, UserCallInComing\? Its events:/,
+      ],
       ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
       ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],
       [

@@ -880,6 +880,67 @@ describe("loader errors", () => {
     expectAt(e, 7, /steps\[2\]\.offer.*colour/);
   });
 
+  it("a typo gets the name it most likely meant", () => {
+    const steps = ["  - arrive: {}", "  - offer: {}", "  - anwser: {}"];
+    expectAt(
+      loadAndRun([...HEAD, ...steps]),
+      7,
+      /unknown step "anwser" \(did you mean answer\?\); the steps are/,
+    );
+    // `bye:` for `by:` leaves `by` missing too; the typo is what is reported
+    const key = ["  - arrive: {}", "  - hangup: { bye: caller }"];
+    expectAt(
+      loadAndRun([...HEAD, ...key]),
+      6,
+      /steps\[1\]\.hangup: unknown key\(s\) "bye" \(did you mean by\?\); hangup takes: by, cause, after/,
+    );
+    const value = ["  - arrive: {}", "  - hangup: { by: caler }"];
+    expectAt(
+      loadAndRun([...HEAD, ...value]),
+      6,
+      /hangup\.by: "caler" is not one of caller, agent, system \(did you mean caller\?\)/,
+    );
+    const top = [
+      "vendor: enreach",
+      "name: broken",
+      "description: d",
+      "cal: { queue: any }",
+      "steps:",
+      "  - arrive: {}",
+    ];
+    expectAt(
+      loadAndRun(top),
+      1,
+      /\(top level\): unknown key\(s\) "cal" \(did you mean call\?\); the keys here are: vendor, name/,
+    );
+  });
+
+  it("a value of the wrong kind is not called missing", () => {
+    const head = (call: string) => [
+      "vendor: enreach",
+      "name: broken",
+      "description: d",
+      call,
+      ...HEAD.slice(3),
+      "  - arrive: {}",
+    ];
+    expectAt(
+      loadAndRun(head("call: { queue: [1] }")),
+      4,
+      /call\.queue: Invalid input: expected string, received array/,
+    );
+    expectAt(
+      loadAndRun(head("call: { queue: }")),
+      4,
+      /call\.queue: has no value; expected string, received null/,
+    );
+    expectAt(
+      loadAndRun(["vendor: enreach", "name: broken", "steps:", "  - arrive: {}"]),
+      1,
+      /description: is required/,
+    );
+  });
+
   it("answer with no prior offer", () => {
     const e = loadAndRun([...HEAD, "  - arrive: {}", "  - enqueue: {}", "  - wait: 5s", "  - answer: {}"]);
     expectAt(e, 8, /answer needs a ringing agent.*offer/);

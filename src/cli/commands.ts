@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
 import { Rng, randomSeed } from "../core/random.js";
 import { REDACTED, redactHeaders, redactUrl } from "../core/redact.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import { describeSuccess } from "../core/vendor.js";
 import { applyChaos, countFaults, type InjectedFault, parseChaos } from "../delivery/chaos.js";
 import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
@@ -139,7 +140,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     const names = [...new Set(vendor.events.map((e) => e.name))];
     throw new PbxsimError(
       "EVENT",
-      `${vendor.id} has no event "${a.event}". Its events: ${names.join(", ")}.`,
+      `${vendor.id} has no event "${a.event}". ${didYouMean(closest(a.event, names))}Its events: ${names.join(", ")}.`,
     );
   }
   // without --profile, the vendor's default profile, or the one profile that has this event

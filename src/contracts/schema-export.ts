@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { isPbxsimError, PbxsimError } from "../core/errors.js";
 import { Rng } from "../core/random.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import {
   describeSuccess,
   type EncodedRequest,
@@ -136,7 +137,10 @@ function checkProfile(vendor: Vendor, profile: string | undefined): string | und
 function unknownEvent(vendor: Vendor, name: string, profile: string | undefined): PbxsimError {
   const names = [...new Set(eventsOf(vendor, profile).map((e) => e.name))];
   const where = profile === undefined ? vendor.id : `${vendor.id} profile ${profile}`;
-  return new PbxsimError("EVENT", `${where} has no event "${name}". Its events are: ${names.join(", ")}.`);
+  return new PbxsimError(
+    "EVENT",
+    `${where} has no event "${name}". ${didYouMean(closest(name, names))}Its events are: ${names.join(", ")}.`,
+  );
 }
 
 /** The event of that name; without a profile, the one the vendor's default profile sends if there are several. */

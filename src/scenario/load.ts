@@ -3,9 +3,10 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { PbxsimError, ScenarioError } from "../core/errors.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import type { FactKind } from "../core/model.js";
 import type { Vendor } from "../core/vendor.js";
-import { friendlyIssue, ScenarioFileSchema, type ScenarioFile, type Step } from "./schema.js";
+import { firstIssue, friendlyIssue, ScenarioFileSchema, type ScenarioFile, type Step } from "./schema.js";
 
 /** A validated scenario, with enough of its source kept to point at lines in later errors. */
 export interface Scenario extends ScenarioFile {
@@ -65,9 +66,9 @@ export function parseScenarioText(text: string, path: string, vendors: VendorLoo
       { file, line: 1 },
     );
   }
-  const parsed = ScenarioFileSchema.safeParse(data);
+  const parsed = ScenarioFileSchema.safeParse(data, { reportInput: true });
   if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
+    const issue = firstIssue(parsed.error.issues);
     const path = issue.path.filter((p): p is string | number => typeof p !== "symbol");
     throw new ScenarioError(`${formatPath(path)}: ${friendlyIssue(issue)}`, {
       file,
@@ -232,16 +233,28 @@ export function resolveScenarios(
       const needle = basename(arg).replace(/\*/g, "");
       // the named vendor's own scenarios first
       const mine = (id: string) => (prefix && id.startsWith(`${prefix}/`) ? 0 : 1);
-      const near =
+      const contains =
         vendor || !needle
           ? []
           : all
               .filter((s) => s.id.includes(needle))
               .map((s) => s.id)
               .sort((a, b) => mine(a) - mine(b));
+      // else the ids a typo or a left-out word away (`acefone/inbound-answered`); a bare name is
+      // compared with the names, and with the vendors (`enrech`)
+      const byName = new Map<string, string[]>();
+      const add = (k: string, id: string) => byName.set(k, [...(byName.get(k) ?? []), id]);
+      if (!prefix) {
+        for (const v of known) add(v, `${v}/*`);
+        for (const s of all) add(basename(s.id), s.id);
+      } else for (const s of all) add(s.id, s.id);
+      const near =
+        contains.length || vendor || arg.includes("*")
+          ? contains
+          : closest(arg, [...byName.keys()]).flatMap((k) => byName.get(k)!);
       throw new PbxsimError(
         "SCENARIO",
-        `no scenario matches "${arg}". ${vendor}${near.length ? `Did you mean ${near.slice(0, 5).join(", ")}? ` : ""}Run \`pbxsim list scenarios\` for the ids, or pass a path to a .yaml file.`,
+        `no scenario matches "${arg}". ${vendor}${didYouMean(near.slice(0, 5))}Run \`pbxsim list scenarios\` for the ids, or pass a path to a .yaml file.`,
       );
     }
     for (const h of hits) out.push(loadScenarioFile(h.file, vendors));

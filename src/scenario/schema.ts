@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { DistributionSchema } from "../core/distribution.js";
+import { closest, didYouMean } from "../core/suggest.js";
 
 /**
  * Scenario files describe stories, not HTTP: who calls, what happens, and when, with timing
@@ -201,7 +202,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
       const r = z
         .array(z.strictObject({ weight: z.number().positive(), steps: z.array(StepSchema).min(1) }))
         .min(1)
-        .safeParse(raw);
+        .safeParse(raw, { reportInput: true });
       if (!r.success) return forward(ctx, r.error, name);
       return { type: "branch", options: r.data };
     }
@@ -214,7 +215,7 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
           ]),
           steps: z.array(StepSchema).min(1),
         })
-        .safeParse(raw);
+        .safeParse(raw, { reportInput: true });
       if (!r.success) return forward(ctx, r.error, name);
       const t = r.data.times;
       return { type: "repeat", times: typeof t === "number" ? [t, t] : t, steps: r.data.steps };
@@ -224,22 +225,43 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
       ctx.addIssue({
         code: "custom",
         path: [name],
-        message: `unknown step "${name}"; the steps are: ${STEP_NAMES.join(", ")}`,
+        message: `unknown step "${name}"${didYouMean(closest(name, STEP_NAMES), true)}; the steps are: ${STEP_NAMES.join(", ")}`,
       });
       return z.NEVER;
     }
-    const r = schema.safeParse(raw ?? {});
+    const r = schema.safeParse(raw ?? {}, { reportInput: true });
     if (!r.success) return forward(ctx, r.error, name);
     return toStep(name, r.data);
   }),
 );
 
+/**
+ * The issue to report of several: the first, unless an unknown key sits beside it (`bye:` for
+ * `by:` makes `by` missing too, and the typo is what to fix).
+ */
+export function firstIssue(issues: readonly z.core.$ZodIssue[]): z.core.$ZodIssue {
+  const first = issues[0]!;
+  const parent = first.path.slice(0, -1);
+  return (
+    issues.find(
+      (i) =>
+        i.code === "unrecognized_keys" &&
+        i.path.length === parent.length &&
+        i.path.every((p, k) => p === parent[k]),
+    ) ?? first
+  );
+}
+
 function forward(ctx: z.RefinementCtx, error: z.ZodError, name: string): never {
-  for (const issue of error.issues) {
+  const first = firstIssue(error.issues);
+  for (const issue of [first, ...error.issues.filter((i) => i !== first)]) {
     const keys = stepKeys(name);
     const msg =
       issue.code === "unrecognized_keys" && keys
-        ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}; ${name} takes: ${keys.join(", ")}`
+        ? `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}${didYouMean(
+            issue.keys.flatMap((k) => closest(k, keys, 1)),
+            true,
+          )}; ${name} takes: ${keys.join(", ")}`
         : friendlyIssue(issue);
     ctx.addIssue({ code: "custom", path: [name, ...issue.path] as PropertyKey[], message: msg });
   }
@@ -256,9 +278,27 @@ const DISTRIBUTION_HELP =
 
 /** One zod issue in words a scenario author can act on. */
 export function friendlyIssue(issue: z.core.$ZodIssue): string {
-  if (issue.code === "invalid_type" && issue.input === undefined) return "is required";
-  if (issue.code === "unrecognized_keys")
-    return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}`;
+  // (the issues come with their input: `reportInput` on every parse of a scenario)
+  if ((issue.code === "invalid_type" || issue.code === "invalid_value") && issue.input === undefined)
+    return issue.code === "invalid_value"
+      ? `is required: ${issue.message.replace(/^Invalid option: e/, "e")}`
+      : "is required";
+  if (issue.code === "invalid_type" && issue.input === null)
+    return `has no value; ${issue.message.replace(/^Invalid input: /, "")}`;
+  if (issue.code === "unrecognized_keys") {
+    const known = keysAt(issue.path);
+    const hint = known
+      ? didYouMean(
+          issue.keys.flatMap((k) => closest(k, known, 1)),
+          true,
+        )
+      : "";
+    return `unknown key(s) ${issue.keys.map((k) => `"${k}"`).join(", ")}${hint}${known ? `; the keys here are: ${known.join(", ")}` : ""}`;
+  }
+  if (issue.code === "invalid_value" && typeof issue.input === "string") {
+    const values = issue.values.filter((v): v is string => typeof v === "string");
+    return `"${issue.input}" is not one of ${values.join(", ")}${didYouMean(closest(issue.input, values, 1), true)}`;
+  }
   if (issue.code === "invalid_union") {
     const inner = issue.errors.flat();
     const specific = inner.find(
@@ -271,6 +311,21 @@ export function friendlyIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === "invalid_value") return `${issue.message}`;
   return issue.message;
+}
+
+/** The keys a scenario file's mapping at `path` takes (the top level, `call`), when it is one. */
+function keysAt(path: readonly PropertyKey[]): string[] | undefined {
+  let schema: z.ZodType = ScenarioFileSchema;
+  for (const key of path) {
+    while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional)
+      schema = schema.unwrap() as z.ZodType;
+    if (!(schema instanceof z.ZodObject) || typeof key !== "string") return undefined;
+    schema = (schema.shape as Record<string, z.ZodType>)[key]!;
+    if (!schema) return undefined;
+  }
+  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional)
+    schema = schema.unwrap() as z.ZodType;
+  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
 }
 
 export const ScenarioFileSchema = z.strictObject({
