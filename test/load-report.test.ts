@@ -678,6 +678,17 @@ describe("thresholds", () => {
     }
   });
 
+  it("suggests the metric a mistyped one meant", () => {
+    for (const [typo, meant] of [
+      ["error<1%", "errors"],
+      ["request-rate>=95%", "request_rate"],
+      ["lagp99<2ms", "lag_p99"],
+    ])
+      expect(() => parseThreshold(typo!)).toThrow(
+        `unknown metric "${typo!.split(/[<>]/)[0]}" (did you mean ${meant}?)`,
+      );
+  });
+
   it("evaluates pass and breach", () => {
     // 1000 responses of 1..1000 ms; 5 of 1000 failed; 9.6 calls/s achieved of 10/s
     const samples: Sample[] = Array.from({ length: 1000 }, (_, i) => ({

@@ -1,4 +1,5 @@
 import { UsageError } from "../core/errors.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import { arrivedCalls, type LoadReport } from "./report.js";
 import { decodeHistogram, type EncodedStats } from "./stats.js";
 
@@ -66,7 +67,7 @@ function bad(expr: string, why: string): UsageError {
 export function parseThreshold(expr: string): Threshold {
   const text = expr.trim();
   const m =
-    /^([a-z_0-9]+(?:\.\d+)?|[a-z_]*p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ%]*)$/i.exec(
+    /^([a-z_0-9-]+(?:\.\d+)?|[a-z_]*p\(\s*\d+(?:\.\d+)?\s*\))\s*(<=|>=|<|>)\s*(\d+(?:\.\d+)?|\.\d+)\s*([a-zµ%]*)$/i.exec(
       text,
     );
   if (!m) throw bad(expr, "not a threshold");
@@ -83,7 +84,11 @@ export function parseThreshold(expr: string): Threshold {
 
   // p99 and p999 (digits after the first two are decimals), p99.9, and k6's p(99.9)
   const lm = /^(lag_)?(?:p(\d+)|p(\d+\.\d+)|p\(\s*(\d+(?:\.\d+)?)\s*\)|(max|mean))$/.exec(name);
-  if (!lm) throw bad(expr, `unknown metric "${m[1]}"`);
+  if (!lm)
+    throw bad(
+      expr,
+      `unknown metric "${m[1]}"${didYouMean(closest(name, ["errors", "rate", "request_rate", "max", "mean", "p99", "lag_p99", "lag_max", "lag_mean"], 1), true)}`,
+    );
   let stat: { percentile: number } | "max" | "mean";
   if (lm[2] !== undefined || lm[3] !== undefined || lm[4] !== undefined) {
     const p = lm[2] !== undefined ? percentileOf(lm[2]) : Number(lm[3] ?? lm[4]);
