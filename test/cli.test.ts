@@ -703,6 +703,31 @@ describe("pbxsim CLI", () => {
         2,
         /enreach has no event "QueueCallInComming"\. Did you mean QueueCallInComing, UserCallInComing\? Its events:/,
       ],
+      [
+        "a mistyped flag",
+        ["run", "enreach/queue-answered", "--dryrun"],
+        2,
+        /^pbxsim: unknown flag --dryrun \(did you mean --dry-run\?\)\. Run pbxsim --help/m,
+      ],
+      [
+        "a mistyped flag yargs also names in camelCase",
+        ["load", "enreach/queue-answered", "--max-inflights", "3"],
+        2,
+        /^pbxsim: unknown flag --max-inflights \(did you mean --max-inflight\?\)\. Run/m,
+      ],
+      [
+        "a word too many",
+        ["list", "events", "acefone"],
+        2,
+        /^pbxsim: "acefone": an argument this command does not take \(a flag needs its --\)\. Run/m,
+      ],
+      [
+        "a negative value after a space",
+        ["run", "enreach/queue-answered", "--reorder", "-5ms"],
+        2,
+        /^pbxsim: -5ms: a value that starts with "-" must follow its flag after "=" \(--flag=-5ms\)\. Run/m,
+      ],
+      ["a mistyped command", ["lod"], 2, /^pbxsim: Did you mean load\? Run pbxsim --help/m],
       ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
       ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],
       [
@@ -748,7 +773,37 @@ describe("pbxsim CLI", () => {
         4,
         /--cert \/nonexistent.pem: cannot read the file/,
       ],
-      ["unknown command", ["frobnicate"], 2, /Unknown argument|give a command/],
+      [
+        "unknown command",
+        ["frobnicate"],
+        2,
+        /^pbxsim: unknown command "frobnicate"; the commands are: list, send, run, .*load, report, replay, demo\. Run/m,
+      ],
+      // a word after contracts or report is the subcommand, not ignored (`contracts gen` regenerated the contracts)
+      [
+        "unknown subcommand",
+        ["contracts", "gen"],
+        2,
+        /^pbxsim: contracts gen: no such subcommand; the one there is: pbxsim contracts generate\.$/m,
+      ],
+      [
+        "unknown report subcommand",
+        ["report", "frob", "a.json"],
+        2,
+        /^pbxsim: report frob: no such subcommand/m,
+      ],
+      [
+        "a missing argument",
+        ["report", "merge"],
+        2,
+        /^pbxsim: an argument is missing: pbxsim report merge <files\.\.>\. Run pbxsim report merge --help/m,
+      ],
+      [
+        "a missing scenario",
+        ["run"],
+        2,
+        /^pbxsim: an argument is missing: pbxsim run <scenarios\.\.>\. Run pbxsim run --help/m,
+      ],
       // a value that starts with "-" is the flag's value, not another flag
       [
         "negative shard",

@@ -1,6 +1,7 @@
 import yargs, { type Argv } from "yargs";
 import { hideBin } from "yargs/helpers";
 import { EXIT_CODES, PbxsimError } from "../core/errors.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import type * as Commands from "./commands.js";
 import type * as ContractsCommands from "./contracts-commands.js";
 import type * as LoadCommands from "./load-commands.js";
@@ -206,10 +207,24 @@ export function buildCli(argv: string[]) {
       "contracts generate",
       "regenerate the Pact contracts in contracts/ from the vendor schemas and builders",
       (y) =>
-        y
-          .option("dir", { type: "string", describe: "write them here instead of the package's contracts/" })
-          .option("vendor", { type: "string", array: true, describe: "only these vendors" }),
-      act(async (a) => (await contractsCommands()).contractsGenerateCommand(a)),
+        y.command(
+          "generate",
+          "regenerate the Pact contracts in contracts/ from the vendor schemas and builders",
+          (g) =>
+            g
+              .option("dir", {
+                type: "string",
+                describe: "write them here instead of the package's contracts/",
+              })
+              .option("vendor", { type: "string", array: true, describe: "only these vendors" }),
+          act(async (a) => (await contractsCommands()).contractsGenerateCommand(a)),
+        ),
+      () => {
+        throw new PbxsimError(
+          "USAGE",
+          `contracts ${argv[1] ?? ""}: no such subcommand; the one there is: pbxsim contracts generate.`,
+        );
+      },
     )
     .command(
       "verify",
@@ -408,20 +423,31 @@ export function buildCli(argv: string[]) {
     .command(
       "report merge <files..>",
       "merge the JSON reports of load shards exactly",
-      (y) =>
-        y
-          .positional("files", { type: "string", array: true, describe: "the shards' --report files" })
-          .option("out", { type: "string", describe: "write the merged JSON report here" })
-          .option("html", { type: "string", describe: "write the merged HTML report here" })
-          .option("threshold", {
-            type: "string",
-            array: true,
-            describe: "e.g. 'p99<250ms' 'errors<0.1%' (exit 99 when breached)",
-          })
-          .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
-      act(async (a) =>
-        (await loadCommands()).reportMergeCommand({ ...a, files: (a.files as string[]) ?? [] }),
-      ),
+      (r) =>
+        r.command(
+          "merge <files..>",
+          "merge the JSON reports of load shards exactly",
+          (y) =>
+            y
+              .positional("files", { type: "string", array: true, describe: "the shards' --report files" })
+              .option("out", { type: "string", describe: "write the merged JSON report here" })
+              .option("html", { type: "string", describe: "write the merged HTML report here" })
+              .option("threshold", {
+                type: "string",
+                array: true,
+                describe: "e.g. 'p99<250ms' 'errors<0.1%' (exit 99 when breached)",
+              })
+              .option("json", { type: "boolean", describe: "the summary as JSON on stdout" }),
+          act(async (a) =>
+            (await loadCommands()).reportMergeCommand({ ...a, files: (a.files as string[]) ?? [] }),
+          ),
+        ),
+      () => {
+        throw new PbxsimError(
+          "USAGE",
+          `report ${argv[1] ?? ""}: no such subcommand; the one there is: pbxsim report merge <files..>.`,
+        );
+      },
     )
     .command(
       "replay <file>",
@@ -482,16 +508,27 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
   try {
     const parser = buildCli(argv)
       .exitProcess(false)
-      .fail((msg, e) => {
+      .fail((msg, e, context: unknown) => {
         // yargs' own errors (a flag without its value) are usage errors; any other is ours
         if (e && e.name !== "YError") throw e;
         const text = msg ?? e?.message ?? "";
         const missing = /^Not enough arguments following: (.+)$/.exec(text);
+        const unknown = /^Unknown arguments?: (.+)$/.exec(text);
+        if (/^Not enough non-option arguments/.test(text)) {
+          const usage = (context as { getUsage?: () => [string][] } | undefined)?.getUsage;
+          const line = typeof usage === "function" ? usage.call(context)[0]?.[0] : undefined;
+          throw new PbxsimError(
+            "USAGE",
+            `an argument is missing${line ? `: ${line.replace("$0", "pbxsim")}` : ""}. Run ${line ? line.replace("$0", "pbxsim").split(/ [<[]/)[0] : "pbxsim"} --help for its flags and examples.`,
+          );
+        }
         throw new PbxsimError(
           "USAGE",
           missing
             ? `--${missing[1]} needs a value. Run pbxsim --help for the commands and flags.`
-            : `${text}. Run pbxsim --help for the commands and flags.`,
+            : unknown
+              ? `${unknownFlags(unknown[1]!.split(", "), argv, context)} Run pbxsim --help for the commands and flags.`
+              : `${/[.?]$/.test(text) ? text : `${text}.`} Run pbxsim --help for the commands and flags.`,
         );
       });
     lastCode = undefined;
@@ -501,6 +538,50 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
     code = reportError(e);
   }
   return code;
+}
+
+/**
+ * The message for flags the command does not take, each with the flag it most likely meant. yargs
+ * names a mistyped `--max-inflights` twice (and as `maxInflights`); it is named once. The flags the
+ * command takes come from the context yargs hands its failure handler, when it has them.
+ */
+function unknownFlags(names: string[], argv: readonly string[], context: unknown): string {
+  const kebab = (n: string) => n.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+  const given = names.filter((n) => n === kebab(n) || !names.includes(kebab(n)));
+  const isFlag = (n: string) =>
+    argv.some(
+      (a) =>
+        a === `--${n}` ||
+        a.startsWith(`--${n}=`) ||
+        a === `--no-${n}` ||
+        (n.length === 1 && /^-[^-]/.test(a) && a.includes(n)),
+    );
+  // yargs reads `--jitter -5ms` as the short flags -5, -m and -s
+  const negative = argv.find((a) => /^-\d/.test(a) && [...a.slice(1)].some((c) => given.includes(c)));
+  if (negative)
+    return `${negative}: a value that starts with "-" must follow its flag after "=" (--flag=${negative}).`;
+  const extra = given.filter((n) => !isFlag(n));
+  if (extra.length === 1 && extra[0] === argv[0]) {
+    const commands = (context as { getCommands?: () => [string][] } | undefined)?.getCommands;
+    const names = typeof commands === "function" ? commands.call(context).map(([c]) => c.split(" ")[0]!) : [];
+    return `unknown command ${JSON.stringify(argv[0])}${names.length ? `; the commands are: ${names.join(", ")}` : ""}.`;
+  }
+  if (extra.length)
+    return `${extra.map((n) => JSON.stringify(n)).join(", ")}: ${extra.length === 1 ? "an argument" : "arguments"} this command does not take (a flag needs its --).`;
+  const describe = (context as { getDescriptions?: () => Record<string, unknown> } | undefined)
+    ?.getDescriptions;
+  const known =
+    typeof describe === "function"
+      ? Object.keys(describe.call(context)).filter((k) => k !== "help" && k !== "version")
+      : [];
+  const each = given.map(
+    (n) =>
+      `${n.length === 1 ? "-" : "--"}${n}${didYouMean(
+        closest(n, known, 1).map((k) => `--${k}`),
+        true,
+      )}`,
+  );
+  return `${given.length === 1 ? "unknown flag" : "unknown flags"} ${each.join(", ")}.`;
 }
 
 export function reportError(e: unknown): number {

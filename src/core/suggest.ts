@@ -24,12 +24,14 @@ function sharedWords(name: string, candidate: string): number {
 
 /**
  * The candidates a mistyped name most likely meant, best first: those within a third of the
- * name's length in edits (at least two), or holding every word of the name (a word left out,
- * `inbound-answered` for `inbound-ivr-answered`); the more of the name's words they hold, and
- * then the fewer edits away, the better. Case is ignored.
+ * name's length in edits (at least two; none for names under three characters), or holding every
+ * word of the name (a word left out, `inbound-answered` for `inbound-ivr-answered`); the more of
+ * the name's words they hold, and then the fewer edits away, the better. Case is ignored.
  */
 export function closest(name: string, candidates: readonly string[], max = 3): string[] {
   const n = name.toLowerCase();
+  // a letter or two is too little to guess from
+  if (n.length < 3) return [];
   const limit = Math.max(2, Math.floor(n.length / 3));
   const all = words(n).length;
   return candidates
