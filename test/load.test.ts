@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
+import { rootCertificates } from "node:tls";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -729,6 +730,29 @@ describe("HTTPS targets", () => {
         expect(ok.requests.sent).toBeGreaterThan(0);
         expect(ok.requests.delivered).toBe(ok.requests.sent);
       }
+      // a --ca that does not vouch for the receiver says so, instead of asking for --ca
+      const other = join(dir, "other.pem");
+      writeFileSync(other, rootCertificates[0]!);
+      const untrusted = await load(base, { caFile: other });
+      expect(Object.keys(untrusted.errors)).toEqual([
+        `TLS: the receiver's certificate is not trusted, even with --ca ${other} (DEPTH_ZERO_SELF_SIGNED_CERT); that file holds neither the receiver's self-signed certificate nor the CA that signed it`,
+      ]);
+      // a key, a damaged certificate and a cut one are refused before anything is sent
+      const bad = (name: string, text: string) => {
+        writeFileSync(join(dir, name), text);
+        return load(base, { caFile: join(dir, name) });
+      };
+      await expect(bad("key.pem", key)).rejects.toThrow(
+        /key\.pem: holds a PEM private key, not a certificate/,
+      );
+      const lines = cert.trim().split("\n");
+      const damaged = [...lines.slice(0, 3), "!!!!", ...lines.slice(-1)].join("\n");
+      await expect(bad("damaged.pem", damaged)).rejects.toThrow(
+        /damaged\.pem: the certificate cannot be read/,
+      );
+      await expect(bad("cut.pem", lines.slice(0, 5).join("\n"))).rejects.toThrow(
+        /cut\.pem: a certificate has no "-----END CERTIFICATE-----" line/,
+      );
       const wrong = await load(`https://127.0.0.1:${(plain.address() as AddressInfo).port}/enreach`, {});
       expect(wrong.requests.delivered).toBe(0);
       expect(Object.keys(wrong.errors).join()).toMatch(

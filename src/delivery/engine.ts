@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { X509Certificate } from "node:crypto";
 import { Agent, type Dispatcher, request } from "undici";
 import { PbxsimError } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
@@ -75,16 +76,39 @@ export function loadCa(file: string): string {
     );
   }
   if (!pem.includes("-----BEGIN CERTIFICATE-----")) {
+    const held = /-----BEGIN ([A-Z0-9 ]+)-----/.exec(pem)?.[1];
     throw new PbxsimError(
       "TLS",
-      `--ca ${file}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line). Convert it with \`openssl x509 -inform der -in ${file} -out ca.pem\`.`,
+      held
+        ? `--ca ${file}: holds a PEM ${held.toLowerCase()}, not a certificate. Give the certificate of the CA that signed the receiver's, or the receiver's own self-signed certificate.`
+        : `--ca ${file}: not a PEM certificate (no "-----BEGIN CERTIFICATE-----" line). Convert it with \`openssl x509 -inform der -in ${file} -out ca.pem\`.`,
     );
   }
+  // TLS would skip a certificate it cannot read, and then distrust the receiver without saying why
+  const blocks = pem.match(/-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g) ?? [];
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch (e) {
+      throw new PbxsimError(
+        "TLS",
+        `--ca ${file}: ${blocks.length > 1 ? `certificate ${i + 1} of ${blocks.length}` : "the certificate"} cannot be read (${(e as Error).message}); the file is damaged or not complete. Export the certificate again.`,
+      );
+    }
+  });
+  if (!blocks.length)
+    throw new PbxsimError(
+      "TLS",
+      `--ca ${file}: a certificate has no "-----END CERTIFICATE-----" line; the file is cut short.`,
+    );
   return pem;
 }
 
-/** Explains a transport error in words a user can act on. */
-export function describeError(e: unknown, timeoutMs: number): string {
+/**
+ * Explains a transport error in words a user can act on; `caFile`, the --ca the request trusted,
+ * changes the advice for a certificate that is still not trusted.
+ */
+export function describeError(e: unknown, timeoutMs: number, caFile?: string): string {
   const err = e as {
     code?: unknown;
     name?: string;
@@ -103,7 +127,9 @@ export function describeError(e: unknown, timeoutMs: number): string {
     case "SELF_SIGNED_CERT_IN_CHAIN":
     case "UNABLE_TO_VERIFY_LEAF_SIGNATURE":
     case "UNABLE_TO_GET_ISSUER_CERT_LOCALLY":
-      return `TLS: the receiver's certificate is not trusted (${code}); pass --insecure to accept self-signed certificates (Enreach's InsecureSSL) or --ca FILE to trust its CA`;
+      return caFile
+        ? `TLS: the receiver's certificate is not trusted, even with --ca ${caFile} (${code}); that file holds neither the receiver's self-signed certificate nor the CA that signed it`
+        : `TLS: the receiver's certificate is not trusted (${code}); pass --insecure to accept self-signed certificates (Enreach's InsecureSSL) or --ca FILE to trust its CA`;
     case "ERR_TLS_CERT_ALTNAME_INVALID":
       return `TLS: the certificate does not name this host (${code}); use the host name in the certificate, or --insecure`;
     case "CERT_HAS_EXPIRED":
@@ -244,7 +270,7 @@ export class DeliveryEngine {
         };
       }
     } catch (e) {
-      return this.failedAttempt(n, startedAt, t, redirects, describeError(e, timeoutMs));
+      return this.failedAttempt(n, startedAt, t, redirects, describeError(e, timeoutMs, this.opts.caFile));
     } finally {
       this.release();
     }

@@ -38,7 +38,7 @@ export async function reachReceiver(target: URL, insecure: boolean, caFile?: str
       socket.once("error", reject);
     });
   } catch (e) {
-    const why = describeError(e, REACH_TIMEOUT_MS);
+    const why = describeError(e, REACH_TIMEOUT_MS, caFile);
     if (why.startsWith("TLS")) throw new PbxsimError("TLS", `--url ${target.origin}: ${why}.`);
     throw new PbxsimError(
       "DELIVERY",

@@ -778,7 +778,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     crashed(f, e) {
       const done = now();
       record(f.p, f.sentAt, done, "error");
-      complete(f.p, false, describeError(e, f.p.timeoutMs), done, undefined, f.sentAt);
+      complete(f.p, false, describeError(e, f.p.timeoutMs, opts.caFile), done, undefined, f.sentAt);
     },
   };
 
