@@ -1,3 +1,4 @@
+import { createPrivateKey } from "node:crypto";
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
@@ -1038,6 +1039,34 @@ describe("pbxsim CLI", () => {
         /--cert .*k\.pem: holds a PEM private key, not a certificate\. Are --cert and --key the wrong way round\?/,
       );
       noStack(swapped.stderr);
+      // a damaged certificate or an encrypted key is named, not the pair blamed
+      const lines = cert.trim().split("\n");
+      writeFileSync(join(dir, "damaged.pem"), [...lines.slice(0, 3), "!!!!", ...lines.slice(-1)].join("\n"));
+      const encrypted = createPrivateKey(key).export({
+        type: "pkcs8",
+        format: "pem",
+        cipher: "aes-128-cbc",
+        passphrase: "x",
+      });
+      writeFileSync(join(dir, "enc.pem"), encrypted);
+      const cases: [string, string, RegExp][] = [
+        [
+          "damaged.pem",
+          "k.pem",
+          /--cert .*damaged\.pem: cannot be read \(.+\); the file is damaged or cut short/,
+        ],
+        [
+          "c.pem",
+          "enc.pem",
+          /--key .*enc\.pem: the key is encrypted; the receiver needs it without a passphrase/,
+        ],
+      ];
+      for (const [c, k, message] of cases) {
+        const r = await cli(["receive", "--port", "0", "--cert", join(dir, c), "--key", join(dir, k)]);
+        expect(r.code).toBe(4);
+        expect(r.stderr).toMatch(message);
+        noStack(r.stderr);
+      }
     });
 
     it("a port in use", async () => {

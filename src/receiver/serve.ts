@@ -1,3 +1,4 @@
+import { createPrivateKey, X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -83,6 +84,22 @@ export async function serve(opts: ServeOptions): Promise<RunningReceiver> {
     }
     const cert = readPem(opts.certFile, "--cert", /-----BEGIN CERTIFICATE-----/, "certificate");
     const key = readPem(opts.keyFile, "--key", /-----BEGIN [A-Z ]*PRIVATE KEY-----/, "private key");
+    // each file readable on its own first, so a damaged one is named rather than the pair blamed
+    for (const [flag, file, read] of [
+      ["--cert", opts.certFile, () => new X509Certificate(cert)],
+      ["--key", opts.keyFile, () => createPrivateKey(key)],
+    ] as const) {
+      try {
+        read();
+      } catch (e) {
+        throw new PbxsimError(
+          "TLS",
+          flag === "--key" && /-----BEGIN ENCRYPTED PRIVATE KEY-----|Proc-Type: 4,ENCRYPTED/.test(key)
+            ? `--key ${file}: the key is encrypted; the receiver needs it without a passphrase (\`openssl pkey -in ${file} -out key.pem\`).`
+            : `${flag} ${file}: cannot be read (${(e as Error).message}); the file is damaged or cut short. Export it again.`,
+        );
+      }
+    }
     try {
       server = createHttpsServer({ cert, key }, receiver.app) as unknown as Server;
     } catch (e) {
