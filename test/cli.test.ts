@@ -282,6 +282,12 @@ describe("pbxsim CLI", () => {
     const bad = await cli(["send", "enreach", "QueueStatus", "--dry-run", "--set", "MaxWaitTime:=seven"]);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--set "MaxWaitTime:=seven": "seven" is not JSON/);
+    // a field the event does not have is added, with the one it most likely meant named
+    const typo = await body(["acefone", "call-hangup", "--set", "hangup_caus=X"]);
+    expect(typo.body).toMatchObject({ hangup_caus: "X" });
+    expect(typo.stderr).toMatch(
+      /^note: --set hangup_caus: call-hangup has no field "hangup_caus" \(did you mean hangup_cause\?\); it is added\.$/m,
+    );
   });
 
   it("send checks the request it sends, as a receiver reads it: a sample is quiet, a --set that breaks it is told", async () => {

@@ -270,7 +270,10 @@ function setPath(obj: Record<string, unknown>, set: SetField, event: string): vo
   let cur: Record<string, unknown> = obj;
   for (const [i, p] of parts.entries()) {
     if (i === parts.length - 1) {
-      if (!(p in cur)) err(`note: --set ${path}: ${event} has no field "${p}"; it is added.`);
+      if (!(p in cur))
+        err(
+          `note: --set ${path}: ${event} has no field "${p}"${didYouMean(closest(p, Object.keys(cur), 1), true)}; it is added.`,
+        );
       // digits for a field that holds text stay text: "918069010148", not 918069010148
       cur[p] = typeof cur[p] === "string" && set.text !== undefined ? set.text : set.value;
       return;
