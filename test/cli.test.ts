@@ -889,7 +889,40 @@ describe("pbxsim CLI", () => {
       );
       const x = await cli(["run", "enreach/queue-answered", "--targets", bad]);
       expect(x.code).toBe(3);
-      expect(x.stderr).toMatch(/"NoSuchEvent" is not an Enreach event type/);
+      expect(x.stderr).toMatch(
+        /bad\.yaml:4: enreach\.Subscriptions\[0\]\.EventType: "NoSuchEvent" is not an Enreach event type/,
+      );
+      // each mistake is named with its line, a misspelt key with the spelling it needs
+      const spelt: [string, RegExp][] = [
+        [
+          "enrech:\n  Webhook: { Endpoint: https://127.0.0.1:9/ }\n",
+          /:1: "enrech" is not a vendor \(did you mean enreach\?\)/,
+        ],
+        [
+          "enreach:\n  Webhook:\n    EndPoint: https://127.0.0.1:9/\n",
+          /:3: enreach\.Webhook\.Endpoint: is required; "EndPoint" is there: write it Endpoint\. The enreach section/,
+        ],
+        [
+          "voipbin: { webhook_url: http://127.0.0.1:9/ }\nenreach: { Webhook: { Endpoint: https://127.0.0.1:9/ } }\n",
+          /:1: voipbin\.webhook_uri: is required; "webhook_url" is there: write it webhook_uri\./,
+        ],
+        [
+          "enreach:\n  Webhook: { Endpoint: https://127.0.0.1:9/ }\n  Subscriptions:\n    - { EventType: QueueCallIncoming, AllEntities: true }\n",
+          /:4: enreach\.Subscriptions\[0\]\.EventType: "QueueCallIncoming" is not an Enreach event type \(did you mean QueueCallInComing/,
+        ],
+        [
+          "enreach:\n  Webhook: { Endpoint: ftp://127.0.0.1:9/ }\n  Subscriptions: [{ EventType: UserStatus, AllEntities: true }]\n",
+          /:1: enreach: "ftp:\/\/127\.0\.0\.1:9\/" uses ftp:/,
+        ],
+      ];
+      for (const [text, message] of spelt) {
+        const f = join(dir, "spelt.yaml");
+        writeFileSync(f, text);
+        const r = await cli(["run", "enreach/queue-answered", "--dry-run", "--targets", f]);
+        expect(r.code, text).toBe(3);
+        expect(r.stderr).toMatch(message);
+        noStack(r.stderr);
+      }
       for (const res of [missing, b, u, x]) noStack(res.stderr);
     });
 

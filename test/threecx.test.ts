@@ -707,9 +707,11 @@ describe("3CX targets file (the add-on's own settings)", () => {
   it("a key the add-on does not have, or no WEBHOOK_URL, is refused with the file and the key", () => {
     const typo = file("3cx:\n  WEBHOOK_URL: http://127.0.0.1:9/3cx\n  WEBHOOK_ULR2: x\n");
     expect(() => loadTargetsFile(typo)).toThrow(
-      /targets\.yaml: 3cx: Unrecognized key: "WEBHOOK_ULR2"\. The 3cx section/,
+      /targets\.yaml:3: 3cx: unknown key\(s\) "WEBHOOK_ULR2" \(did you mean WEBHOOK_URL\?\)\. The 3cx section/,
     );
-    expect(() => loadTargetsFile(file("3cx: {}\n"))).toThrow(/targets\.yaml: 3cx\.WEBHOOK_URL: /);
+    expect(() => loadTargetsFile(file("3cx: {}\n"))).toThrow(
+      /targets\.yaml:1: 3cx\.WEBHOOK_URL: is required\. /,
+    );
     expect(() => loadTargetsFile(file("3cx:\n  WEBHOOK_URL: ftp://x\n"))).toThrow(/uses ftp:/);
   });
 });

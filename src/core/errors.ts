@@ -42,6 +42,19 @@ export class ScenarioError extends PbxsimError {
   }
 }
 
+/**
+ * A mistake in a targets file section; `path` is where, from the vendor's section down
+ * (`["acefone", 1, "trigger"]`), so the file's reader can name the line.
+ */
+export class TargetsError extends PbxsimError {
+  readonly path: readonly (string | number)[];
+  constructor(message: string, path: readonly (string | number)[]) {
+    super("TARGETS", message);
+    this.name = "TargetsError";
+    this.path = path;
+  }
+}
+
 export class UsageError extends PbxsimError {
   constructor(message: string) {
     super("USAGE", message);

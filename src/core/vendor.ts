@@ -1,5 +1,6 @@
 import type { z } from "zod";
-import { PbxsimError } from "./errors.js";
+import { TargetsError } from "./errors.js";
+import { closest, didYouMean } from "./suggest.js";
 import type { Directory, FactKind, PhoneNumber, SimulatedCall } from "./model.js";
 import type { Rng } from "./random.js";
 
@@ -198,11 +199,61 @@ export function parseTargetsSection<T>(
   vendorId: string,
   hint: string,
 ): T {
-  const r = schema.safeParse(section);
+  const r = schema.safeParse(section, { reportInput: true });
   if (r.success) return r.data;
   const i = r.error.issues[0]!;
-  const where = i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("");
-  throw new PbxsimError("TARGETS", `${file}: ${vendorId}${where}: ${i.message}. ${hint}`);
+  const path = i.path.filter((p): p is string | number => typeof p !== "symbol");
+  let message = i.message;
+  let at: (string | number)[] = path;
+  if (i.code === "unrecognized_keys") {
+    const known = objectKeysAt(schema, path);
+    message = `unknown key(s) ${i.keys.map((k) => `"${k}"`).join(", ")}${
+      known
+        ? didYouMean(
+            i.keys.flatMap((k) => closest(k, known, 1)),
+            true,
+          )
+        : ""
+    }`;
+    at = [...path, i.keys[0]!];
+  } else if (i.code === "invalid_type" && i.input === undefined) {
+    // a key left out, most often one spelled otherwise beside it (`EndPoint`, `webhook_url`)
+    let parent: unknown = section;
+    for (const p of path.slice(0, -1)) parent = (parent as Record<string | number, unknown>)?.[p];
+    const name = String(path[path.length - 1]);
+    const near =
+      parent && typeof parent === "object" && !Array.isArray(parent)
+        ? closest(name, Object.keys(parent), 1)
+        : [];
+    message = near.length ? `is required; "${near[0]}" is there: write it ${name}` : "is required";
+  }
+  throw new TargetsError(`${file}: ${vendorId}${targetsPath(path)}: ${message}. ${hint}`, [vendorId, ...at]);
+}
+
+/** The keys the object schema at `path` of `schema` takes, when there is one. */
+function objectKeysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] | undefined {
+  type Def = { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType };
+  const defOf = (t: z.ZodType) => (t as unknown as { _zod: { def: Def } })._zod.def;
+  const unwrap = (t: z.ZodType): z.ZodType => {
+    const def = defOf(t);
+    return ["optional", "default", "nullable"].includes(def.type) && def.innerType
+      ? unwrap(def.innerType)
+      : t;
+  };
+  let t = unwrap(schema);
+  for (const p of path) {
+    const def = defOf(t);
+    if (def.type === "array" && typeof p === "number" && def.element) t = unwrap(def.element);
+    else if (def.type === "object" && typeof p === "string" && def.shape?.[p]) t = unwrap(def.shape[p]);
+    else return undefined;
+  }
+  const def = defOf(t);
+  return def.type === "object" && def.shape ? Object.keys(def.shape) : undefined;
+}
+
+/** `[1].trigger` for `[1, "trigger"]`: a place in a vendor's targets section. */
+export function targetsPath(path: readonly (string | number)[]): string {
+  return path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
 }
 
 /** A string field of a parsed body, if the body is an object that has it. */

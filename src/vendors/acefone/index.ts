@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { PbxsimError } from "../../core/errors.js";
+import { PbxsimError, TargetsError } from "../../core/errors.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
   type EncodedRequest,
@@ -469,9 +469,9 @@ export const acefone: Vendor = {
     return list.map((w, i) => {
       const trigger = findTrigger(w.trigger);
       if (!trigger) {
-        throw new PbxsimError(
-          "TARGETS",
+        throw new TargetsError(
           `${file}: acefone[${i}].trigger: "${w.trigger}" is not an Acefone trigger. Use a portal label such as "Call hangup (Missed or Answered)" or an id from \`pbxsim list events --vendor acefone\`.`,
+          ["acefone", i, "trigger"],
         );
       }
       const df = w.date_format.toLowerCase();

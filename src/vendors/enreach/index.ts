@@ -1,5 +1,6 @@
 import { z } from "zod";
-import { PbxsimError } from "../../core/errors.js";
+import { TargetsError } from "../../core/errors.js";
+import { closest, didYouMean } from "../../core/suggest.js";
 import type { Rng } from "../../core/random.js";
 import {
   type EncodedRequest,
@@ -249,11 +250,11 @@ export const enreach: Vendor = {
       "enreach",
       "The enreach section mirrors Enreach's own configuration: Webhook {Endpoint, InsecureSSL, Secret} and Subscriptions [{EventType, AllEntities: true} or {EventType, EntityId}].",
     );
-    for (const s of Subscriptions) {
+    for (const [i, s] of Subscriptions.entries()) {
       if (!(enreachEventNames as string[]).includes(s.EventType)) {
-        throw new PbxsimError(
-          "TARGETS",
-          `${file}: enreach.Subscriptions: "${s.EventType}" is not an Enreach event type. Run \`pbxsim list events --vendor enreach\`.`,
+        throw new TargetsError(
+          `${file}: enreach.Subscriptions[${i}].EventType: "${s.EventType}" is not an Enreach event type${didYouMean(closest(s.EventType, enreachEventNames), true)}. Run \`pbxsim list events --vendor enreach\`.`,
+          ["enreach", "Subscriptions", i, "EventType"],
         );
       }
     }
