@@ -113,7 +113,7 @@ describe("arrival models", () => {
       /phases\.yaml:2: phase 2 has both rate and ramp: give one/,
     );
     expect(refused("- { rate: 10/s, duraton: 1m }")).toMatch(
-      /phases\.yaml:2: phase 2: "duraton" is not a phase setting; a phase has rate or ramp, and duration\./,
+      /phases\.yaml:2: phase 2: "duraton" is not a phase setting \(did you mean duration\?\); a phase has rate or ramp, and duration\./,
     );
     expect(refused("- 10/s")).toMatch(
       /phases\.yaml:2: phase 2: write a phase as \{ rate: 10\/s, duration: 1m \}/,

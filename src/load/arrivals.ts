@@ -1,6 +1,7 @@
 import { isSeq } from "yaml";
 import { parseDuration } from "../core/duration.js";
 import { UsageError } from "../core/errors.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import { readYamlFile } from "../core/yaml-file.js";
 import type { Rng } from "../core/random.js";
 
@@ -97,7 +98,10 @@ export function loadPhases(file: string): RateProfile {
     const unknown = Object.keys(p).filter((k) => k !== "rate" && k !== "ramp" && k !== "duration");
     if (unknown.length)
       throw new UsageError(
-        `${at}: ${unknown.map((k) => JSON.stringify(k)).join(", ")} is not a phase setting; a phase has rate or ramp, and duration.`,
+        `${at}: ${unknown.map((k) => JSON.stringify(k)).join(", ")} is not a phase setting${didYouMean(
+          unknown.flatMap((k) => closest(k, ["rate", "ramp", "duration"], 1)),
+          true,
+        )}; a phase has rate or ramp, and duration.`,
       );
     const o = p as { rate?: string; ramp?: string; duration?: string };
     if (o.rate !== undefined && o.ramp !== undefined)
