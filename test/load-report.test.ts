@@ -517,6 +517,26 @@ describe("ProgressOut (the progress on stderr)", () => {
     expect(lines).toEqual(["load: 1 scenario(s)", "interrupted: no new calls", "t=3s calls 9", ""]);
   });
 
+  it("on a terminal, a live line wider than the terminal is cut to fit, so a redraw leaves nothing behind", () => {
+    const written: string[] = [];
+    let columns = 20;
+    const p = new ProgressOut(
+      (x) => written.push(x),
+      true,
+      () => columns,
+    );
+    p.update("t=1s calls 5 (active 5)  requests 10", 1000);
+    p.say("interrupted");
+    columns = 200;
+    p.update("t=2s calls 9 (active 9)  requests 20", 2000);
+    expect(written).toEqual([
+      `${CLEAR}t=1s calls 5 (acti…`,
+      `${CLEAR}interrupted\nt=1s calls 5 (acti…`,
+      `${CLEAR}t=2s calls 9 (active 9)  requests 20`,
+    ]);
+    expect([..."t=1s calls 5 (acti…"].length).toBe(19);
+  });
+
   it("elsewhere, a line every 5 s of the run and messages as they come", () => {
     const written: string[] = [];
     const p = new ProgressOut((x) => written.push(x), false);

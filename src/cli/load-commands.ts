@@ -203,15 +203,23 @@ export class ProgressOut {
   private live: string | undefined;
   private lastLine = 0;
 
+  /**
+   * `columns`: the terminal's width now. A live line wider than the terminal would wrap, and
+   * clearing its last row would leave the others behind on every redraw; it is cut to fit.
+   */
   constructor(
     private readonly write: (s: string) => void,
     private readonly tty: boolean,
+    private readonly columns: () => number | undefined = () => undefined,
   ) {}
 
   update(line: string, tMs: number): void {
     if (this.tty) {
-      this.live = line;
-      this.write(`\r\u001b[2K${line}`);
+      const width = this.columns();
+      const shown =
+        width && [...line].length >= width ? `${[...line].slice(0, Math.max(1, width - 2)).join("")}…` : line;
+      this.live = shown;
+      this.write(`\r\u001b[2K${shown}`);
     } else if (tMs - this.lastLine >= 5000) {
       this.lastLine = tMs;
       this.write(`${line}\n`);
@@ -331,7 +339,11 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
 
   if (workers && workers > 1) return runWorkers(a, argv, workers, seed, shard);
   const controller = new AbortController();
-  const progress = new ProgressOut((x) => process.stderr.write(x), process.stderr.isTTY === true);
+  const progress = new ProgressOut(
+    (x) => process.stderr.write(x),
+    process.stderr.isTTY === true,
+    () => process.stderr.columns,
+  );
   const onSignal = () => {
     // a worker's parent says it once for all of them
     if (!a.outputsReady && !controller.signal.aborted)
@@ -417,7 +429,11 @@ async function runWorkers(
   }
   if (!a.quiet) err(`load: ${workers} workers`);
   const children: ChildProcess[] = [];
-  const out = new ProgressOut((x) => process.stderr.write(x), process.stderr.isTTY === true);
+  const out = new ProgressOut(
+    (x) => process.stderr.write(x),
+    process.stderr.isTTY === true,
+    () => process.stderr.columns,
+  );
   const said = new Set<string>();
   const sayOnce = (line: string) => {
     if (said.has(line)) return;
