@@ -605,7 +605,7 @@ describe("the send path", () => {
 });
 
 describe("redirects", () => {
-  it("follows VoIPBIN's redirects as its client does, counts each hop as sent, and stays on loopback", async () => {
+  it("follows VoIPBIN's redirects as its client does, counts the hops apart from sent, times the chain as one, and stays on loopback", async () => {
     const seen: { method: string; url: string; body: string; signed: boolean; referer?: string }[] = [];
     const rx = createServer((req, res) => {
       let body = "";
@@ -622,14 +622,19 @@ describe("redirects", () => {
           return res.writeHead(301, { location: "/hook/" }).end();
         if (req.url === "/away") return res.writeHead(307, { location: "http://10.255.255.1/x" }).end();
         if (req.url === "/loop") return res.writeHead(302, { location: "/loop" }).end();
+        // each answer alone inside the timeout, the chain of both not
+        if (req.url === "/slow")
+          return void setTimeout(() => res.writeHead(301, { location: "/slower" }).end(), 300);
+        if (req.url === "/slower") return void setTimeout(() => res.writeHead(200).end(), 300);
         res.writeHead(req.method === "POST" ? 200 : 405).end();
       });
     });
     await new Promise<void>((r) => rx.listen(0, "127.0.0.1", r));
     const base = `http://127.0.0.1:${(rx.address() as AddressInfo).port}`;
-    const run = (path: string, recordFile?: string) =>
+    const run = (path: string, recordFile?: string, timeoutMs?: number) =>
       runLoad({
         recordFile,
+        ...(timeoutMs ? { timeoutMs } : {}),
         scenarios: weighted("voipbin/outbound-unanswered"),
         targets: { byVendor: new Map(), fallback: { url: `${base}${path}`, secret: "k" } },
         profile: "current",
@@ -646,7 +651,9 @@ describe("redirects", () => {
       const n = moved.requests.delivered;
       expect(n).toBeGreaterThan(3);
       expect(moved.statuses).toEqual({ 405: n });
-      expect(moved.requests.sent).toBe(2 * n);
+      // the hops are not requests sent: errors<N% (failed / sent) is not diluted by them
+      expect(moved.requests.sent).toBe(n);
+      expect(moved.requests.redirects).toBe(n);
       const posts = seen.filter((x) => x.method === "POST");
       const gets = seen.filter((x) => x.method === "GET");
       expect(posts.every((x) => x.url === "/hook" && x.body !== "" && x.signed)).toBe(true);
@@ -670,6 +677,13 @@ describe("redirects", () => {
         `stopped after 2 redirects (the last a 302 to ${base}/loop)`,
       ]);
       expect(seen.length).toBe(3 * loop.requests.failed);
+      expect(loop.requests.redirects).toBe(2 * loop.requests.failed);
+      seen.length = 0;
+
+      // one deadline for the chain, as the vendor's client has
+      const slow = await run("/slow", undefined, 450);
+      expect(slow.requests.delivered).toBe(0);
+      expect(Object.keys(slow.errors)).toEqual(["timeout: no answer within 450ms"]);
       seen.length = 0;
 
       // the hop's Referer is the first URL: its query secret stays out of the record

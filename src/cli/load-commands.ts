@@ -167,7 +167,7 @@ export function formatLoadSummary(r: LoadReport): string {
     bold("load summary"),
     ...(r.stopped ? [`stopped   early: ${r.stopped.message}`] : []),
     `calls     target ${r.calls.target}  arrived ${arrivedCalls(r.calls)}  started ${r.calls.started}  completed ${r.calls.completed}  blocked ${r.calls.blocked}${r.calls.skipped ? `  skipped ${r.calls.skipped} (receiver over ${formatDuration(r.config.maxLagMs ?? DEFAULT_MAX_LAG_MS)} behind)` : ""}   rate ${r.rates.achievedCallsPerSec}/s of ${r.rates.targetCallsPerSec}/s`,
-    `requests  sent ${r.requests.sent}  delivered ${r.requests.delivered}  failed ${r.requests.failed}  retried ${r.requests.retried}  late ${r.requests.late}  cancelled ${r.requests.cancelled}   rate ${r.rates.achievedRequestsPerSec}/s of ${r.rates.targetRequestsPerSec}/s due (${r.rates.requestsPerSec}/s over the run)`,
+    `requests  sent ${r.requests.sent}  delivered ${r.requests.delivered}  failed ${r.requests.failed}  retried ${r.requests.retried}  late ${r.requests.late}  cancelled ${r.requests.cancelled}${r.requests.redirects ? `  redirects followed ${r.requests.redirects}` : ""}   rate ${r.rates.achievedRequestsPerSec}/s of ${r.rates.targetRequestsPerSec}/s due (${r.rates.requestsPerSec}/s over the run)`,
     `latency   (from due)   p50 ${l.p50}ms  p90 ${l.p90}ms  p99 ${l.p99}ms  p99.9 ${l.p999}ms  max ${l.max}ms`,
     `latency   (from sent)  p50 ${sv.p50}ms  p90 ${sv.p90}ms  p99 ${sv.p99}ms  p99.9 ${sv.p999}ms  max ${sv.max}ms`,
     `lag       p50 ${r.lag.p50}ms  p99 ${r.lag.p99}ms  max ${r.lag.max}ms`,

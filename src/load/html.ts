@@ -305,6 +305,9 @@ export function renderHtml(report: LoadReport): string {
       ["retried", fmtInt(r.requests.retried)],
       ["late (>10 ms behind)", fmtInt(r.requests.late)],
       ["cancelled", fmtInt(r.requests.cancelled)],
+      ...(r.requests.redirects
+        ? [["redirects followed", fmtInt(r.requests.redirects)] as [string, string]]
+        : []),
       ["dead-lettered", fmtInt(r.deadLettered)],
     ]),
     card("Rates", [

@@ -59,6 +59,11 @@ export interface LoadReport {
     /** First attempts that fell due within the arrival window, and how many of them were sent. */
     due: number;
     dueSent: number;
+    /**
+     * Requests that followed a redirect (vendors whose client follows them), counted apart from
+     * `sent`; absent in reports of older versions.
+     */
+    redirects?: number;
   };
   rates: {
     targetCallsPerSec: number;
