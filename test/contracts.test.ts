@@ -202,6 +202,21 @@ describe("pbxsim verify-messages (a receiver team's own message pacts)", () => {
     expect(legacy.find((r) => r.description === "queuecall_done")!.detail).toMatch(/duration_service/);
     await expect(verifyMessagePacts([file], { profile: "nope" })).rejects.toThrow(/--profile nope/);
   }, 60_000);
+
+  it("names a pact file that is not JSON with the line of the mistake, apart from one it cannot read", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-msgpact-"));
+    const broken = join(dir, "broken.json");
+    writeFileSync(
+      broken,
+      '{\n  "consumer": { "name": "crm" },\n  "messages": [\n    { "description": "x" }\n  ]\n  "metadata": {}\n}\n',
+    );
+    await expect(verifyMessagePacts([broken])).rejects.toThrow(
+      /broken\.json:6: the pact file is not valid JSON \(/,
+    );
+    await expect(verifyMessagePacts([join(dir, "none.json")])).rejects.toThrow(
+      /none\.json: cannot read the pact file \(ENOENT\)/,
+    );
+  });
 });
 
 describe("the CLI", () => {

@@ -491,10 +491,20 @@ export async function verifyMessagePacts(
   const results: InteractionResult[] = [];
   for (const file of files) {
     let pact: { provider?: { name?: string }; interactions?: ExpectedMessage[]; messages?: ExpectedMessage[] };
+    let text: string;
     try {
-      pact = JSON.parse(readFileSync(file, "utf8"));
+      text = readFileSync(file, "utf8");
     } catch (e) {
       throw new PbxsimError("IO", `${file}: cannot read the pact file (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}).`);
+    }
+    try {
+      pact = JSON.parse(text);
+    } catch (e) {
+      // "... in JSON at position 123": the line of it
+      const msg = (e as Error).message;
+      const at = /at position (\d+)/.exec(msg);
+      const line = at ? text.slice(0, Number(at[1])).split("\n").length : undefined;
+      throw new PbxsimError("IO", `${file}${line ? `:${line}` : ""}: the pact file is not valid JSON (${msg}).`);
     }
     const hint = VENDORS.find((v) => v.id === pact.provider?.name?.toLowerCase());
     const messages = [...(pact.interactions ?? []), ...(pact.messages ?? [])];
