@@ -624,6 +624,14 @@ describe("loadReportFile", () => {
     expectIo(join(dir, "missing.json"), /no such file/);
     writeFileSync(join(dir, "junk.json"), "{ not json");
     expectIo(join(dir, "junk.json"), /not a pbxsim load report/);
+    // the line of the mistake, and a short file's text not spilled into the message
+    writeFileSync(join(dir, "cut.json"), `${JSON.stringify(report, null, 2).slice(0, 400)}\n}`);
+    expectIo(join(dir, "cut.json"), /cut\.json:\d+: not a pbxsim load report \(not valid JSON: /);
+    writeFileSync(join(dir, "short.json"), '{"a":1,\n"b":}\n');
+    expectIo(
+      join(dir, "short.json"),
+      /short\.json: not a pbxsim load report \(not valid JSON: Unexpected token '\}'\)\. Give/,
+    );
     writeFileSync(join(dir, "other.json"), JSON.stringify({ tool: "k6", version: 1 }));
     expectIo(join(dir, "other.json"), /not a pbxsim load report/);
     writeFileSync(join(dir, "v2.json"), JSON.stringify({ ...report, version: 2 }));

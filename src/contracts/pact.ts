@@ -2,6 +2,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSyn
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { jsonError } from "../core/json-error.js";
 import {
   HTTPResponseStatusClass,
   MatchersV3,
@@ -500,11 +501,8 @@ export async function verifyMessagePacts(
     try {
       pact = JSON.parse(text);
     } catch (e) {
-      // "... in JSON at position 123": the line of it
-      const msg = (e as Error).message;
-      const at = /at position (\d+)/.exec(msg);
-      const line = at ? text.slice(0, Number(at[1])).split("\n").length : undefined;
-      throw new PbxsimError("IO", `${file}${line ? `:${line}` : ""}: the pact file is not valid JSON (${msg}).`);
+      const { line, reason } = jsonError(text, e);
+      throw new PbxsimError("IO", `${file}${line ? `:${line}` : ""}: the pact file is not valid JSON (${reason}).`);
     }
     const hint = VENDORS.find((v) => v.id === pact.provider?.name?.toLowerCase());
     const messages = [...(pact.interactions ?? []), ...(pact.messages ?? [])];

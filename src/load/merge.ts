@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { PbxsimError, UsageError } from "../core/errors.js";
+import { jsonError } from "../core/json-error.js";
 import { type LoadReport, requestRates, roundCallRate, roundRequestRate } from "./report.js";
 import {
   decodeHistogram,
@@ -282,9 +283,10 @@ export function loadReportFile(file: string): LoadReport {
   try {
     data = JSON.parse(text);
   } catch (e) {
+    const { line, reason } = jsonError(text, e);
     throw new PbxsimError(
       "IO",
-      `${file}: not a pbxsim load report (not valid JSON: ${(e as Error).message}). Give the JSON file written by \`pbxsim load --report FILE.json\`.`,
+      `${file}${line ? `:${line}` : ""}: not a pbxsim load report (not valid JSON: ${reason}). Give the JSON file written by \`pbxsim load --report FILE.json\`.`,
       { cause: e },
     );
   }
