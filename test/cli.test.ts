@@ -734,6 +734,18 @@ describe("pbxsim CLI", () => {
         2,
         /^pbxsim: -5ms: a value that starts with "-" must follow its flag after "=" \(--flag=-5ms\)\. Run/m,
       ],
+      [
+        "a value not among a flag's choices",
+        ["schema", "all", "--format", "opnapi"],
+        2,
+        /^pbxsim: --format opnapi: not one of json-schema, openapi \(did you mean openapi\?\)\. Run/m,
+      ],
+      [
+        "a word not among a command's choices",
+        ["list", "scenario"],
+        2,
+        /^pbxsim: "scenario": not one of vendors, scenarios, events, directory \(did you mean scenarios\?\)\. Run/m,
+      ],
       ["a mistyped command", ["lod"], 2, /^pbxsim: Did you mean load\? Run pbxsim --help/m],
       ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
       ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],

@@ -514,6 +514,19 @@ export async function main(argv = hideBin(process.argv)): Promise<number> {
         const text = msg ?? e?.message ?? "";
         const missing = /^Not enough arguments following: (.+)$/.exec(text);
         const unknown = /^Unknown arguments?: (.+)$/.exec(text);
+        // `Invalid values:\n  Argument: format, Given: "opnapi", Choices: "json-schema", "openapi"`
+        const invalid = [...text.matchAll(/Argument: ([\w-]+), Given: "([^"]*)", Choices: (.+)/g)];
+        if (invalid.length)
+          throw new PbxsimError(
+            "USAGE",
+            `${invalid
+              .map(([, name, given, list]) => {
+                const choices = [...list!.matchAll(/"([^"]*)"/g)].map((m) => m[1]!);
+                const flag = argv.some((a) => a === `--${name}` || a.startsWith(`--${name}=`));
+                return `${flag ? `--${name} ${given}` : `"${given}"`}: not one of ${choices.join(", ")}${didYouMean(closest(given!, choices, 1), true)}`;
+              })
+              .join("; ")}. Run pbxsim --help for the commands and flags.`,
+          );
         if (/^Not enough non-option arguments/.test(text)) {
           const usage = (context as { getUsage?: () => [string][] } | undefined)?.getUsage;
           const line = typeof usage === "function" ? usage.call(context)[0]?.[0] : undefined;
