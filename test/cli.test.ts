@@ -746,6 +746,12 @@ describe("pbxsim CLI", () => {
         2,
         /^pbxsim: "scenario": not one of vendors, scenarios, events, directory \(did you mean scenarios\?\)\. Run/m,
       ],
+      [
+        "a word for a number",
+        ["run", "enreach/queue-answered", "--dry-run", "--calls", "abc"],
+        2,
+        /^pbxsim: --calls abc: give a whole number of at least 1\.$/m,
+      ],
       ["a mistyped command", ["lod"], 2, /^pbxsim: Did you mean load\? Run pbxsim --help/m],
       ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
       ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],

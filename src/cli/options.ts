@@ -74,8 +74,23 @@ export function parsePositiveInt(flag: string, v: unknown, min = 1): number | un
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min)
-    throw new UsageError(`${flag} ${String(v)}: give a whole number of at least ${min}.`);
+    throw new UsageError(
+      `${flag} ${typeof v === "number" && Number.isNaN(v) ? (typedValue(flag) ?? "") : String(v)}: give a whole number of at least ${min}.`,
+    );
   return n;
+}
+
+/**
+ * The text given to `flag` on the command line: a number flag arrives as NaN when its value is not
+ * a number, and the message should show what was typed.
+ */
+function typedValue(flag: string, argv: readonly string[] = process.argv): string | undefined {
+  for (let i = argv.length - 1; i >= 0; i--) {
+    const a = argv[i]!;
+    if (a === flag) return argv[i + 1];
+    if (a.startsWith(`${flag}=`)) return a.slice(flag.length + 1);
+  }
+  return undefined;
 }
 
 export function parseStart(v: string | undefined): number | undefined {
