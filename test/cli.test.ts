@@ -753,7 +753,18 @@ describe("pbxsim CLI", () => {
         /^pbxsim: --calls abc: give a whole number of at least 1\.$/m,
       ],
       ["a mistyped command", ["lod"], 2, /^pbxsim: Did you mean load\? Run pbxsim --help/m],
-      ["unknown vendor", ["send", "acme", "X", "--dry-run"], 2, /unknown vendor "acme".*enreach/],
+      [
+        "unknown vendor",
+        ["send", "acme", "X", "--dry-run"],
+        2,
+        /unknown vendor "acme". The vendors are: .*enreach/,
+      ],
+      [
+        "a mistyped vendor",
+        ["demo", "--vendor", "acefon"],
+        2,
+        /unknown vendor "acefon". Did you mean acefone\? The vendors are/,
+      ],
       ["unknown event", ["send", "enreach", "Nope", "--dry-run"], 2, /enreach has no event "Nope"/],
       [
         "bad URL",

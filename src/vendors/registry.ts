@@ -1,4 +1,5 @@
 import { PbxsimError } from "../core/errors.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import type { Vendor } from "../core/vendor.js";
 import { threeCx } from "./3cx/index.js";
 import { acefone } from "./acefone/index.js";
@@ -18,7 +19,13 @@ export function getVendor(id: string): Vendor {
   if (!v) {
     throw new PbxsimError(
       "VENDOR",
-      `unknown vendor "${id}". The vendors are: ${VENDORS.map((x) => x.id).join(", ")}.`,
+      `unknown vendor "${id}". ${didYouMean(
+        closest(
+          id,
+          VENDORS.map((x) => x.id),
+          1,
+        ),
+      )}The vendors are: ${VENDORS.map((x) => x.id).join(", ")}.`,
     );
   }
   return v;
