@@ -760,7 +760,7 @@ describe("pbxsim CLI", () => {
         /unknown vendor "acme". The vendors are: .*enreach/,
       ],
       [
-        "a mistyped vendor",
+        "a mistyped --vendor",
         ["demo", "--vendor", "acefon"],
         2,
         /unknown vendor "acefon". Did you mean acefone\? The vendors are/,
