@@ -97,7 +97,14 @@ describe("pbxsim CLI", () => {
 
   it("lists vendors, scenarios and events, also as JSON", async () => {
     const v = await cli(["list", "vendors", "--json"]);
-    expect(JSON.parse(v.stdout).map((x: { id: string }) => x.id)).toContain("enreach");
+    const vendors = JSON.parse(v.stdout) as { id: string; success: string }[];
+    expect(vendors.map((x) => x.id)).toContain("enreach");
+    // a vendor whose profiles deliver by different rules shows each
+    expect(Object.fromEntries(vendors.map((x) => [x.id, x.success]))).toMatchObject({
+      enreach: "only 200",
+      voipbin: "legacy any status, current 100-499",
+      acefone: "200-299",
+    });
     const s = await cli(["list", "scenarios", "--vendor", "enreach", "--json"]);
     const ids = JSON.parse(s.stdout).map((x: { id: string }) => x.id);
     for (const name of [

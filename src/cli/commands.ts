@@ -47,7 +47,11 @@ export function listCommand(what: string, vendorId: string | undefined, json: bo
         profiles: v.profiles,
         events: v.events.length,
         scenarios: builtinScenarioFiles().filter((s) => s.id.startsWith(`${v.id}/`)).length,
-        success: describeSuccess(t.success),
+        // per profile where the profiles differ (VoIPBIN legacy takes any status, current below 500)
+        success:
+          [...new Set(v.profiles.map((p) => describeSuccess(v.transport(p).success)))].length > 1
+            ? v.profiles.map((p) => `${p} ${describeSuccess(v.transport(p).success)}`).join(", ")
+            : describeSuccess(t.success),
         retries: t.retrySchedule.length,
       };
     });
