@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { TargetsError } from "./errors.js";
 import { closest, didYouMean } from "./suggest.js";
+import { objectKeysAt } from "./zod-keys.js";
 import type { Directory, FactKind, PhoneNumber, SimulatedCall } from "./model.js";
 import type { Rng } from "./random.js";
 
@@ -228,27 +229,6 @@ export function parseTargetsSection<T>(
     message = near.length ? `is required; "${near[0]}" is there: write it ${name}` : "is required";
   }
   throw new TargetsError(`${file}: ${vendorId}${targetsPath(path)}: ${message}. ${hint}`, [vendorId, ...at]);
-}
-
-/** The keys the object schema at `path` of `schema` takes, when there is one. */
-function objectKeysAt(schema: z.ZodType, path: readonly (string | number)[]): string[] | undefined {
-  type Def = { type: string; innerType?: z.ZodType; shape?: Record<string, z.ZodType>; element?: z.ZodType };
-  const defOf = (t: z.ZodType) => (t as unknown as { _zod: { def: Def } })._zod.def;
-  const unwrap = (t: z.ZodType): z.ZodType => {
-    const def = defOf(t);
-    return ["optional", "default", "nullable"].includes(def.type) && def.innerType
-      ? unwrap(def.innerType)
-      : t;
-  };
-  let t = unwrap(schema);
-  for (const p of path) {
-    const def = defOf(t);
-    if (def.type === "array" && typeof p === "number" && def.element) t = unwrap(def.element);
-    else if (def.type === "object" && typeof p === "string" && def.shape?.[p]) t = unwrap(def.shape[p]);
-    else return undefined;
-  }
-  const def = defOf(t);
-  return def.type === "object" && def.shape ? Object.keys(def.shape) : undefined;
 }
 
 /** `[1].trigger` for `[1, "trigger"]`: a place in a vendor's targets section. */

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DistributionSchema } from "../core/distribution.js";
 import { closest, didYouMean } from "../core/suggest.js";
+import { objectKeysAt } from "../core/zod-keys.js";
 
 /**
  * Scenario files describe stories, not HTTP: who calls, what happens, and when, with timing
@@ -286,7 +287,7 @@ export function friendlyIssue(issue: z.core.$ZodIssue): string {
   if (issue.code === "invalid_type" && issue.input === null)
     return `has no value; ${issue.message.replace(/^Invalid input: /, "")}`;
   if (issue.code === "unrecognized_keys") {
-    const known = keysAt(issue.path);
+    const known = objectKeysAt(ScenarioFileSchema, issue.path);
     const hint = known
       ? didYouMean(
           issue.keys.flatMap((k) => closest(k, known, 1)),
@@ -311,21 +312,6 @@ export function friendlyIssue(issue: z.core.$ZodIssue): string {
   }
   if (issue.code === "invalid_value") return `${issue.message}`;
   return issue.message;
-}
-
-/** The keys a scenario file's mapping at `path` takes (the top level, `call`), when it is one. */
-function keysAt(path: readonly PropertyKey[]): string[] | undefined {
-  let schema: z.ZodType = ScenarioFileSchema;
-  for (const key of path) {
-    while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional)
-      schema = schema.unwrap() as z.ZodType;
-    if (!(schema instanceof z.ZodObject) || typeof key !== "string") return undefined;
-    schema = (schema.shape as Record<string, z.ZodType>)[key]!;
-    if (!schema) return undefined;
-  }
-  while (schema instanceof z.ZodDefault || schema instanceof z.ZodOptional)
-    schema = schema.unwrap() as z.ZodType;
-  return schema instanceof z.ZodObject ? Object.keys(schema.shape) : undefined;
 }
 
 export const ScenarioFileSchema = z.strictObject({
