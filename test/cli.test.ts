@@ -759,6 +759,12 @@ describe("pbxsim CLI", () => {
         2,
         /^pbxsim: --calls abc: give a whole number of at least 1\.$/m,
       ],
+      [
+        "a mistyped profile",
+        ["run", "voipbin/queue-answered", "--profile", "curent", "--dry-run"],
+        2,
+        /^pbxsim: --profile curent is not a profile of voipbin \(did you mean current\?\); its profiles are: legacy, current\.$/m,
+      ],
       ["a mistyped command", ["lod"], 2, /^pbxsim: Did you mean load\? Run pbxsim --help/m],
       [
         "unknown vendor",

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { jsonError } from "../core/json-error.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import {
   HTTPResponseStatusClass,
   MatchersV3,
@@ -421,7 +422,7 @@ export async function verifyReceiver(opts: VerifyOptions): Promise<InteractionRe
     const profiles = opts.profile ? [opts.profile] : vendor.profiles;
     for (const profile of profiles) {
       if (!vendor.profiles.includes(profile)) {
-        throw new PbxsimError("USAGE", `--profile ${profile} is not a profile of ${vendor.id}; its profiles are ${vendor.profiles.join(", ")}.`);
+        throw new PbxsimError("USAGE", `--profile ${profile} is not a profile of ${vendor.id}${didYouMean(closest(profile, vendor.profiles, 1), true)}; its profiles are ${vendor.profiles.join(", ")}.`);
       }
       const file = contractFile(vendor.id, profile, opts.dir);
       let pact: { interactions?: { description: string }[] };

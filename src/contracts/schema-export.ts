@@ -130,7 +130,7 @@ function checkProfile(vendor: Vendor, profile: string | undefined): string | und
   if (profile === undefined || vendor.profiles.includes(profile)) return profile;
   throw new PbxsimError(
     "USAGE",
-    `"${profile}" is not a profile of ${vendor.id}; its profiles are: ${vendor.profiles.join(", ")}.`,
+    `"${profile}" is not a profile of ${vendor.id}${didYouMean(closest(profile, vendor.profiles, 1), true)}; its profiles are: ${vendor.profiles.join(", ")}.`,
   );
 }
 

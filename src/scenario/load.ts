@@ -86,7 +86,7 @@ export function parseScenarioText(text: string, path: string, vendors: VendorLoo
   for (const p of s.profiles ?? []) {
     if (!vendor.profiles.includes(p)) {
       throw new ScenarioError(
-        `profiles: "${p}" is not a profile of ${vendor.id}; its profiles are ${vendor.profiles.join(", ")}`,
+        `profiles: "${p}" is not a profile of ${vendor.id}${didYouMean(closest(p, vendor.profiles, 1), true)}; its profiles are ${vendor.profiles.join(", ")}`,
         { file, line: lineOf(["profiles"]) },
       );
     }

@@ -36,7 +36,7 @@ export function resolveProfile(vendor: Vendor, profile: string | undefined): str
   if (!vendor.profiles.includes(profile)) {
     throw new PbxsimError(
       "USAGE",
-      `--profile ${profile} is not a profile of ${vendor.id}; its profiles are: ${vendor.profiles.join(", ")}.`,
+      `--profile ${profile} is not a profile of ${vendor.id}${didYouMean(closest(profile, vendor.profiles, 1), true)}; its profiles are: ${vendor.profiles.join(", ")}.`,
     );
   }
   return profile;
