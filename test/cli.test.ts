@@ -765,6 +765,19 @@ describe("pbxsim CLI", () => {
         2,
         /^pbxsim: --profile curent is not a profile of voipbin \(did you mean current\?\); its profiles are: legacy, current\.$/m,
       ],
+      [
+        "an option no vendor takes",
+        ["run", "3cx/outbound-answered", "--dry-run", "--option", "fqnd=pbx.example.com"],
+        2,
+        /^pbxsim: --option fqnd=pbx\.example\.com: no vendor takes "fqnd" \(did you mean fqdn\?\); the options are: fqdn \(3cx\), /m,
+      ],
+      // it was an internal error (exit 70) when the first request was encoded
+      [
+        "a Webitel body template that is not JSON",
+        ["run", "webitel/task-queue", "--dry-run", "--option", "template={bad"],
+        2,
+        /^pbxsim: --option template=\{bad: not JSON \(.+\); write a JSON object, e\.g\. '\{"event":"\$\{state\}"\}'\.$/m,
+      ],
       ["a mistyped command", ["lod"], 2, /^pbxsim: Did you mean load\? Run pbxsim --help/m],
       [
         "unknown vendor",

@@ -1,6 +1,8 @@
 import { PbxsimError, UsageError } from "../core/errors.js";
 import { parseDuration, parseSchedule } from "../core/duration.js";
 import { checkUrl } from "../delivery/targets.js";
+import { closest, didYouMean } from "../core/suggest.js";
+import { VENDORS } from "../vendors/registry.js";
 
 /** Flag parsers: each names the flag, the bad value and what is allowed. */
 
@@ -109,7 +111,29 @@ export function parseOptions(values: string[] | string | undefined): Record<stri
   for (const v of Array.isArray(values) ? values : [values]) {
     const i = v.indexOf("=");
     if (i <= 0) throw new UsageError(`--option "${v}": write key=value, e.g. --option fqdn=pbx.example.com.`);
-    out[v.slice(0, i)] = v.slice(i + 1);
+    const key = v.slice(0, i);
+    const value = v.slice(i + 1);
+    // a key no vendor takes would be ignored without a word; a value a vendor cannot use fails
+    // here, not in the middle of a run
+    const takers = VENDORS.filter((x) => x.options?.[key] !== undefined);
+    if (!takers.length) {
+      const all = VENDORS.flatMap((x) => Object.keys(x.options ?? {}).map((k) => `${k} (${x.id})`));
+      const keys = [...new Set(VENDORS.flatMap((x) => Object.keys(x.options ?? {})))];
+      throw new UsageError(
+        `--option ${v}: no vendor takes "${key}"${didYouMean(closest(key, keys, 1), true)}; the options are: ${all.join(", ")}.`,
+      );
+    }
+    // a key several vendors take (content_type) needs a value one of them can use
+    const refusals: unknown[] = [];
+    for (const x of takers) {
+      try {
+        x.checkOption?.(key, value);
+      } catch (e) {
+        refusals.push(e);
+      }
+    }
+    if (refusals.length === takers.length) throw refusals[0];
+    out[key] = value;
   }
   return out;
 }

@@ -162,6 +162,10 @@ export interface Vendor {
   encode(event: VendorEvent, opts: EncodeOptions): EncodedRequest;
   /** Methods a customer may configure for this vendor (first = default); undefined = fixed. */
   methods?(profile: string): string[];
+  /** The `--option` keys this vendor takes, each with the values it takes. */
+  options?: Record<string, string>;
+  /** Throws a usage error for an `--option` value this vendor could not use. */
+  checkOption?(key: string, value: string): void;
   /** Targets file section → targets. */
   parseTargets(section: unknown, file: string): TargetSettings[];
   /** Receiver side: does this request look like it came from this vendor? */

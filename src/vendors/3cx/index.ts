@@ -151,6 +151,7 @@ export const threeCx: Vendor = {
     ];
   },
   methods: (profile) => (profile === "form" ? ["GET", "POST"] : ["POST"]),
+  options: { fqdn: "the 3CX host name of recording URLs (pbx.example.com)" },
   encode(event, { profile, url, method }): EncodedRequest {
     if (profile !== "form") {
       return {

@@ -432,6 +432,10 @@ export const acefone: Vendor = {
     }),
   transport: () => transport,
   methods: () => ["POST", "GET"],
+  options: Object.fromEntries(Object.entries(OPTION_VALUES).map(([k, v]) => [k, v.help])),
+  checkOption(key, value) {
+    acefoneOptions("acefone", { [key]: value });
+  },
   encode(event, { profile, url, method, options }): EncodedRequest {
     const o = cachedOptions(profile, options);
     const values = renderPayload(event.payload, o);

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
+import { jsonError } from "../../core/json-error.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
   type EncodedRequest,
@@ -293,6 +294,27 @@ export const webitel: Vendor = {
   },
   transport: () => transport,
   methods: () => ["POST", "GET", "PUT", "PATCH", "DELETE"],
+  options: {
+    template: 'the httpRequest body as JSON, with ${var} ({"event":"${state}"})',
+    headers: "the httpRequest headers as a JSON object",
+    content_type: "the httpRequest content type (application/json)",
+  },
+  checkOption(key, value) {
+    if (key !== "template" && key !== "headers") return;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(value);
+    } catch (e) {
+      throw new PbxsimError(
+        "USAGE",
+        `--option ${key}=${value}: not JSON (${jsonError(value, e).reason}); write a JSON object, e.g. ${key === "template" ? `'{"event":"\${state}"}'` : `'{"X-Source":"webitel"}'`}.`,
+      );
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+      throw new PbxsimError("USAGE", `--option ${key}=${value}: write a JSON object ({...}).`);
+    if (key === "headers" && Object.values(parsed).some((v) => typeof v !== "string"))
+      throw new PbxsimError("USAGE", `--option headers=${value}: every header value is a string.`);
+  },
   encode(event, { url, method, options }): EncodedRequest {
     const step: SchemaRequest = {
       url,
