@@ -778,6 +778,19 @@ describe("pbxsim CLI", () => {
         2,
         /^pbxsim: --option template=\{bad: not JSON \(.+\); write a JSON object, e\.g\. '\{"event":"\$\{state\}"\}'\.$/m,
       ],
+      [
+        "a word for a status",
+        ["receive", "--port", "0", "--status", "abc"],
+        2,
+        /^pbxsim: --status abc: give an HTTP status code from 100 to 599\.$/m,
+      ],
+      // it was taken as NaN, and every auth check then failed
+      [
+        "a word for a status to reject",
+        ["check", "--url", "http://127.0.0.1:9/", "--vendor", "enreach", "--reject-status", "abc"],
+        2,
+        /^pbxsim: --reject-status abc: give an HTTP status code from 100 to 599/m,
+      ],
       ["a mistyped command", ["lod"], 2, /^pbxsim: Did you mean load\? Run pbxsim --help/m],
       [
         "unknown vendor",

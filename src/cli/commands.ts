@@ -18,6 +18,7 @@ import type { ReceivedRecord } from "../receiver/app.js";
 import { builtinScenarioFiles, loadScenarioFile } from "../scenario/load.js";
 import { findVendor, getVendor, profileChooser, resolveProfile, VENDORS } from "../vendors/registry.js";
 import {
+  asTyped,
   parseDurationFlag,
   parseHeaders,
   parsePositiveInt,
@@ -553,10 +554,14 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
   if (port !== undefined && port > 65535) throw new UsageError(`--port ${port}: ports go up to 65535.`);
   const failFirst = parsePositiveInt("--fail-first", a.failFirst, 0);
   if (a.status !== undefined && (!Number.isInteger(a.status) || a.status < 100 || a.status > 599)) {
-    throw new UsageError(`--status ${a.status}: give an HTTP status code from 100 to 599.`);
+    throw new UsageError(
+      `--status ${asTyped("--status", a.status)}: give an HTTP status code from 100 to 599.`,
+    );
   }
   if (a.failRate !== undefined && !(a.failRate >= 0 && a.failRate <= 1)) {
-    throw new UsageError(`--fail-rate ${a.failRate}: give a fraction from 0 to 1 (0.2 = one in five).`);
+    throw new UsageError(
+      `--fail-rate ${asTyped("--fail-rate", a.failRate)}: give a fraction from 0 to 1 (0.2 = one in five).`,
+    );
   }
   const delayMs = parseDurationFlag("--delay", a.delay);
   const keep = a.keep === undefined ? DEFAULT_KEEP : parsePositiveInt("--keep", a.keep);

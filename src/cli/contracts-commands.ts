@@ -9,7 +9,7 @@ import { prepareOutput } from "../delivery/dead-letter.js";
 import { loadCa } from "../delivery/engine.js";
 import { reachReceiver } from "../delivery/reach.js";
 import { getVendor, VENDORS } from "../vendors/registry.js";
-import { parseOptions, parseSeed, parseUrlFlag } from "./options.js";
+import { asTyped, parseOptions, parseSeed, parseUrlFlag } from "./options.js";
 import { dim, err, green, out, red } from "./print.js";
 
 /** `pbxsim contracts`, `verify`, `verify-messages` and `check`: contract testing for CI. */
@@ -189,6 +189,11 @@ export async function checkCommand(a: {
   if (!url) throw new UsageError("check needs --url: the receiver under test.");
   if (!a.vendor) throw new UsageError(`check needs --vendor: one of the vendors (pbxsim list vendors).`);
   getVendor(a.vendor);
+  for (const s of a.rejectStatus ?? [])
+    if (!Number.isInteger(s) || s < 100 || s > 599)
+      throw new UsageError(
+        `--reject-status ${asTyped("--reject-status", s)}: give an HTTP status code from 100 to 599 (repeat the flag for several).`,
+      );
   if (a.junit) prepareOutput(a.junit, "--junit", true);
   const results = await runChecks({
     url,

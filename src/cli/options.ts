@@ -76,16 +76,19 @@ export function parsePositiveInt(flag: string, v: unknown, min = 1): number | un
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isSafeInteger(n) || n < min)
-    throw new UsageError(
-      `${flag} ${typeof v === "number" && Number.isNaN(v) ? (typedValue(flag) ?? "") : String(v)}: give a whole number of at least ${min}.`,
-    );
+    throw new UsageError(`${flag} ${asTyped(flag, v)}: give a whole number of at least ${min}.`);
   return n;
 }
 
 /**
- * The text given to `flag` on the command line: a number flag arrives as NaN when its value is not
- * a number, and the message should show what was typed.
+ * A flag's value as typed, for a message: a number flag arrives as NaN when its value is not a
+ * number, and the message should show what was typed.
  */
+export function asTyped(flag: string, v: unknown): string {
+  return typeof v === "number" && Number.isNaN(v) ? (typedValue(flag) ?? "") : String(v);
+}
+
+/** The text given to `flag` on the command line (its last occurrence). */
 function typedValue(flag: string, argv: readonly string[] = process.argv): string | undefined {
   for (let i = argv.length - 1; i >= 0; i--) {
     const a = argv[i]!;
