@@ -69,7 +69,7 @@ async function rawServer(answer: (request: string, socket: Socket, index: number
 
 const pools: WirePool[] = [];
 const newPool = (connections = 1, pipelining = 1, ca?: string) => {
-  const p = new WirePool({ connections, pipelining, ...(ca ? { ca } : {}) });
+  const p = new WirePool({ connections, pipelining, ...(ca ? { ca: [ca] } : {}) });
   pools.push(p);
   return p;
 };

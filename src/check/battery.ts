@@ -1,9 +1,8 @@
 import { Agent, type Dispatcher, request } from "undici";
-import { rootCertificates } from "node:tls";
 import { Rng } from "../core/random.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import { type EncodedRequest, isSuccess, type TransportSpec, type Vendor } from "../core/vendor.js";
-import { describeError, loadCa } from "../delivery/engine.js";
+import { describeError, trustedCas } from "../delivery/engine.js";
 import { reachReceiver } from "../delivery/reach.js";
 import { isRedirect } from "../delivery/redirect.js";
 import { type PlannedRequest, planRun } from "../delivery/plan.js";
@@ -110,7 +109,7 @@ export async function runChecks(opts: CheckOptions): Promise<CheckResult[]> {
   const dispatcher = new Agent({
     connect: {
       rejectUnauthorized: !opts.insecure,
-      ...(opts.ca ? { ca: [...rootCertificates, loadCa(opts.ca)] } : {}),
+      ...(opts.ca ? { ca: trustedCas(opts.ca) } : {}),
     },
   });
   const ctx: Context = {

@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { X509Certificate } from "node:crypto";
+import { rootCertificates } from "node:tls";
 import { Agent, type Dispatcher, request } from "undici";
 import { PbxsimError } from "../core/errors.js";
 import { redactUrl } from "../core/redact.js";
@@ -63,6 +64,14 @@ export interface EngineOptions {
    */
   onAttempt?: (r: PlannedRequest, a: Attempt, retryInMs?: number) => void;
   onResult?: (r: DeliveryResult) => void;
+}
+
+/**
+ * The certificates a connection trusts with `--ca FILE`: the file's beside Node's own roots, as
+ * NODE_EXTRA_CA_CERTS adds them for the verifier (TLS's `ca` option alone would replace the roots).
+ */
+export function trustedCas(file: string): string[] {
+  return [...rootCertificates, loadCa(file)];
 }
 
 export function loadCa(file: string): string {
@@ -160,13 +169,13 @@ export function describeError(e: unknown, timeoutMs: number, caFile?: string): s
 
 export class DeliveryEngine {
   private readonly dispatchers = new Map<string, Dispatcher>();
-  private readonly ca?: string;
+  private readonly ca?: string[];
   private inflight = 0;
   private readonly waiters: (() => void)[] = [];
   private t0 = 0;
 
   constructor(private readonly opts: EngineOptions) {
-    if (opts.caFile) this.ca = loadCa(opts.caFile);
+    if (opts.caFile) this.ca = trustedCas(opts.caFile);
   }
 
   private dispatcher(insecure: boolean): Dispatcher {

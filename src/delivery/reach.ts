@@ -1,7 +1,7 @@
 import { connect as netConnect, isIP } from "node:net";
-import { connect as tlsConnect, rootCertificates } from "node:tls";
+import { connect as tlsConnect } from "node:tls";
 import { PbxsimError } from "../core/errors.js";
-import { describeError, loadCa } from "./engine.js";
+import { describeError, trustedCas } from "./engine.js";
 
 /** How long the check that the receiver can be reached waits for a connection. */
 const REACH_TIMEOUT_MS = 5000;
@@ -16,7 +16,7 @@ export async function reachReceiver(target: URL, insecure: boolean, caFile?: str
   const https = target.protocol === "https:";
   const host = target.hostname.replace(/^\[|\]$/g, "");
   const port = Number(target.port) || (https ? 443 : 80);
-  const ca = caFile ? [...rootCertificates, loadCa(caFile)] : undefined;
+  const ca = caFile ? trustedCas(caFile) : undefined;
   try {
     await new Promise<void>((resolve, reject) => {
       const socket = https

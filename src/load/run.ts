@@ -12,7 +12,7 @@ import {
   type VendorEvent,
 } from "../core/vendor.js";
 import { applyChaos, type ChaosSpec } from "../delivery/chaos.js";
-import { describeError, loadCa } from "../delivery/engine.js";
+import { describeError, trustedCas } from "../delivery/engine.js";
 import { isRedirect, nextHop } from "../delivery/redirect.js";
 import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
@@ -520,7 +520,7 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
   const pool = new WirePool({
     connections: Math.max(1, Math.ceil(maxInflight / pipelining)),
     pipelining,
-    ...(opts.caFile ? { ca: loadCa(opts.caFile) } : {}),
+    ...(opts.caFile ? { ca: trustedCas(opts.caFile) } : {}),
   });
   /**
    * The endpoint and request path of each target URL, split once; a query string the URL parser

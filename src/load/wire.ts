@@ -1,5 +1,5 @@
 import { connect as netConnect, isIP, type Socket } from "node:net";
-import { connect as tlsConnect } from "node:tls";
+import { connect as tlsConnect, createSecureContext, type SecureContext } from "node:tls";
 import { PbxsimError } from "../core/errors.js";
 
 /**
@@ -30,8 +30,8 @@ export interface WireOptions {
   connections: number;
   /** Requests written on one connection before its first answer arrives. */
   pipelining: number;
-  /** PEM text of extra CAs to trust. */
-  ca?: string;
+  /** The certificates to trust in place of Node's default roots (`trustedCas` with --ca). */
+  ca?: readonly string[];
 }
 
 /** How long an idle connection is reused when the receiver names no keep-alive timeout. */
@@ -428,6 +428,7 @@ export class Endpoint {
   readonly pipelining: number;
   private readonly host: string;
   private readonly port: number;
+  private readonly secureContext: SecureContext | undefined;
 
   constructor(
     url: URL,
@@ -440,6 +441,8 @@ export class Endpoint {
     this.pipelining = opts.pipelining;
     this.host = url.hostname.replace(/^\[|\]$/g, "");
     this.port = Number(url.port || (secure ? 443 : 80));
+    // made once: a `ca` list on each connect would parse every root certificate again
+    this.secureContext = secure && opts.ca ? createSecureContext({ ca: [...opts.ca] }) : undefined;
   }
 
   send(job: WireJob): void {
@@ -477,7 +480,7 @@ export class Endpoint {
         port: this.port,
         ...(isIP(this.host) ? {} : { servername: this.host }),
         rejectUnauthorized: !this.insecure,
-        ...(this.opts.ca ? { ca: this.opts.ca } : {}),
+        ...(this.secureContext ? { secureContext: this.secureContext } : {}),
         ALPNProtocols: ["http/1.1"],
       });
       conn = new Conn(socket, this, false);
