@@ -7,6 +7,7 @@ import { Rng } from "../src/core/random.js";
 import { hmacSha256Hex, verifySignature } from "../src/core/signing.js";
 import { isSuccess } from "../src/core/vendor.js";
 import { dryRunLine, type Plan, type PlannedRequest, planRun } from "../src/delivery/plan.js";
+import { nextHop } from "../src/delivery/redirect.js";
 import { deliverPlan, runScenarios } from "../src/delivery/run.js";
 import { createReceiver } from "../src/receiver/app.js";
 import { serve } from "../src/receiver/serve.js";
@@ -1642,6 +1643,42 @@ describe("VoIPBIN transport", () => {
 
 // ---------------------------------------------------------------------------------------------------------
 // Reordering, determinism and the target notice
+
+describe("nextHop (Go's client on a redirect)", () => {
+  const first = {
+    url: new URL("http://hooks.example.com:8080/voipbin"),
+    headers: { authorization: "Bearer t", cookie: "a=1", "x-voipbin-signature": "sha256=ab" },
+  };
+  const hop = (location: string, status = 307) =>
+    nextHop(first, { url: first.url, method: "POST", body: "{}" }, status, location, 0, 2);
+  it("sends Authorization and cookies on only to the same host name (any port) or a subdomain", () => {
+    for (const to of [
+      "http://hooks.example.com:9090/x",
+      "https://hooks.example.com/x",
+      "http://a.hooks.example.com/x",
+    ]) {
+      const h = hop(to);
+      expect(typeof h === "object" && h.headers, to).toMatchObject({
+        authorization: "Bearer t",
+        cookie: "a=1",
+      });
+    }
+    for (const to of ["http://example.com/x", "http://evilhooks.example.com/x", "http://10.0.0.1/x"]) {
+      const h = hop(to);
+      expect(typeof h === "object" && h.headers, to).toEqual({
+        "x-voipbin-signature": "sha256=ab",
+        referer: "http://hooks.example.com:8080/voipbin",
+      });
+    }
+  });
+  it("turns a 301, 302 or 303 into a GET without a body, keeps a 307's method and body, and stops at the cap", () => {
+    expect(hop("/y", 302)).toMatchObject({ method: "GET", body: "" });
+    expect(hop("/y", 307)).toMatchObject({ method: "POST", body: "{}" });
+    expect(nextHop(first, { url: first.url, method: "POST", body: "{}" }, 302, "/y", 2, 2)).toBe(
+      "stopped after 2 redirects (the last a 302 to http://hooks.example.com:8080/y)",
+    );
+  });
+});
 
 describe("reorderMs", () => {
   it.each(PROFILES)("%s: swaps some neighbouring events of a call, deterministically per seed", (profile) => {

@@ -28,8 +28,9 @@ function refererFor(from: URL, to: URL): string | undefined {
   return u.toString();
 }
 
+/** Go's isDomainOrSubdomain on the host names: the port does not count. */
 function sameDomain(from: URL, to: URL): boolean {
-  return to.host === from.host || to.hostname.endsWith(`.${from.hostname}`);
+  return to.hostname === from.hostname || to.hostname.endsWith(`.${from.hostname}`);
 }
 
 /**
