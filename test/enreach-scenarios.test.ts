@@ -935,10 +935,82 @@ describe("loader errors", () => {
       /call\.queue: has no value; expected string, received null/,
     );
     expectAt(
-      loadAndRun(["vendor: enreach", "name: broken", "steps:", "  - arrive: {}"]),
+      loadAndRun(["vendor: enreach", "description: d", "steps:", "  - arrive: {}"]),
       1,
-      /description: is required/,
+      /name: is required/,
     );
+  });
+
+  it("a value none of a field's kinds says what the field takes", () => {
+    const steps = (...lines: string[]) =>
+      loadAndRun([...HEAD, "  - arrive: {}", "  - enqueue: {}", ...lines]);
+    expectAt(
+      steps("  - offer: next"),
+      7,
+      /steps\[2\]\.offer: takes a mapping of its keys \(agent, after\), not "next"; write it offer: \{ agent: next \}/,
+    );
+    expectAt(steps("  - hangup: caller"), 7, /write it hangup: \{ by: caller \}/);
+    expectAt(
+      steps("  - offer: { agent: first }"),
+      7,
+      /offer\.agent: is "first"; an agent is a number from 1 to 50 .*, next or current/,
+    );
+    expectAt(
+      steps("  - offer: {}", "  - answer: {}", "  - transfer: { mode: blind, to: outside }"),
+      9,
+      /transfer\.to: is "outside"; a transfer goes to an agent .* or to external/,
+    );
+    expectAt(
+      steps("  - callback: { action: create, type: 4 }"),
+      7,
+      /callback\.type: is 4; a callback type is 1, 2 or 3/,
+    );
+    expectAt(
+      steps("  - callback: { action: attempt, result: [{ weight: 1, value: maybe }] }"),
+      7,
+      /callback\.result: \[0\]\.value: "maybe" is not one of success, noanswer, busy, failed/,
+    );
+    expectAt(
+      steps("  - repeat: { times: 1.5, steps: [{ offer: {} }, { miss: {} }] }"),
+      7,
+      /repeat\.times: is 1\.5; times is a whole number from 0 to 100, or a range \[min, max\]/,
+    );
+    expectAt(
+      steps("  - repeat: { times: [4, 2], steps: [{ offer: {} }, { miss: {} }] }"),
+      7,
+      /repeat\.times: a range \[min, max\]: the first bound must not exceed the second/,
+    );
+    expectAt(
+      steps("  - repeat: { times: 101, steps: [{ offer: {} }, { miss: {} }] }"),
+      7,
+      /repeat\.times: is 101; it must be at most 100/,
+    );
+    expectAt(
+      steps("  - branch: [{ weight: 0, steps: [{ hangup: { by: caller } }] }]"),
+      7,
+      /branch\[0\]\.weight: is 0; it must be more than 0/,
+    );
+    expectAt(
+      steps("  - wait: { unifrom: [1s, 2s] }"),
+      7,
+      /wait: is not a valid value here; a timing is a duration/,
+    );
+  });
+
+  it("a file of one's own needs no description", () => {
+    const s = parseScenarioText(
+      [
+        "vendor: enreach",
+        "name: mine",
+        "steps:",
+        "  - arrive: { target: queue }",
+        "  - hangup: { by: caller }",
+      ].join("\n"),
+      FILE,
+      findVendor,
+    );
+    expect(s.description).toBe("");
+    expect(plan(s, 1, 1).requests.length).toBeGreaterThan(0);
   });
 
   it("answer with no prior offer", () => {

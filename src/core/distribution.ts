@@ -21,25 +21,32 @@ const DurationText = z.union([z.string(), z.number()]).transform((v, ctx) => {
 
 const Clamp = { min: DurationText.optional(), max: DurationText.optional() };
 
-export const DistributionSchema = z.union([
-  DurationText.transform((ms) => ({ kind: "fixed" as const, value: ms })),
-  z.strictObject({ fixed: DurationText }).transform((d) => ({ kind: "fixed" as const, value: d.fixed })),
-  z
-    .strictObject({ uniform: z.tuple([DurationText, DurationText]) })
-    .refine((d) => d.uniform[0] <= d.uniform[1], "uniform: the first bound must not exceed the second")
-    .transform((d) => ({ kind: "uniform" as const, min: d.uniform[0], max: d.uniform[1] })),
-  z
-    .strictObject({ normal: z.strictObject({ mean: DurationText, sd: DurationText, ...Clamp }) })
-    .transform((d) => ({ kind: "normal" as const, ...d.normal })),
-  z
-    .strictObject({
-      lognormal: z.strictObject({ median: DurationText, sigma: z.number().positive().max(5), ...Clamp }),
-    })
-    .transform((d) => ({ kind: "lognormal" as const, ...d.lognormal })),
-  z
-    .strictObject({ exponential: z.strictObject({ mean: DurationText, ...Clamp }) })
-    .transform((d) => ({ kind: "exponential" as const, ...d.exponential })),
-]);
+/** What a timing may be, the message of a value that is none of them. */
+export const TIMING_HELP =
+  "a timing is a duration (5s) or one of {uniform: [2s, 8s]}, {normal: {mean: 30s, sd: 10s}}, {lognormal: {median: 3m, sigma: 0.6}}, {exponential: {mean: 20s}}, {fixed: 5s}";
+
+export const DistributionSchema = z.union(
+  [
+    DurationText.transform((ms) => ({ kind: "fixed" as const, value: ms })),
+    z.strictObject({ fixed: DurationText }).transform((d) => ({ kind: "fixed" as const, value: d.fixed })),
+    z
+      .strictObject({ uniform: z.tuple([DurationText, DurationText]) })
+      .refine((d) => d.uniform[0] <= d.uniform[1], "uniform: the first bound must not exceed the second")
+      .transform((d) => ({ kind: "uniform" as const, min: d.uniform[0], max: d.uniform[1] })),
+    z
+      .strictObject({ normal: z.strictObject({ mean: DurationText, sd: DurationText, ...Clamp }) })
+      .transform((d) => ({ kind: "normal" as const, ...d.normal })),
+    z
+      .strictObject({
+        lognormal: z.strictObject({ median: DurationText, sigma: z.number().positive().max(5), ...Clamp }),
+      })
+      .transform((d) => ({ kind: "lognormal" as const, ...d.lognormal })),
+    z
+      .strictObject({ exponential: z.strictObject({ mean: DurationText, ...Clamp }) })
+      .transform((d) => ({ kind: "exponential" as const, ...d.exponential })),
+  ],
+  { error: TIMING_HELP },
+);
 
 export type Distribution = z.output<typeof DistributionSchema>;
 

@@ -62,7 +62,7 @@ export function parseScenarioText(text: string, path: string, vendors: VendorLoo
   }
   if (data === null || typeof data !== "object" || Array.isArray(data) || !isMap(doc.contents)) {
     throw new ScenarioError(
-      "a scenario file is a YAML mapping with vendor, name, description and steps; see scenarios/enreach/queue-answered.yaml",
+      "a scenario file is a YAML mapping with vendor, name, steps and optionally description and call; see scenarios/enreach/queue-answered.yaml",
       { file, line: 1 },
     );
   }

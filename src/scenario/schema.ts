@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { DistributionSchema } from "../core/distribution.js";
+import { DistributionSchema, TIMING_HELP } from "../core/distribution.js";
 import { closest, didYouMean } from "../core/suggest.js";
 import { objectKeysAt } from "../core/zod-keys.js";
 
@@ -11,7 +11,9 @@ import { objectKeysAt } from "../core/zod-keys.js";
 
 const After = { after: DistributionSchema.optional() };
 /** An agent reference: 1 = the first agent this call reaches, 2 = the second, ...; "next" = a new one. */
-const AgentRef = z.union([z.number().int().min(1).max(50), z.literal("next"), z.literal("current")]);
+const AgentRef = z.union([z.number().int().min(1).max(50), z.literal("next"), z.literal("current")], {
+  error: "an agent is a number from 1 to 50 (the first, second, … agent this call reaches), next or current",
+});
 
 export type StepInput = z.input<typeof StepSchema>;
 
@@ -47,7 +49,11 @@ const steps: Record<string, z.ZodType> = {
   }),
   transfer: z.strictObject({
     mode: z.enum(["blind", "attended"]),
-    to: z.union([AgentRef, z.literal("external")]).default("next"),
+    to: z
+      .union([AgentRef, z.literal("external")], {
+        error: "a transfer goes to an agent (1 to 50, next or current) or to external",
+      })
+      .default("next"),
     consult: DistributionSchema.optional(),
     outcome: z.enum(["connected", "cancelled"]).default("connected"),
     ...After,
@@ -69,7 +75,9 @@ const steps: Record<string, z.ZodType> = {
   record: z.strictObject({ ...After }),
   callback: z.strictObject({
     action: z.enum(["create", "assign", "attempt", "reschedule", "close", "expire"]),
-    type: z.union([z.literal(1), z.literal(2), z.literal(3)]).optional(),
+    type: z
+      .union([z.literal(1), z.literal(2), z.literal(3)], { error: "a callback type is 1, 2 or 3" })
+      .optional(),
     agent: AgentRef.optional(),
     result: Weighted(z.enum(["success", "noanswer", "busy", "failed"])).optional(),
     note: z.string().optional(),
@@ -210,10 +218,18 @@ export const StepSchema: z.ZodType<Step> = z.lazy(() =>
     if (name === "repeat") {
       const r = z
         .strictObject({
-          times: z.union([
-            z.number().int().min(0).max(100),
-            z.tuple([z.number().int().min(0).max(100), z.number().int().min(0).max(100)]),
-          ]),
+          times: z.union(
+            [
+              z.number().int().min(0).max(100),
+              z
+                .tuple([z.number().int().min(0).max(100), z.number().int().min(0).max(100)])
+                .refine(
+                  ([lo, hi]) => lo <= hi,
+                  "a range [min, max]: the first bound must not exceed the second",
+                ),
+            ],
+            { error: "times is a whole number from 0 to 100, or a range [min, max] such as [2, 4]" },
+          ),
           steps: z.array(StepSchema).min(1),
         })
         .safeParse(raw, { reportInput: true });
@@ -263,19 +279,28 @@ function forward(ctx: z.RefinementCtx, error: z.ZodError, name: string): never {
             issue.keys.flatMap((k) => closest(k, keys, 1)),
             true,
           )}; ${name} takes: ${keys.join(", ")}`
-        : friendlyIssue(issue);
+        : issue.code === "invalid_type" && issue.expected === "object" && issue.path.length === 0 && keys
+          ? scalarStep(name, keys, issue.input)
+          : friendlyIssue(issue);
     ctx.addIssue({ code: "custom", path: [name, ...issue.path] as PropertyKey[], message: msg });
   }
   return z.NEVER as never;
+}
+
+/**
+ * A step written with a bare value (`offer: next`, `hangup: caller`) where it takes a mapping: the
+ * mapping it most likely meant, with the value under the step's first key.
+ */
+function scalarStep(name: string, keys: readonly string[], input: unknown): string {
+  const shown = typeof input === "string" ? input : JSON.stringify(input);
+  const key = keys[0]!;
+  return `takes a mapping of its keys (${keys.join(", ")}), not ${typeof input === "string" ? `"${input}"` : shown}; write it ${name}: { ${key}: ${shown} }, or ${name}: {} for the defaults`;
 }
 
 function stepKeys(name: string): string[] | undefined {
   const schema = steps[name] as unknown as { shape?: Record<string, unknown> } | undefined;
   return schema?.shape ? Object.keys(schema.shape) : undefined;
 }
-
-const DISTRIBUTION_HELP =
-  "a timing is a duration (5s) or one of {uniform: [2s, 8s]}, {normal: {mean: 30s, sd: 10s}}, {lognormal: {median: 3m, sigma: 0.6}}, {exponential: {mean: 20s}}, {fixed: 5s}";
 
 /** One zod issue in words a scenario author can act on. */
 export function friendlyIssue(issue: z.core.$ZodIssue): string {
@@ -308,10 +333,44 @@ export function friendlyIssue(issue: z.core.$ZodIssue): string {
     if (specific && specific.code === "custom") return specific.message;
     if (inner.some((e) => e.message.includes("duration")))
       return inner.find((e) => e.message.includes("duration"))!.message;
-    return `is not a valid value here; ${DISTRIBUTION_HELP}`;
+    if (issue.message === TIMING_HELP) return `is not a valid value here; ${TIMING_HELP}`;
+    // a union that says what it takes (an agent, a callback type, a count)
+    if (issue.message !== "Invalid input") return `is ${shown(issue.input)}; ${issue.message}`;
+    // a value or a weighted list of values: the one alternative of the input's own type
+    const typed = issue.errors.filter((branch) => branch.length > 0 && !isTypeMismatch(branch[0]!));
+    if (typed.length === 1) {
+      const e = typed[0]![0]!;
+      const at = e.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("");
+      return at ? `${at.replace(/^\./, "")}: ${friendlyIssue(e)}` : friendlyIssue(e);
+    }
+    return "is not a valid value here";
   }
   if (issue.code === "invalid_value") return `${issue.message}`;
+  if ((issue.code === "too_small" || issue.code === "too_big") && issue.origin === "number") {
+    const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
+    const rule =
+      issue.code === "too_small"
+        ? issue.inclusive
+          ? `at least ${bound}`
+          : `more than ${bound}`
+        : issue.inclusive
+          ? `at most ${bound}`
+          : `less than ${bound}`;
+    return `is ${JSON.stringify(issue.input)}; it must be ${rule}`;
+  }
   return issue.message;
+}
+
+function shown(input: unknown): string {
+  return typeof input === "string" ? `"${input}"` : JSON.stringify(input);
+}
+
+/** An alternative of a union that failed on the input's kind (a list where it takes a word), not on its value. */
+function isTypeMismatch(e: z.core.$ZodIssue): boolean {
+  if (e.path.length > 0) return false;
+  if (e.code === "invalid_type") return true;
+  if (e.code === "invalid_union") return e.message === "Invalid input";
+  return e.code === "invalid_value" && typeof e.input === "object" && e.input !== null;
 }
 
 export const ScenarioFileSchema = z.strictObject({
@@ -319,7 +378,8 @@ export const ScenarioFileSchema = z.strictObject({
   name: z
     .string()
     .regex(/^[a-z0-9][a-z0-9-]*$/, "names are lower-case words joined by hyphens, e.g. queue-answered"),
-  description: z.string().min(1),
+  /** One line for `pbxsim list scenarios`; optional in a user's own file. */
+  description: z.string().default(""),
   /** Profiles this scenario is meant for; empty = every profile of the vendor. */
   profiles: z.array(z.string()).optional(),
   call: z
