@@ -1353,6 +1353,11 @@ acefone:
     ],
     ["an empty section", `acefone: []\n`, /acefone/],
     ["a bad URL", `acefone:\n  - { trigger: call-hangup, url: "not a url" }\n`, /not a URL/],
+    [
+      "a header value with a line break",
+      `acefone:\n  - trigger: call-hangup\n    url: "http://x.example/a"\n    headers: { X-Key: "a\\r\\nHost: evil" }\n`,
+      /:4: acefone\[0\]\.headers\.X-Key: its value holds a line break/,
+    ],
   ])("fails on %s with a PbxsimError naming the file and entry", (_what, yaml, message) => {
     const file = targetsFile(yaml);
     let error: unknown;

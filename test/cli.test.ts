@@ -830,6 +830,33 @@ describe("pbxsim CLI", () => {
         /--header "novalue": write "Name: value"/,
       ],
       [
+        "a header value with a line break (it would forge a header)",
+        ["run", "enreach/queue-answered", "--dry-run", "--header", "X-Test: a\r\nHost: evil"],
+        2,
+        /--header "X-Test: a\\r\\nHost: evil": its value holds a line break; a header value is one line of printable ASCII/,
+      ],
+      [
+        "a header name with a space",
+        [
+          "load",
+          "enreach/queue-answered",
+          "--url",
+          "http://127.0.0.1:9/",
+          "--calls",
+          "1",
+          "--header",
+          "X Test: a",
+        ],
+        2,
+        /--header "X Test: a": the name "X Test" holds a character a header name cannot have/,
+      ],
+      [
+        "a Webitel header template with a line break",
+        ["run", "webitel/chat-queue", "--dry-run", "--option", 'headers={"X-A":"a\\nb"}'],
+        2,
+        /--option headers=\{"X-A":"a\\nb"\}: header X-A: its value holds a line break/,
+      ],
+      [
         "bad retry schedule",
         ["run", "enreach/queue-answered", "--dry-run", "--retry-schedule", "soon"],
         2,

@@ -1,5 +1,6 @@
 import { PbxsimError, UsageError } from "../core/errors.js";
 import { parseDuration, parseSchedule } from "../core/duration.js";
+import { headerFault } from "../core/encoding.js";
 import { checkUrl } from "../delivery/targets.js";
 import { closest, didYouMean } from "../core/suggest.js";
 import { VENDORS } from "../vendors/registry.js";
@@ -56,12 +57,15 @@ export function parseHeaders(values: string[] | string | undefined): Record<stri
   for (const h of values === undefined ? [] : Array.isArray(values) ? values : [values]) {
     const i = h.indexOf(":");
     const name = i > 0 ? h.slice(0, i).trim() : "";
-    if (!name || !/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(name)) {
+    if (!name) {
       throw new UsageError(
-        `--header "${h}": write "Name: value", e.g. --header "Authorization: Bearer abc".`,
+        `--header ${JSON.stringify(h)}: write "Name: value", e.g. --header "Authorization: Bearer abc".`,
       );
     }
-    out[name.toLowerCase()] = h.slice(i + 1).trim();
+    const value = h.slice(i + 1).trim();
+    const fault = headerFault(name, value);
+    if (fault) throw new UsageError(`--header ${JSON.stringify(h)}: ${fault}.`);
+    out[name.toLowerCase()] = value;
   }
   return out;
 }

@@ -22,7 +22,7 @@ import {
   triggerPayloadSchema,
 } from "./schemas.js";
 import { acefoneDirectory, acefoneRegion, DID_NUMBER } from "./world.js";
-import { firstHeader, formEncode, withQuery } from "../../core/encoding.js";
+import { firstHeader, formEncode, HeaderMapSchema, withQuery } from "../../core/encoding.js";
 
 /**
  * Acefone (the same webhook system as Tata Smartflo): each webhook is one trigger with its own URL,
@@ -189,7 +189,7 @@ const WebhookSchema = z.strictObject({
   call_type: z.enum(["inbound", "outbound", "Inbound", "Outbound"]).optional(),
   outbound_type: z.enum(["click_to_call", "call_broadcast", "dialer"]).optional(),
   my_numbers: z.array(z.union([z.string(), z.number()])).optional(),
-  headers: z.record(z.string(), z.string()).optional(),
+  headers: HeaderMapSchema.optional(),
   status: z.enum(["enabled", "disabled", "paused"]).default("enabled"),
 });
 

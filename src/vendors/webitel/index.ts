@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
+import { HeaderMapSchema, headerFault } from "../../core/encoding.js";
 import { jsonError } from "../../core/json-error.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
@@ -139,7 +140,7 @@ const SchemaStepSchema = z.strictObject({
   queues: z.array(z.union([z.string(), z.number()])).optional(),
   url: z.string().min(1),
   method: z.enum(["GET", "POST", "PUT", "PATCH", "DELETE"]).default("POST"),
-  headers: z.record(z.string(), z.string()).default({}),
+  headers: HeaderMapSchema.default({}),
   data: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
   content_type: z.string().optional(),
   timeout: z.number().int().min(1).max(600_000).optional(),
@@ -312,8 +313,14 @@ export const webitel: Vendor = {
     }
     if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
       throw new PbxsimError("USAGE", `--option ${key}=${value}: write a JSON object ({...}).`);
-    if (key === "headers" && Object.values(parsed).some((v) => typeof v !== "string"))
-      throw new PbxsimError("USAGE", `--option headers=${value}: every header value is a string.`);
+    if (key === "headers") {
+      for (const [name, v] of Object.entries(parsed)) {
+        if (typeof v !== "string")
+          throw new PbxsimError("USAGE", `--option headers=${value}: every header value is a string.`);
+        const fault = headerFault(name, v);
+        if (fault) throw new PbxsimError("USAGE", `--option headers=${value}: header ${name}: ${fault}.`);
+      }
+    }
   },
   encode(event, { url, method, options }): EncodedRequest {
     const step: SchemaRequest = {
