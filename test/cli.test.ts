@@ -463,8 +463,28 @@ describe("pbxsim CLI", () => {
   });
 
   it("delivers every Enreach scenario live to `pbxsim receive --https --token`, refuses the self-signed certificate without --insecure, and dead-letters 204s", async () => {
-    const rx = await startReceiver(["--https", "--token", "s3cret"]);
+    const caFile = join(tmp(), "ca.pem");
+    const rx = await startReceiver(["--https", "--token", "s3cret", "--cert-out", caFile]);
     try {
+      // the certificate it wrote is what a sender trusts with --ca: checks stay on
+      expect(readFileSync(caFile, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
+      const trusted = await cli([
+        "run",
+        "enreach/outbound-answered",
+        "--url",
+        `${rx.url}/enreach`,
+        "--token",
+        "s3cret",
+        "--ca",
+        caFile,
+        "--speed",
+        "max",
+        "--seed",
+        "3",
+      ]);
+      expect(trusted.stderr).not.toMatch(/TLS|certificate|insecure/);
+      expect(trusted.code).toBe(0);
+
       const ok = await cli([
         "run",
         "enreach/*",

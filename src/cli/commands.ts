@@ -540,6 +540,8 @@ export interface ReceiveArgs {
   ui?: boolean;
   /** Records kept in memory for the inspector (the latest); counts cover every request. */
   keep?: number;
+  /** Write the certificate served (HTTPS) to this file, for senders' --ca. */
+  certOut?: string;
 }
 
 /**
@@ -566,6 +568,13 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
   const delayMs = parseDurationFlag("--delay", a.delay);
   const keep = a.keep === undefined ? DEFAULT_KEEP : parsePositiveInt("--keep", a.keep);
   if (a.record) prepareOutput(a.record, "--record");
+  if (a.certOut !== undefined) {
+    if (!a.https && !a.cert)
+      throw new UsageError(
+        `--cert-out ${a.certOut}: there is no certificate to write without HTTPS; add --https.`,
+      );
+    prepareOutput(a.certOut, "--cert-out");
+  }
   const { serve } = await import("../receiver/serve.js");
   const rx = await serve({
     vendors: VENDORS,
@@ -585,11 +594,19 @@ export async function receiveCommand(a: ReceiveArgs): Promise<number> {
     if (a.record) appendLine(a.record, JSON.stringify(r));
     if (!a.quiet) out(receiveLine(r));
   });
+  // written before the line that says it listens, which scripts wait for
+  if (rx.certPem && a.certOut !== undefined) writeFileSync(a.certOut, rx.certPem);
   err(
     `pbxsim receiver listening on ${rx.url}  (vendors: ${a.vendor ?? VENDORS.map((v) => v.id).join(", ")}${a.token ? ", token required" : ""}${a.secret ? ", signature required" : ""})`,
   );
-  if (rx.certPem && !a.cert)
-    err(dim("self-signed certificate: senders need --insecure (or --ca with this certificate)"));
+  if (rx.certPem && a.certOut !== undefined) {
+    err(dim(`certificate written to ${a.certOut}: senders trust it with --ca ${a.certOut}`));
+  } else if (rx.certPem && !a.cert)
+    err(
+      dim(
+        "self-signed certificate: senders need --insecure, or --ca with this certificate (--cert-out FILE writes it)",
+      ),
+    );
   if (a.ui) err(`inspector: ${rx.url}/_pbxsim/  (live view of every delivery)`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

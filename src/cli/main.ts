@@ -181,6 +181,10 @@ export function buildCli(argv: string[]) {
           })
           .option("cert", { type: "string", describe: "PEM certificate" })
           .option("key", { type: "string", describe: "PEM private key" })
+          .option("cert-out", {
+            type: "string",
+            describe: "write the certificate served to this file, for senders' --ca",
+          })
           .option("vendor", { type: "string", describe: "accept only this vendor" })
           .option("token", { type: "string", describe: "require this shared token (Enreach)" })
           .option("secret", { type: "string", describe: "require bodies signed with this secret (VoIPBIN)" })
@@ -199,6 +203,10 @@ export function buildCli(argv: string[]) {
           })
           .option("ui", { type: "boolean", describe: "serve a live inspector page at /_pbxsim/" })
           .example("$0 receive --https --token s3cret", "")
+          .example(
+            "$0 receive --https --cert-out ca.pem",
+            "senders then verify it: pbxsim run ... --ca ca.pem",
+          )
           .example("$0 receive --ui", "watch deliveries arrive in a browser")
           .example("$0 receive --fail-first 2 --status 503", "watch retries happen"),
       act(async (a) => (await commands()).receiveCommand(a)),
