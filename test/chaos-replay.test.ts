@@ -8,7 +8,8 @@ import { scrub } from "../src/core/redact.js";
 import { recordLine, replayRequests, replayUrl, truthFile } from "../src/delivery/record.js";
 import { deliverPlan } from "../src/delivery/run.js";
 import { resolveScenarios } from "../src/scenario/load.js";
-import { findVendor } from "../src/vendors/registry.js";
+import { serve } from "../src/receiver/serve.js";
+import { findVendor, VENDORS } from "../src/vendors/registry.js";
 import { startServer, type TestServer } from "./helpers/servers.js";
 
 /** Faults on the sending side, recordings and their replay, and the ground truth. */
@@ -108,14 +109,14 @@ describe("--record and replay", () => {
     expect(readFileSync(rec, "utf8")).not.toContain("s3cret");
     const original = s.requests.map((q) => q.body);
 
-    const kept = replayRequests({ file: rec, url: s.url, token: "n3w" });
+    const kept = replayRequests({ file: rec, url: s.url, token: "n3w" }).requests;
     expect(kept.map((r) => r.body)).toEqual(p.requests.map((r) => r.body));
     expect(kept.every((r) => r.headers["x-benemen-token"] === "n3w")).toBe(true);
     s.requests.length = 0;
     await deliverPlan({ calls: [], requests: kept, notices: [] }, { speed: "max" });
     expect(s.requests.map((q) => q.body).sort()).toEqual([...original].sort());
 
-    const fresh = replayRequests({ file: rec, url: s.url, freshIds: true, seed: 5 });
+    const fresh = replayRequests({ file: rec, url: s.url, freshIds: true, seed: 5 }).requests;
     const callIds = (reqs: { body: string; call: string }[]) => {
       const m = new Map<string, string>();
       for (const r of reqs) {
@@ -162,8 +163,75 @@ describe("--record and replay", () => {
     const a = { attempt: 1, startedAt: 0, latencyMs: 1, status: 200, ok: true };
     writeFileSync(rec, p.requests.map((r) => `${recordLine(r, a, ["sec", "tok"])}\n`).join(""));
     expect(p.requests.some((r) => r.body.includes('"billsec"'))).toBe(true);
-    const again = replayRequests({ file: rec });
+    const again = replayRequests({ file: rec }).requests;
     expect(again.map((r) => r.body)).toEqual(p.requests.map((r) => r.body));
+  });
+
+  it("replays what `pbxsim receive --record` captured: the recorded paths under a bare --url, spacing from the arrival times, auth given again, connection headers left to the new connection", async () => {
+    const opts = { vendors: VENDORS, token: "tk", secret: "sk", port: 0 };
+    const first = await serve(opts);
+    const second = await serve(opts);
+    try {
+      const dir = mkdtempSync(join(tmpdir(), "pbxsim-rxrec-"));
+      const rec = join(dir, "rx.ndjson");
+      first.events.on("record", (r) => appendFileSync(rec, `${JSON.stringify(r)}\n`));
+      const p = planRun({
+        scenarios: resolveScenarios(["enreach/queue-answered", "voipbin/queue-answered"], findVendor),
+        targets: {
+          byVendor: new Map([
+            ["enreach", [{ url: `${first.url}/enreach`, secret: "tk" }]],
+            ["voipbin", [{ url: `${first.url}/voipbin?tenant=t1`, secret: "sk" }]],
+          ]),
+          fallback: undefined,
+        },
+        seed: 2,
+        start: Date.UTC(2026, 0, 5, 7),
+        calls: 1,
+        profile: "voipbin=current",
+      });
+      await deliverPlan(p, { speed: "max" });
+      // a request of no vendor is recorded too, and is not replayed
+      await deliverPlan(
+        {
+          calls: [],
+          notices: [],
+          requests: [{ ...p.requests[0]!, url: `${first.url}/nobody`, headers: {}, body: "x" }],
+        },
+        { speed: "max", retrySchedule: [] },
+      );
+      const lines = readFileSync(rec, "utf8").trim().split("\n");
+      expect(lines).toHaveLength(p.requests.length + 1);
+      expect(() => replayRequests({ file: rec })).toThrow(
+        /rx\.ndjson:1: a line of `pbxsim receive --record` holds the path, not the URL; give the receiver to send it to with --url/,
+      );
+      const again = replayRequests({ file: rec, url: second.url, token: "tk", secret: "sk" });
+      expect(again.unrecognised).toBe(1);
+      expect(again.requests).toHaveLength(p.requests.length);
+      for (const r of again.requests) {
+        expect(Object.keys(r.headers)).not.toContain("host");
+        expect(Object.keys(r.headers)).not.toContain("content-length");
+        expect(r.url.startsWith(`${second.url}/${r.vendor}`)).toBe(true);
+      }
+      expect(again.requests.filter((r) => r.vendor === "voipbin")[0]!.url).toBe(
+        `${second.url}/voipbin?tenant=t1`,
+      );
+      expect(again.requests[0]!.at).toBe(0);
+      expect(again.requests.at(-1)!.at).toBeGreaterThanOrEqual(0);
+      // each request keeps the call the receiver saw it in (status events belong to none)
+      expect(new Set(again.requests.filter((r) => r.call !== "-").map((r) => r.call)).size).toBe(2);
+      await deliverPlan({ calls: [], requests: again.requests, notices: [] }, { speed: "max" });
+      expect(second.counts.valid).toBe(p.requests.length);
+      expect(second.records.every((r) => r.auth === "ok" && r.valid && r.status === 200)).toBe(true);
+      // the same bodies, byte for byte (two calls in flight at once may interleave differently)
+      expect(second.records.map((r) => r.body).sort()).toEqual(
+        first.records
+          .slice(0, -1)
+          .map((r) => r.body)
+          .sort(),
+      );
+    } finally {
+      await Promise.all([first.close(), second.close()]);
+    }
   });
 
   it("replays a dead-letter file", async () => {
@@ -174,7 +242,7 @@ describe("--record and replay", () => {
     const p = plan(["enreach/outbound-answered"], 1);
     for (const r of p.requests) r.url = "http://127.0.0.1:9/";
     await deliverPlan(p, { speed: "max", retrySchedule: [], deadLetterFile: dl, token: "s3cret" });
-    const again = replayRequests({ file: dl, url: s.url, token: "s3cret" });
+    const again = replayRequests({ file: dl, url: s.url, token: "s3cret" }).requests;
     expect(again).toHaveLength(p.requests.length);
     await deliverPlan({ calls: [], requests: again, notices: [] }, { speed: "max" });
     expect(s.requests).toHaveLength(p.requests.length);
@@ -214,8 +282,10 @@ describe("--record and replay", () => {
     const text = readFileSync(file, "utf8");
     expect(text).not.toContain("Q-SECRET");
     expect(text).toContain("token=[redacted]&tenant=t1");
-    expect(() => replayRequests({ file })).toThrow(/rec\.ndjson:1: the recorded URL's "token" was redacted/);
-    const again = replayRequests({ file, url: `${s.url}/enreach?token=Q-SECRET` });
+    expect(() => replayRequests({ file }).requests).toThrow(
+      /rec\.ndjson:1: the recorded URL's "token" was redacted/,
+    );
+    const again = replayRequests({ file, url: `${s.url}/enreach?token=Q-SECRET` }).requests;
     await deliverPlan({ calls: [], requests: again, notices: [] }, { speed: "max" });
     // the first run and the replay, each with the secret in place
     expect(s.requests).toHaveLength(2 * p.requests.length);
@@ -226,7 +296,7 @@ describe("--record and replay", () => {
     const dir = mkdtempSync(join(tmpdir(), "pbxsim-bad-"));
     const f = join(dir, "x.ndjson");
     writeFileSync(f, "hello\n");
-    expect(() => replayRequests({ file: f })).toThrow(/x.ndjson:1: not a JSON line/);
+    expect(() => replayRequests({ file: f }).requests).toThrow(/x.ndjson:1: not a JSON line/);
   });
 });
 

@@ -487,7 +487,7 @@ export async function replayCommand(a: ReplayArgs): Promise<number> {
   if (a.keepIds && a.freshIds) throw new UsageError("give --keep-ids or --fresh-ids, not both.");
   const speed = parseSpeed(a.speed ?? "max");
   const url = parseUrlFlag(a.url);
-  const requests = replayRequests({
+  const { requests, unrecognised } = replayRequests({
     file: a.file,
     url,
     token: a.token,
@@ -495,6 +495,10 @@ export async function replayCommand(a: ReplayArgs): Promise<number> {
     freshIds: a.freshIds,
     seed: parseSeed(a.seed),
   });
+  if (unrecognised && !a.quiet)
+    err(
+      `replay: ${unrecognised} request${unrecognised === 1 ? "" : "s"} of the receiver's recording came from no vendor it recognised; ${unrecognised === 1 ? "it is" : "they are"} not replayed.`,
+    );
   if (requests.length === 0) throw new PbxsimError("IO", `${a.file}: nothing to replay (no request lines).`);
   const marked = requests.filter((r) => r.body.includes(REDACTED)).length;
   if (marked && !a.quiet)

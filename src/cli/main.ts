@@ -459,11 +459,14 @@ export function buildCli(argv: string[]) {
     )
     .command(
       "replay <file>",
-      "send a recording (--record) or a dead-letter file again",
+      "send a recording (run/load/receive --record) or a dead-letter file again",
       (y) =>
         y
           .positional("file", { type: "string", demandOption: true })
-          .option("url", { type: "string", describe: "send here instead of the recorded URL" })
+          .option("url", {
+            type: "string",
+            describe: "send here instead of the recorded URL (a bare origin keeps the recorded path)",
+          })
           .option("speed", {
             type: "string",
             nargs: 1,

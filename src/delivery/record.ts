@@ -8,6 +8,7 @@ import type { Vendor } from "../core/vendor.js";
 import { findVendor, getVendor, resolveProfile } from "../vendors/registry.js";
 import type { Attempt, Redirect } from "./engine.js";
 import type { PlannedRequest } from "./plan.js";
+import type { ReceivedRecord } from "../receiver/app.js";
 
 /**
  * Recordings (every request and its answer, secrets redacted), their replay, and the ground
@@ -140,7 +141,8 @@ export interface ReplayOptions {
 const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 /**
- * The URL a recorded request is sent to again. `--url` gives the origin and path; the recorded
+ * The URL a recorded request is sent to again. `--url` gives the origin and, unless it is bare
+ * (`/`), the path; the recorded
  * query stays byte for byte (a GET's query is its payload), except values redacted on the way to
  * the file (`?token=[redacted]`), which `--url`'s query gives back. A redacted value with nothing
  * to give it back is refused rather than sent as the marker.
@@ -176,7 +178,10 @@ export function replayUrl(recordedUrl: string, targetUrl: string | undefined, wh
   if (target)
     for (const [k, v] of target.searchParams)
       if (!named.has(k)) query.push(`${encodeURIComponent(k)}=${encodeURIComponent(v)}`);
-  const base = target ? `${target.origin}${target.pathname}` : `${recorded.origin}${recorded.pathname}`;
+  // a bare origin (`--url http://127.0.0.1:4780`) keeps the recorded path
+  const base = target
+    ? `${target.origin}${target.pathname === "/" ? recorded.pathname : target.pathname}`
+    : `${recorded.origin}${recorded.pathname}`;
   return query.length ? `${base}?${query.join("&")}` : base;
 }
 
@@ -192,7 +197,7 @@ const decodeQuery = (s: string): string => {
  * Reads a recording or a dead-letter file back into requests: first attempts only, bodies
  * byte-identical unless fresh ids are asked for, the current token or signature re-applied.
  */
-export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
+export function replayRequests(opts: ReplayOptions): { requests: PlannedRequest[]; unrecognised: number } {
   let text: string;
   try {
     text = readFileSync(opts.file, "utf8");
@@ -209,9 +214,13 @@ export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
     return ids.get(id)!;
   };
   const out: PlannedRequest[] = [];
+  /** Lines of a receiver's recording whose request no vendor was recognised in. */
+  let unrecognised = 0;
+  /** Time of the first line of a receiver's recording, which has clock times, not offsets. */
+  let firstReceived: number | undefined;
   text.split("\n").forEach((raw, i) => {
     if (!raw.trim()) return;
-    let l: Partial<RecordLine> & { attempts?: number };
+    let l: Partial<RecordLine> & { attempts?: number } & Partial<Pick<ReceivedRecord, "receivedAt" | "path" | "callId">>;
     try {
       l = JSON.parse(raw);
     } catch {
@@ -220,10 +229,33 @@ export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
         `${opts.file}:${i + 1}: not a JSON line of a pbxsim recording or dead-letter file.`,
       );
     }
+    // a line of `pbxsim receive --record`: the path it was sent to and when it came
+    if (l.url === undefined && typeof l.path === "string" && typeof l.receivedAt === "string") {
+      if (l.vendor === null) {
+        unrecognised++;
+        return;
+      }
+      if (!opts.url)
+        throw new PbxsimError(
+          "USAGE",
+          `${opts.file}:${i + 1}: a line of \`pbxsim receive --record\` holds the path, not the URL; give the receiver to send it to with --url (its path is kept when --url has none).`,
+        );
+      const t = Date.parse(l.receivedAt);
+      firstReceived ??= t;
+      l = {
+        ...l,
+        url: new URL(l.path, opts.url).href,
+        call: l.callId ?? "-",
+        at: Number.isFinite(t) ? t - firstReceived : 0,
+        headers: Object.fromEntries(
+          Object.entries(l.headers ?? {}).filter(([k]) => !HOP_HEADERS.has(k.toLowerCase())),
+        ),
+      };
+    }
     if (!l.vendor || !l.method || l.body === undefined || !l.headers || !l.url) {
       throw new PbxsimError(
         "IO",
-        `${opts.file}:${i + 1}: a line needs vendor, method, url, headers and body (a pbxsim recording or dead-letter line).`,
+        `${opts.file}:${i + 1}: a line needs vendor, method, url, headers and body (a line of a recording, a dead-letter file or \`pbxsim receive --record\`).`,
       );
     }
     if (l.attempt !== undefined && l.attempt > 1) return;
@@ -266,5 +298,20 @@ export function replayRequests(opts: ReplayOptions): PlannedRequest[] {
     });
   });
   const t0 = out[0]?.at ?? 0;
-  return out.map((r) => ({ ...r, at: r.at - t0 })).sort((a, b) => a.at - b.at || a.seq - b.seq);
+  return {
+    requests: out.map((r) => ({ ...r, at: r.at - t0 })).sort((a, b) => a.at - b.at || a.seq - b.seq),
+    unrecognised,
+  };
 }
+
+/** Headers of one connection, not of the request: the replay's own connection sets them. */
+const HOP_HEADERS = new Set([
+  "host",
+  "connection",
+  "keep-alive",
+  "content-length",
+  "transfer-encoding",
+  "te",
+  "upgrade",
+  "proxy-connection",
+]);
