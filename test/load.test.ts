@@ -119,6 +119,10 @@ describe("arrival models", () => {
       /phases\.yaml:2: phase 2: write a phase as \{ rate: 10\/s, duration: 1m \}/,
     );
     expect(refused("-")).toMatch(/phase 2: write a phase as/);
+    // the list under a key, as k6 writes its stages
+    expect(() => phases("stages:", "  - { rate: 10/s, duration: 1m }")).toThrow(
+      /phases\.yaml: the phases are under "stages:"; the file is the list itself, with no key above it/,
+    );
   });
 
   it("counts the expected calls exactly, whatever the pieces' edges", () => {

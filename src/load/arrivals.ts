@@ -84,7 +84,16 @@ export function parseRamp(text: string): RateProfile {
 export function loadPhases(file: string): RateProfile {
   const { doc, data, lineOf } = readYamlFile(file, "--phases", "USAGE");
   if (!Array.isArray(data) || data.length === 0) {
-    throw new UsageError(`--phases ${file}: write a list of phases, e.g. - { rate: 10/s, duration: 1m }.`);
+    // a list under a key (`phases:`, k6's `stages:`) is the one thing to move
+    const keyed =
+      typeof data === "object" && data !== null && !Array.isArray(data)
+        ? Object.keys(data).find((k) => Array.isArray((data as Record<string, unknown>)[k]))
+        : undefined;
+    throw new UsageError(
+      keyed
+        ? `--phases ${file}: the phases are under "${keyed}:"; the file is the list itself, with no key above it: - { rate: 10/s, duration: 1m }.`
+        : `--phases ${file}: write a list of phases, e.g. - { rate: 10/s, duration: 1m }.`,
+    );
   }
   const items = isSeq(doc.contents) ? doc.contents.items : [];
   const phases = data.map((p, i) => {
