@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import express, { type Express } from "express";
 import { afterAll, describe, expect, it } from "vitest";
+import { parse as parseYaml } from "yaml";
 import {
   crashesOnForm,
   malformedGives500,
@@ -373,4 +375,52 @@ describe("the reference receiver's main", () => {
       process.kill(-child.pid!, "SIGTERM");
     }
   }, 60_000);
+
+  it("the example CI workflow's pbxsim steps pass against it, run as written", async () => {
+    const workflow = parseYaml(
+      readFileSync(fileURLToPath(new URL("../examples/ci/pbxsim-contracts.yml", import.meta.url)), "utf8"),
+    ) as { jobs: { contracts: { env: Record<string, string>; steps: { name?: string; run?: string }[] } } };
+    const job = workflow.jobs.contracts;
+    const steps = job.steps.filter((step) => step.name?.startsWith("pbxsim") && step.run);
+    expect(steps.map((step) => step.name)).toEqual([
+      "pbxsim verify (the Enreach contract)",
+      "pbxsim check (the Enreach conformance battery)",
+    ]);
+    const base = await listen(createReferenceReceiver({ enreachToken: job.env.ENREACH_TOKEN }));
+    // the job's working directory, and an npx that runs this checkout's pbxsim only when told not to install
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-workflow-"));
+    mkdirSync(join(dir, "shim"));
+    writeFileSync(
+      join(dir, "shim", "npx"),
+      `#!/bin/sh\n[ "$1" = "--no-install" ] && [ "$2" = "pbxsim" ] || { echo "npx would fetch: $*" >&2; exit 127; }\nshift 2\nexec "${process.execPath}" "${fileURLToPath(new URL("../bin/pbxsim.js", import.meta.url))}" "$@"\n`,
+      { mode: 0o755 },
+    );
+    const env = {
+      ...process.env,
+      ...job.env,
+      // the job's receiver listens on 8080; this one on a free port
+      RECEIVER_URL: job.env.RECEIVER_URL!.replace("http://127.0.0.1:8080", base),
+      PATH: `${join(dir, "shim")}:${process.env.PATH}`,
+      PACT_DO_NOT_TRACK: "true",
+      NO_COLOR: "1",
+    };
+    for (const step of steps) {
+      const r = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+        const child = spawn("bash", ["-e", "-c", step.run!], {
+          cwd: dir,
+          env,
+          stdio: ["ignore", "ignore", "pipe"],
+        });
+        let stderr = "";
+        child.stderr.on("data", (d: Buffer) => (stderr += String(d)));
+        child.on("exit", (code) => resolve({ code, stderr }));
+      });
+      expect(r.code, `${step.name}: ${r.stderr}`).toBe(0);
+    }
+    for (const report of ["reports/pact.xml", "reports/check.xml"]) {
+      const xml = readFileSync(join(dir, report), "utf8");
+      expect(xml).toMatch(/<testsuites[^>]* tests="[1-9]\d*"/);
+      expect(xml).toMatch(/<testsuites[^>]* failures="0"/);
+    }
+  }, 120_000);
 });
