@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { parseAllDocuments } from "yaml";
 import { UsageError } from "../src/core/errors.js";
 import { Rng } from "../src/core/random.js";
 import {
@@ -1271,5 +1272,61 @@ describe("the CLI", () => {
     const outOf = await cli(args, { JOB_COMPLETION_INDEX: "2", JOB_COMPLETIONS: "2" });
     expect(outOf.code).toBe(2);
     expect(outOf.stderr).toMatch(/JOB_COMPLETION_INDEX=2 and JOB_COMPLETIONS=2: the index must be/);
+  }, 90_000);
+
+  it("the Kubernetes example's pods run as written, each a shard, and their reports merge to the whole run", async () => {
+    const docs = parseAllDocuments(
+      readFileSync(resolve(__dirname, "..", "examples", "k8s", "pbxsim-load-indexed-job.yaml"), "utf8"),
+    ).map((d) => d.toJS() as { kind: string; spec: Record<string, unknown> });
+    const job = docs.find((d) => d.kind === "Job")!.spec as {
+      completionMode: string;
+      completions: number;
+      parallelism: number;
+      template: {
+        spec: { containers: { image: string; args: string[]; env: { name: string; value: string }[] }[] };
+      };
+    };
+    expect(job.completionMode).toBe("Indexed");
+    const container = job.template.spec.containers[0]!;
+    const env = Object.fromEntries(container.env.map((e) => [e.name, e.value]));
+    // the Job's size is given to pbxsim as Kubernetes does not: the two must agree
+    expect(Number(env.JOB_COMPLETIONS)).toBe(job.completions);
+    expect(job.parallelism).toBe(job.completions);
+    expect(container.args[0]).toBe("load");
+    // the args as written, with this test's receiver, a short length and a place for the reports
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-k8s-"));
+    const given = { "--url": url, "--duration": "1s", "--speed": "max" } as Record<string, string>;
+    const args = (index: number) =>
+      container.args.map((a, i) => {
+        const flag = container.args[i - 1]!;
+        if (flag in given) return given[flag]!;
+        // Kubernetes expands $(VAR) in args from the container's environment
+        if (flag === "--report")
+          return a.replace("/reports", dir).replace("$(JOB_COMPLETION_INDEX)", String(index));
+        return a;
+      });
+    const pods = await Promise.all(
+      Array.from({ length: job.completions }, (_, i) =>
+        cli(args(i), { ...env, JOB_COMPLETION_INDEX: String(i) }),
+      ),
+    );
+    expect(pods.map((p) => p.code)).toEqual(pods.map(() => 0));
+    const reports = readdirSync(dir).filter((f) => /^report-\d+\.json$/.test(f));
+    expect(reports).toHaveLength(job.completions);
+    const merged = await cli([
+      "report",
+      "merge",
+      ...reports.map((f) => join(dir, f)),
+      "--out",
+      join(dir, "all.json"),
+    ]);
+    expect(merged.code).toBe(0);
+    expect(merged.stderr).not.toContain("report merge:");
+    const all = JSON.parse(readFileSync(join(dir, "all.json"), "utf8")) as LoadReport;
+    expect(all.config.shards!.map((x) => x.index).sort()).toEqual([0, 1, 2, 3]);
+    expect(all.requests.failed).toBe(0);
+    // the run's rate, shared out: about 80 calls in its one second, Poisson
+    expect(all.calls.started).toBeGreaterThan(40);
+    expect(all.calls.started).toBeLessThan(130);
   }, 90_000);
 });
