@@ -239,6 +239,36 @@ describe("pbxsim CLI", () => {
     );
   });
 
+  it("send sends the request the vendor's settings shape (--option), as run does", async () => {
+    const args = [
+      "--dry-run",
+      "--seed",
+      "1",
+      "--option",
+      "content_type=form",
+      "--option",
+      "date_format=epoch",
+    ];
+    const r = await cli(["send", "acefone", "call-hangup", ...args]);
+    expect(r.code).toBe(0);
+    const line = JSON.parse(r.stdout);
+    expect(line.headers["content-type"]).toBe("application/x-www-form-urlencoded");
+    const body = new URLSearchParams(line.body);
+    expect(body.get("start_stamp")).toMatch(/^\d{10}$/);
+    const webitel = await cli([
+      "send",
+      "webitel",
+      "joined",
+      "--dry-run",
+      "--option",
+      'headers={"X-Source":"flow"}',
+    ]);
+    expect(JSON.parse(webitel.stdout).headers).toMatchObject({
+      "x-source": "flow",
+      "user-agent": "Go-http-client/1.1",
+    });
+  });
+
   it("send builds any event, applies --set and shows it with --dry-run", async () => {
     const r = await cli([
       "send",

@@ -1428,17 +1428,19 @@ async function server(...args: Parameters<typeof startServer>) {
 const outboundOnly = scenarios.filter((s) => s.id === "voipbin/outbound-unanswered");
 
 describe("VoIPBIN transport", () => {
-  it("current signs every body (x-voipbin-signature: sha256=<hex HMAC-SHA256>); legacy sends no signature", () => {
+  it("current signs every body (x-voipbin-signature: sha256=<hex HMAC-SHA256>); legacy sends no signature; both name Go's client", () => {
     for (const profile of PROFILES) {
       for (const r of plansOf(profile)[0]!.requests) {
         expect(r.headers["content-type"]).toBe("application/json");
+        // the webhook manager sets no User-Agent, so Go's client sends its own
+        expect(r.headers["user-agent"]).toBe("Go-http-client/1.1");
         if (profile === "current") {
-          expect(Object.keys(r.headers).sort()).toEqual(["content-type", SIGNATURE_HEADER]);
+          expect(Object.keys(r.headers).sort()).toEqual(["content-type", "user-agent", SIGNATURE_HEADER]);
           expect(r.headers[SIGNATURE_HEADER]).toBe(`sha256=${hmacSha256Hex(SECRET, r.body)}`);
           expect(r.headers[SIGNATURE_HEADER]).toMatch(/^sha256=[0-9a-f]{64}$/);
           expect(verifySignature("sha256=", SECRET, r.body, r.headers[SIGNATURE_HEADER])).toBe(true);
           expect(verifySignature("sha256=", "other", r.body, r.headers[SIGNATURE_HEADER])).toBe(false);
-        } else expect(Object.keys(r.headers)).toEqual(["content-type"]);
+        } else expect(Object.keys(r.headers)).toEqual(["content-type", "user-agent"]);
       }
     }
   });

@@ -1012,6 +1012,8 @@ function varsByHook(p: Plan): Map<string, Vars> {
 }
 const keyOf = (r: PlannedRequest) => `${r.call}|${r.event}|${r.at}`;
 /** Keys in Go's map order: sorted byte-wise. */
+/** Go's net/http names itself when the flow's httpRequest sets no User-Agent. */
+const GO_UA = "Go-http-client/1.1";
 const sortedKeys = (o: object) => [...Object.keys(o)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 
 describe("the httpRequest step by default (the vendor's documented behaviour)", () => {
@@ -1021,7 +1023,7 @@ describe("the httpRequest step by default (the vendor's documented behaviour)", 
         expect(r.vendor).toBe("webitel");
         expect(r.method).toBe("POST");
         expect(r.url).toBe(BASE);
-        expect(r.headers).toEqual({ "content-type": "application/json" });
+        expect(r.headers).toEqual({ "content-type": "application/json", "user-agent": GO_UA });
         const body = JSON.parse(r.body) as Body;
         expect(Object.keys(body)).toEqual(sortedKeys(body));
         expect(r.body).toBe(JSON.stringify(body));
@@ -1158,7 +1160,7 @@ describe("the httpRequest step from a targets file", () => {
           expect(path).toBe("/all");
           expect(v.queue_id).toBe("18");
           expect(r.method).toBe("POST");
-          expect(r.headers).toEqual({ "content-type": "application/json" });
+          expect(r.headers).toEqual({ "content-type": "application/json", "user-agent": GO_UA });
           expect(r.body).toBe(defaults.requests.find((d) => keyOf(d) === keyOf(r))!.body);
         }
       }
@@ -1324,7 +1326,7 @@ describe("buildRequest and substitute", () => {
     expect(r).toEqual({
       method: "POST",
       url: "http://h/1",
-      headers: { "content-type": "application/json" },
+      headers: { "content-type": "application/json", "user-agent": GO_UA },
       body: '{"a":"1","b":"2","c":"3"}',
     });
   });
@@ -1336,7 +1338,18 @@ describe("buildRequest and substitute", () => {
       headers: { Authorization: "Bearer ${attempt_id}", "Content-Type": "text/xml" },
       data: "<a>${attempt_id}</a>",
     });
-    expect(r.headers).toEqual({ authorization: "Bearer 4242", "content-type": "text/xml" });
+    expect(r.headers).toEqual({
+      authorization: "Bearer 4242",
+      "content-type": "text/xml",
+      "user-agent": GO_UA,
+    });
+    // a schema that names its client keeps that name
+    const named = buildRequest(vars, {
+      url: "http://h/",
+      method: "POST",
+      headers: { "User-Agent": "crm-flow" },
+    });
+    expect(named.headers["user-agent"]).toBe("crm-flow");
     expect(r.body).toBe("<a>4242</a>");
   });
 

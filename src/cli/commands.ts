@@ -181,7 +181,7 @@ export async function sendCommand(a: SendArgs): Promise<number> {
   // a vendor that signs takes --secret first, one with a token header --token first
   const secret =
     vendor.transport(profile).auth.kind === "hmac-sha256" ? (a.secret ?? a.token) : (a.token ?? a.secret);
-  const enc = vendor.encode(event, { profile, url, secret, method: parseMethod(a.method) });
+  const enc = vendor.encode(event, { profile, url, secret, method: parseMethod(a.method), options });
   // what is checked is what is sent, read back as a receiver reads it (Acefone's dates, for one,
   // take their configured format only when encoded)
   if (sets.length) {

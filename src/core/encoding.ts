@@ -44,6 +44,12 @@ export function headerFault(name: string, value: string): string | undefined {
   return `its value holds ${what}; a header value is one line of printable ASCII (percent-encode anything else)`;
 }
 
+/**
+ * The User-Agent Go's net/http sends when the code sets none, as VoIPBIN's webhook manager and
+ * Webitel's flow manager do (vendor-facts 1a, 2a).
+ */
+export const GO_USER_AGENT = "Go-http-client/1.1";
+
 /** A map of header names to values in a targets file, each checked by `headerFault`. */
 export const HeaderMapSchema = z.record(z.string(), z.string()).superRefine((headers, ctx) => {
   for (const [name, value] of Object.entries(headers)) {

@@ -1,6 +1,7 @@
 import { isIP } from "node:net";
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
+import { GO_USER_AGENT } from "../../core/encoding.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import { signatureHeaderValue } from "../../core/signing.js";
 import {
@@ -243,7 +244,11 @@ export const voipbin: Vendor = {
   methods: () => ["POST", "PUT", "GET", "DELETE"],
   encode(event, { profile, url, secret, method }): EncodedRequest {
     const body = JSON.stringify(event.payload);
-    const headers: Record<string, string> = { "content-type": "application/json" };
+    // Go's client adds its User-Agent; the webhook manager sets no other header
+    const headers: Record<string, string> = {
+      "content-type": "application/json",
+      "user-agent": GO_USER_AGENT,
+    };
     if (profile === "current" && secret)
       headers[SIGNATURE_HEADER] = signatureHeaderValue(SIGNATURE_PREFIX, secret, body);
     return { method: method ?? "POST", url, headers, body };

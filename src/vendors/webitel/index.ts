@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { PbxsimError } from "../../core/errors.js";
-import { HeaderMapSchema, headerFault } from "../../core/encoding.js";
+import { GO_USER_AGENT, HeaderMapSchema, headerFault } from "../../core/encoding.js";
 import { jsonError } from "../../core/json-error.js";
 import type { Fact, SimulatedCall } from "../../core/model.js";
 import {
@@ -106,6 +106,8 @@ export function buildRequest(vars: Record<string, string>, step: SchemaRequest):
   for (const [k, v] of Object.entries(step.headers)) headers[k.toLowerCase()] = substitute(v, vars);
   const contentType = step.contentType ?? headers["content-type"] ?? "application/json";
   headers["content-type"] = contentType;
+  // Go's client adds its own User-Agent unless the schema sets one
+  headers["user-agent"] ??= GO_USER_AGENT;
   const url = substitute(step.url, vars);
   let body: string;
   if (step.data === undefined) {
