@@ -220,7 +220,9 @@ export function replayRequests(opts: ReplayOptions): { requests: PlannedRequest[
   let firstReceived: number | undefined;
   text.split("\n").forEach((raw, i) => {
     if (!raw.trim()) return;
-    let l: Partial<RecordLine> & { attempts?: number } & Partial<Pick<ReceivedRecord, "receivedAt" | "path" | "callId">>;
+    let l: Partial<RecordLine> & { attempts?: number } & Partial<
+        Pick<ReceivedRecord, "receivedAt" | "path" | "callId">
+      >;
     try {
       l = JSON.parse(raw);
     } catch {
