@@ -292,9 +292,8 @@ function forward(ctx: z.RefinementCtx, error: z.ZodError, name: string): never {
  * mapping it most likely meant, with the value under the step's first key.
  */
 function scalarStep(name: string, keys: readonly string[], input: unknown): string {
-  const shown = typeof input === "string" ? input : JSON.stringify(input);
-  const key = keys[0]!;
-  return `takes a mapping of its keys (${keys.join(", ")}), not ${typeof input === "string" ? `"${input}"` : shown}; write it ${name}: { ${key}: ${shown} }, or ${name}: {} for the defaults`;
+  const value = typeof input === "string" ? input : JSON.stringify(input);
+  return `takes a mapping of its keys (${keys.join(", ")}), not ${shown(input)}; write it ${name}: { ${keys[0]!}: ${value} }, or ${name}: {} for the defaults`;
 }
 
 function stepKeys(name: string): string[] | undefined {
@@ -333,19 +332,27 @@ export function friendlyIssue(issue: z.core.$ZodIssue): string {
     if (specific && specific.code === "custom") return specific.message;
     if (inner.some((e) => e.message.includes("duration")))
       return inner.find((e) => e.message.includes("duration"))!.message;
-    if (issue.message === TIMING_HELP) return `is not a valid value here; ${TIMING_HELP}`;
-    // a union that says what it takes (an agent, a callback type, a count)
-    if (issue.message !== "Invalid input") return `is ${shown(issue.input)}; ${issue.message}`;
-    // a value or a weighted list of values: the one alternative of the input's own type
-    const typed = issue.errors.filter((branch) => branch.length > 0 && !isTypeMismatch(branch[0]!));
+    // the one alternative of the input's own kind and keys (a value or a weighted list of values;
+    // the timing written as {lognormal: ...}) says what is wrong with it
+    const typed = issue.errors.filter(
+      (branch) =>
+        branch.length > 0 &&
+        !isTypeMismatch(branch[0]!) &&
+        !branch.some((e) => e.code === "unrecognized_keys" && e.path.length === 0),
+    );
     if (typed.length === 1) {
-      const e = typed[0]![0]!;
+      const e = firstIssue(typed[0]!);
       const at = e.path.map((k) => (typeof k === "number" ? `[${k}]` : `.${String(k)}`)).join("");
       return at ? `${at.replace(/^\./, "")}: ${friendlyIssue(e)}` : friendlyIssue(e);
     }
+    if (issue.message === TIMING_HELP) return `is not a valid value here; ${TIMING_HELP}`;
+    // a union that says what it takes (an agent, a callback type, a count)
+    if (issue.message !== "Invalid input") return `is ${shown(issue.input)}; ${issue.message}`;
     return "is not a valid value here";
   }
   if (issue.code === "invalid_value") return `${issue.message}`;
+  if (issue.code === "too_small" && issue.origin === "array")
+    return `is empty; list at least ${issue.minimum === 1 ? "one entry" : `${issue.minimum} entries`}`;
   if ((issue.code === "too_small" || issue.code === "too_big") && issue.origin === "number") {
     const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
     const rule =
