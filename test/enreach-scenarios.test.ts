@@ -995,6 +995,14 @@ describe("loader errors", () => {
       7,
       /wait: is not a valid value here; a timing is a duration/,
     );
+    // a timing of a known kind says what is wrong inside it
+    expectAt(
+      steps("  - wait: { lognormal: { median: 3m, sigma: 9 } }"),
+      7,
+      /wait: lognormal\.sigma: is 9; it must be at most 5/,
+    );
+    expectAt(steps("  - wait: { lognormal: { median: 3m } }"), 7, /wait: lognormal\.sigma: is required/);
+    expectAt(steps("  - branch: []"), 7, /steps\[2\]\.branch: is empty; list at least one entry/);
   });
 
   it("a file of one's own needs no description", () => {
