@@ -799,6 +799,36 @@ describe("the reserved finish action and flows that run out", () => {
     }
   });
 
+  it("an action that names no entry of the flow is refused with the one it likely meant", () => {
+    const story = (flow: string[], action: string) =>
+      parseScenarioText(
+        [
+          "vendor: voipbin",
+          "name: typo",
+          "call: { direction: inbound }",
+          ...flow,
+          "steps:",
+          "  - arrive: {}",
+          action,
+          "  - hangup: { by: caller }",
+        ].join("\n"),
+        "typo.yaml",
+        findVendor,
+      );
+    const refused = (flow: string[], action: string) => () =>
+      plan("current", 1, {}, [story(flow, action)], 1);
+    const flow = ["flow:", "  - { ref: answer, type: answer }", "  - { ref: bye, type: hangup }"];
+    expect(refused(flow, "  - action: { ref: answr }")).toThrow(
+      /typo\.yaml:\d+: action ref "answr" is not in the scenario's flow \(did you mean answer\?\); its refs are answer, bye/,
+    );
+    expect(refused(flow, "  - action: { type: hangpu }")).toThrow(
+      /action type "hangpu" is not in the scenario's flow \(did you mean hangup\?\)/,
+    );
+    expect(refused([], "  - action: { ref: answer }")).toThrow(
+      /action ref "answer" names an entry of the scenario's flow:, and this file has none/,
+    );
+  });
+
   it("legacy: the call is hung up by local, then the activeflow is deleted", () => {
     const [c] = callsOf(plan("legacy", 3, {}, [runsOut], 1), "legacy", 3);
     expect(c!.events.map(sig)).toEqual(expectedStory(c!));

@@ -1,5 +1,6 @@
 import { sample } from "../core/distribution.js";
 import { ScenarioError } from "../core/errors.js";
+import { closest, didYouMean } from "../core/suggest.js";
 import type { CallSummary, Directory, Fact, FlowAction, PhoneNumber, SimulatedCall } from "../core/model.js";
 import type { Rng } from "../core/random.js";
 import type { Vendor } from "../core/vendor.js";
@@ -456,6 +457,18 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
     case "action": {
       needCall();
       const fromFlow = step.ref ? scenario.flow?.find((a) => a.ref === step.ref) : undefined;
+      if (step.ref && !fromFlow) {
+        const refs = (scenario.flow ?? []).flatMap((a) => (a.ref ? [a.ref] : []));
+        fail(
+          scenario,
+          p,
+          refs.length
+            ? `action ref "${step.ref}" is not in the scenario's flow${didYouMean(closest(step.ref, refs), true)}; its refs are ${refs.join(", ")}`
+            : scenario.flow
+              ? `action ref "${step.ref}" names an entry of the scenario's flow:, and none of its actions has a ref; give them one`
+              : `action ref "${step.ref}" names an entry of the scenario's flow:, and this file has none; list the actions under flow: (each with a ref), or give the action a type instead`,
+        );
+      }
       const type = step.type_ ?? fromFlow?.type;
       if (!type)
         fail(
@@ -464,15 +477,14 @@ function runStep(step: Step, path: (string | number)[], st: State, rng: Rng, sce
           "an action needs a type (e.g. type: talk), or a ref to an entry of the scenario's flow:",
         );
       if (scenario.flow) {
-        const known = step.ref ? fromFlow !== undefined : scenario.flow.some((a) => a.type === type);
-        if (!known)
+        if (!step.ref && !scenario.flow.some((a) => a.type === type)) {
+          const types = [...new Set(scenario.flow.map((a) => a.type))];
           fail(
             scenario,
             p,
-            step.ref
-              ? `action ref "${step.ref}" is not in the scenario's flow; its refs are ${scenario.flow.map((a) => a.ref ?? "(none)").join(", ")}`
-              : `action type "${type}" is not in the scenario's flow; add it to flow: or use one of ${scenario.flow.map((a) => a.type).join(", ")}`,
+            `action type "${type}" is not in the scenario's flow${didYouMean(closest(type, types), true)}; add it to flow: or use one of ${types.join(", ")}`,
           );
+        }
       }
       emit(st, scenario, p, {
         kind: "action",
