@@ -53,11 +53,16 @@ describe("--chaos", () => {
     const spec = parseChaos("duplicate=0.1,delay=0.1:5s,malformed=0.1,bad-token=0.1,drop=0.1")!;
     const a = applyChaos(p.requests, spec, 7);
     const counts = countFaults(a.faults);
-    for (const f of ["duplicate", "delay", "malformed", "bad-token", "drop"]) {
+    for (const f of ["duplicate", "delay", "malformed", "drop"]) {
       // around 10 % of the requests each (binomial, wide bounds)
       expect(counts[f]).toBeGreaterThan(n * 0.05);
       expect(counts[f]).toBeLessThan(n * 0.15);
     }
+    // bad-token counts only where there is a secret to spoil: Enreach's token, not VoIPBIN legacy
+    const withToken = p.requests.filter((r) => r.vendor === "enreach").length;
+    expect(counts["bad-token"]).toBeGreaterThan(withToken * 0.05);
+    expect(counts["bad-token"]).toBeLessThan(withToken * 0.15);
+    expect(a.unspoiled).toEqual(["voipbin"]);
     expect(a.requests.length).toBe(n - counts.drop! + counts.duplicate!);
     expect(applyChaos(p.requests, spec, 7)).toEqual(a);
     // a dropped request is gone; a duplicated one is there twice, later, with the same body
@@ -66,9 +71,9 @@ describe("--chaos", () => {
     const copies = a.requests.filter((r) => r.body === body);
     expect(copies).toHaveLength(2);
     expect(copies[1]!.at).toBeGreaterThan(copies[0]!.at);
-    // bad-token: Enreach gets a wrong token, VoIPBIN legacy has no auth to spoil
+    // bad-token: Enreach gets a wrong token
     for (const f of a.faults.filter((x) => x.fault === "bad-token")) {
-      expect(f.detail).toMatch(f.vendor === "enreach" ? /wrong token/ : /no auth/);
+      expect([f.vendor, f.detail]).toEqual(["enreach", "wrong token"]);
     }
     // malformed: truncated JSON
     const m = a.faults.find((f) => f.fault === "malformed")!;
@@ -77,6 +82,24 @@ describe("--chaos", () => {
         a.requests.find((r) => r.call === m.call && r.event === m.event && !r.body.endsWith("}"))!.body,
       ),
     ).toThrow();
+  });
+
+  it("bad-token spoils the secret a vendor without auth of its own carries: a secret header, else a query secret", () => {
+    const p = plan(["3cx/inbound-queue-answered"], 2);
+    const withHeader = p.requests.map((r) => ({ ...r, headers: { ...r.headers, "x-api-key": "k3y" } }));
+    const a = applyChaos(withHeader, { badToken: 1 }, 1);
+    expect(a.unspoiled).toEqual([]);
+    expect(a.requests.every((r) => r.headers["x-api-key"] === "pbxsim-wrong-secret")).toBe(true);
+    expect(new Set(a.faults.map((f) => f.detail))).toEqual(new Set(["wrong x-api-key"]));
+    const withQuery = p.requests.map((r) => ({ ...r, url: "http://127.0.0.1:9/h?tenant=t&token=s3cret" }));
+    const q = applyChaos(withQuery, { badToken: 1 }, 1);
+    expect(q.requests[0]!.url).toBe("http://127.0.0.1:9/h?tenant=t&token=pbxsim-wrong-secret");
+    expect(q.faults[0]!.detail).toBe("wrong ?token=");
+    // nothing to spoil: not a fault, and the caller is told which vendor
+    const none = applyChaos(p.requests, { badToken: 1 }, 1);
+    expect(none.faults).toEqual([]);
+    expect(none.unspoiled).toEqual(["3cx"]);
+    expect(none.requests.map((r) => [r.url, r.headers])).toEqual(p.requests.map((r) => [r.url, r.headers]));
   });
 
   it("reorder swaps neighbouring events of one call", () => {

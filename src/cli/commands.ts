@@ -6,7 +6,13 @@ import { Rng, randomSeed } from "../core/random.js";
 import { REDACTED, redactHeaders, redactUrl } from "../core/redact.js";
 import { closest, didYouMean } from "../core/suggest.js";
 import { describeSuccess } from "../core/vendor.js";
-import { applyChaos, countFaults, type InjectedFault, parseChaos } from "../delivery/chaos.js";
+import {
+  applyChaos,
+  countFaults,
+  type InjectedFault,
+  parseChaos,
+  unspoiledNotice,
+} from "../delivery/chaos.js";
 import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
 import { recordLine, replayRequests, truthFile } from "../delivery/record.js";
 import type { DeliveryResult } from "../delivery/engine.js";
@@ -400,6 +406,7 @@ export async function runCommand(a: RunArgs): Promise<number> {
     const applied = applyChaos(plan.requests, chaos, seed);
     plan.requests = applied.requests;
     faults = applied.faults;
+    if (applied.unspoiled.length) err(`note: ${unspoiledNotice(applied.unspoiled)}`);
     const counts = countFaults(faults);
     err(
       `chaos: ${

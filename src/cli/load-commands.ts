@@ -388,6 +388,7 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       recordFile: a.record,
       chaos: parseChaos(a.chaos),
       signal: controller.signal,
+      onNotice: (text) => progress.say(`note: ${text}`),
       onSnapshot: (s) => {
         // a worker of --workers reports its progress to its parent, which shows the sum
         if (a.outputsReady) process.send?.(s);

@@ -15,13 +15,18 @@ export function redactHeaders(headers: Record<string, string>): Record<string, s
   return out;
 }
 
+/** Query parameter names whose values are secrets (`token`, `api_key`, `key`, `sig`, ...). */
+export function isSecretParam(name: string): boolean {
+  return SECRET_HEADER.test(name) || /^(key|sig|auth)$/i.test(name);
+}
+
 /** Removes secrets from a URL's query string (`?token=...`, `?key=...`). */
 export function redactUrl(url: string): string {
   try {
     const u = new URL(url);
     let changed = false;
     for (const k of [...u.searchParams.keys()]) {
-      if (SECRET_HEADER.test(k) || /^(key|sig|auth)$/i.test(k)) {
+      if (isSecretParam(k)) {
         u.searchParams.set(k, REDACTED);
         changed = true;
       }

@@ -1,6 +1,7 @@
 import { UsageError } from "../core/errors.js";
 import { parseDuration } from "../core/duration.js";
 import { Rng } from "../core/random.js";
+import { isSecretHeader, isSecretParam } from "../core/redact.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import type { PlannedRequest } from "./plan.js";
 
@@ -88,7 +89,12 @@ export function applyChaos(
   requests: PlannedRequest[],
   spec: ChaosSpec,
   seed: number | string,
-): { requests: PlannedRequest[]; faults: InjectedFault[] } {
+): {
+  requests: PlannedRequest[];
+  faults: InjectedFault[];
+  /** Vendors whose requests drew bad-token with no secret to spoil (not counted as faults). */
+  unspoiled: string[];
+} {
   const rng = new Rng(`${seed}/chaos`);
   const faults: InjectedFault[] = [];
   const note = (fault: InjectedFault["fault"], r: PlannedRequest, detail?: string) =>
@@ -101,6 +107,7 @@ export function applyChaos(
       ...(detail ? { detail } : {}),
     });
   const out: PlannedRequest[] = [];
+  const unspoiled = new Set<string>();
   for (const original of requests) {
     const r = { ...original, headers: { ...original.headers } };
     if (spec.drop && rng.bool(spec.drop)) {
@@ -116,17 +123,9 @@ export function applyChaos(
       note("malformed", r, "body truncated to half");
     }
     if (spec.badToken && rng.bool(spec.badToken)) {
-      const auth = r.transport.auth;
-      if (auth.kind === "token") r.headers[auth.header] = WRONG;
-      else if (auth.kind === "hmac-sha256")
-        r.headers[auth.header] = signatureHeaderValue(auth.prefix, WRONG, r.body);
-      note(
-        "bad-token",
-        r,
-        auth.kind === "none"
-          ? "vendor has no auth: nothing to spoil"
-          : `wrong ${auth.kind === "token" ? "token" : "signature"}`,
-      );
+      const spoiled = spoil(r);
+      if (spoiled) note("bad-token", r, spoiled);
+      else unspoiled.add(r.vendor);
     }
     out.push(r);
     if (spec.duplicate && rng.bool(spec.duplicate)) {
@@ -152,7 +151,55 @@ export function applyChaos(
     }
   }
   out.sort((a, b) => a.at - b.at);
-  return { requests: out.map((r, seq) => ({ ...r, seq })), faults };
+  return { requests: out.map((r, seq) => ({ ...r, seq })), faults, unspoiled: [...unspoiled] };
+}
+
+/**
+ * Spoils the secret a request carries, as a receiver would see a forged or stale one: the vendor's
+ * token or signature, else a secret header the user added (`Authorization`, `X-API-Key`: the only
+ * auth of vendors without their own), else a secret query value (`?token=`). What it spoiled, or
+ * undefined when the request carries none.
+ */
+function spoil(r: PlannedRequest): string | undefined {
+  const auth = r.transport.auth;
+  if (auth.kind === "token") {
+    r.headers[auth.header] = WRONG;
+    return "wrong token";
+  }
+  if (auth.kind === "hmac-sha256") {
+    r.headers[auth.header] = signatureHeaderValue(auth.prefix, WRONG, r.body);
+    return "wrong signature";
+  }
+  const header = Object.keys(r.headers).find(isSecretHeader);
+  if (header) {
+    r.headers[header] = WRONG;
+    return `wrong ${header}`;
+  }
+  const q = r.url.indexOf("?");
+  if (q >= 0) {
+    const parts = r.url.slice(q + 1).split("&");
+    const i = parts.findIndex((part) => isSecretParam(decoded(part.split("=")[0]!)));
+    if (i >= 0) {
+      const name = parts[i]!.split("=")[0]!;
+      parts[i] = `${name}=${WRONG}`;
+      r.url = `${r.url.slice(0, q)}?${parts.join("&")}`;
+      return `wrong ?${decoded(name)}=`;
+    }
+  }
+  return undefined;
+}
+
+function decoded(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}
+
+/** What to tell a user whose bad-token draws found nothing to spoil. */
+export function unspoiledNotice(vendors: readonly string[]): string {
+  return `--chaos bad-token: ${vendors.join(", ")} requests carry no token, signature, secret header or query secret to spoil, so those draws are not counted; a --header such as "Authorization: Bearer x" or a ?token= in the URL gives them one`;
 }
 
 export function countFaults(faults: InjectedFault[]): Record<string, number> {

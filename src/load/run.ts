@@ -11,7 +11,7 @@ import {
   type Vendor,
   type VendorEvent,
 } from "../core/vendor.js";
-import { applyChaos, type ChaosSpec } from "../delivery/chaos.js";
+import { applyChaos, type ChaosSpec, unspoiledNotice } from "../delivery/chaos.js";
 import { describeError, trustedCas } from "../delivery/engine.js";
 import { isRedirect, nextHop } from "../delivery/redirect.js";
 import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
@@ -90,6 +90,8 @@ export interface LoadOptions {
   /** Interval of live snapshots (progress and stats file). */
   snapshotMs?: number;
   onSnapshot?: (s: Snapshot) => void;
+  /** Something the user should know about the run, said once (a fault with nothing to act on). */
+  onNotice?: (text: string) => void;
   signal?: AbortSignal;
 }
 
@@ -571,6 +573,8 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
     }
     return e;
   };
+  /** Vendors told already that bad-token has nothing to spoil in their requests. */
+  const unspoiled = new Set<string>();
   const statuses: Record<string, number> = {};
   const errors: Record<string, number> = {};
   const faults: Record<string, number> = {};
@@ -717,6 +721,11 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
       const applied = applyChaos(planned, opts.chaos, `${opts.seed}/${key}`);
       planned = applied.requests;
       for (const f of applied.faults) faults[f.fault] = (faults[f.fault] ?? 0) + 1;
+      const fresh = applied.unspoiled.filter((v) => !unspoiled.has(v));
+      if (fresh.length) {
+        for (const v of fresh) unspoiled.add(v);
+        opts.onNotice?.(unspoiledNotice(fresh));
+      }
     }
     for (const q of planned) {
       state.remaining++;
