@@ -369,6 +369,29 @@ describe("a short real run", () => {
     expect(now.join("\n")).toContain(new Date().toISOString().slice(0, 7));
   }, 30_000);
 
+  it("says once per vendor when --chaos bad-token finds nothing to spoil, and counts no such fault", async () => {
+    const notices: string[] = [];
+    const report = await runLoad({
+      scenarios: [...weighted("3cx/inbound-queue-answered"), ...weighted("enreach/outbound-answered")],
+      targets: { byVendor: new Map(), fallback: { url, secret: "s3cret" } },
+      rate: constantRate(50, "50/s"),
+      arrivals: "constant",
+      calls: 6,
+      speed: "max",
+      seed: 2,
+      chaos: { badToken: 1 },
+      onNotice: (text) => notices.push(text),
+    });
+    expect(notices).toEqual([expect.stringMatching(/^--chaos bad-token: 3cx requests carry no token/)]);
+    // every Enreach request got a wrong token (a first attempt each: the receiver answers 200);
+    // no 3CX request was counted
+    const enreach = Object.values(report.byEvent)
+      .filter((e) => e.vendor === "enreach")
+      .reduce((n, e) => n + e.service.count, 0);
+    expect(enreach).toBeGreaterThan(0);
+    expect(report.faults!["bad-token"]).toBe(enreach);
+  }, 20_000);
+
   it("its snapshots say when arrivals are over and the active calls play out", async () => {
     const snaps: Snapshot[] = [];
     await runLoad({
