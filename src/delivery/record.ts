@@ -142,10 +142,9 @@ const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 /**
  * The URL a recorded request is sent to again. `--url` gives the origin and, unless it is bare
- * (`/`), the path; the recorded
- * query stays byte for byte (a GET's query is its payload), except values redacted on the way to
- * the file (`?token=[redacted]`), which `--url`'s query gives back. A redacted value with nothing
- * to give it back is refused rather than sent as the marker.
+ * (`/`), the path; the recorded query stays byte for byte (a GET's query is its payload), except
+ * values redacted on the way to the file (`?token=[redacted]`), which `--url`'s query gives back.
+ * A redacted value with nothing to give it back is refused rather than sent as the marker.
  */
 export function replayUrl(recordedUrl: string, targetUrl: string | undefined, where: string): string {
   let recorded: URL;
