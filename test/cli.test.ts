@@ -33,6 +33,8 @@ function noStack(stderr: string) {
 }
 
 const tmp = () => mkdtempSync(join(tmpdir(), "pbxsim-cli-"));
+/** Where the bad-input cases point their outputs, should one ever be written. */
+const SCRATCH = tmp();
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 const closedPort = () =>
@@ -884,6 +886,37 @@ describe("pbxsim CLI", () => {
         ["run", "enreach/queue-answered", "--dry-run", "--header", "X-Test: a\r\nHost: evil"],
         2,
         /--header "X-Test: a\\r\\nHost: evil": its value holds a line break; a header value is one line of printable ASCII/,
+      ],
+      [
+        "two outputs in one file",
+        [
+          "run",
+          "enreach/queue-answered",
+          "--dry-run",
+          "--record",
+          join(SCRATCH, "same.ndjson"),
+          "--out",
+          `${SCRATCH}/./same.ndjson`,
+        ],
+        2,
+        /--out and --record both name \S*same\.ndjson; give each output a file of its own/,
+      ],
+      [
+        "a load report and its page in one file",
+        [
+          "load",
+          "enreach/queue-answered",
+          "--url",
+          "http://127.0.0.1:9/",
+          "--calls",
+          "1",
+          "--report",
+          join(SCRATCH, "r.x"),
+          "--html",
+          `${SCRATCH}/./r.x`,
+        ],
+        2,
+        /--report and --html both name \S*\/\.\/r\.x; give each output a file of its own/,
       ],
       [
         "a header name with a space",

@@ -13,7 +13,7 @@ import {
   parseChaos,
   unspoiledNotice,
 } from "../delivery/chaos.js";
-import { appendLine, prepareOutput } from "../delivery/dead-letter.js";
+import { appendLine, distinctOutputs, prepareOutput } from "../delivery/dead-letter.js";
 import { recordLine, replayRequests, truthFile } from "../delivery/record.js";
 import type { DeliveryResult } from "../delivery/engine.js";
 import { dryRunLine, type PlannedRequest } from "../delivery/plan.js";
@@ -388,6 +388,12 @@ export async function runCommand(a: RunArgs): Promise<number> {
     headers,
   });
   // output files are emptied only once the flags and the scenarios are known to be good
+  distinctOutputs([
+    [a.out, "--out"],
+    [a.record, "--record"],
+    [a.truth, "--truth"],
+    [a.deadLetter, "--dead-letter"],
+  ]);
   if (a.out) prepareOutput(a.out, "--out");
   if (a.record) prepareOutput(a.record, "--record");
   if (a.truth) prepareOutput(a.truth, "--truth");

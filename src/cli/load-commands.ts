@@ -5,7 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { EXIT_CODES, PbxsimError, UsageError } from "../core/errors.js";
 import { parseChaos } from "../delivery/chaos.js";
-import { prepareOutput } from "../delivery/dead-letter.js";
+import { distinctOutputs, prepareOutput } from "../delivery/dead-letter.js";
 import { buildTargets } from "../delivery/run.js";
 import { checkUrl, loadTargetsFile } from "../delivery/targets.js";
 import { constantRate, loadPhases, parseRamp, parseRate, type RateProfile } from "../load/arrivals.js";
@@ -335,6 +335,13 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       [a.truth, "--truth"],
       [a.record, "--record"],
     );
+  distinctOutputs([
+    ...outputs,
+    [a.statsFile, "--stats-file"],
+    [a.deadLetter, "--dead-letter"],
+    [a.truth, "--truth"],
+    [a.record, "--record"],
+  ]);
   for (const [f, flag] of outputs) if (f) prepareOutput(f, flag);
 
   if (workers && workers > 1) return runWorkers(a, argv, workers, seed, shard);
@@ -559,6 +566,10 @@ export async function reportMergeCommand(a: {
   const merged = mergeReports(reports, a.files);
   for (const note of mergeNotes(reports, a.files)) err(`report merge: ${note}`);
   // the shards are read first: --out may name one of them
+  distinctOutputs([
+    [a.out, "--out"],
+    [a.html, "--html"],
+  ]);
   if (a.out) prepareOutput(a.out, "--out");
   if (a.html) prepareOutput(a.html, "--html");
   return finish(merged, { report: a.out, html: a.html, threshold: a.threshold, json: a.json }, false);

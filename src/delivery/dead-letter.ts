@@ -1,5 +1,6 @@
 import { appendFileSync, closeSync, openSync, writeFileSync } from "node:fs";
-import { PbxsimError } from "../core/errors.js";
+import { resolve } from "node:path";
+import { PbxsimError, UsageError } from "../core/errors.js";
 import { redactHeaders, redactUrl, scrub } from "../core/redact.js";
 import type { DeliveryResult } from "./engine.js";
 
@@ -25,6 +26,24 @@ export function deadLetterLine(r: DeliveryResult, secrets: readonly string[]): s
         ? `status ${last.status} is not success for ${r.request.vendor}`
         : "never sent"),
   });
+}
+
+/**
+ * Refuses two outputs of one run that name the same file (`--record x --out x`): one would
+ * replace or garble what the other recorded. Paths are compared resolved, so `./x` and `x` meet.
+ */
+export function distinctOutputs(outputs: readonly (readonly [string | undefined, string])[]): void {
+  const seen = new Map<string, string>();
+  for (const [file, flag] of outputs) {
+    if (!file) continue;
+    const key = resolve(file);
+    const other = seen.get(key);
+    if (other)
+      throw new UsageError(
+        `${other} and ${flag} both name ${file}; give each output a file of its own (in one file, one would replace or garble the other).`,
+      );
+    seen.set(key, flag);
+  }
 }
 
 /**
