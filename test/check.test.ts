@@ -21,6 +21,7 @@ import {
 import { createReferenceReceiver, main, type StoredEvent } from "../examples/reference-receiver/server.js";
 import { type CheckResult, runChecks } from "../src/check/battery.js";
 import { summaryLine, toJUnit } from "../src/check/junit.js";
+import { credentialsHint } from "../src/cli/contracts-commands.js";
 import { selfSignedCertificate } from "../src/receiver/serve.js";
 
 /**
@@ -114,6 +115,23 @@ describe.concurrent("the reference receiver", () => {
     const auth = results.find((r) => r.id === "auth")!;
     expect(auth.skipped).toBe(true);
     expect(auth.detail).toMatch(/no --token given/);
+  });
+
+  it("says what is likely missing when every event is refused with 401 and no credentials were given", async () => {
+    const base = await listen(createReferenceReceiver({ enreachToken: TOKEN, voipbinSecret: SECRET }));
+    const enreach = await runChecks({ url: `${base}/enreach`, vendor: "enreach" });
+    expect(
+      enreach.filter((r) => r.id.startsWith("event:") && !r.skipped).every((r) => r.status === 401),
+    ).toBe(true);
+    expect(credentialsHint(enreach, "enreach", undefined, false)).toMatch(
+      /^every event was answered 401 and no --token was given: the receiver likely wants enreach's x-benemen-token; pass it with --token T\.$/,
+    );
+    // with a token given, or events accepted, there is nothing to hint
+    expect(credentialsHint(enreach, "enreach", undefined, true)).toBeUndefined();
+    const ok = await runChecks({ url: `${base}/enreach`, vendor: "enreach", token: TOKEN });
+    expect(credentialsHint(ok, "enreach", undefined, false)).toBeUndefined();
+    const voipbin = await runChecks({ url: `${base}/voipbin`, vendor: "voipbin", profile: "current" });
+    expect(credentialsHint(voipbin, "voipbin", "current", false)).toMatch(/no --secret was given/);
   });
 });
 

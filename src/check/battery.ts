@@ -55,6 +55,8 @@ export interface CheckResult {
   skipped?: boolean;
   /** What was sent and what came back, or why it passed. */
   detail: string;
+  /** The receiver's status, for the checks that send one event. */
+  status?: number;
   durationMs: number;
 }
 
@@ -166,6 +168,7 @@ async function checkEvent(ctx: Context, name: string): Promise<CheckResult> {
   return {
     ...base,
     ok: problem === undefined,
+    ...(ex.status !== undefined ? { status: ex.status } : {}),
     detail: `sent ${describeRequest(sample)}; ${problem ?? describeAnswer(ex)}`,
     durationMs: elapsed(t),
   };

@@ -8,7 +8,7 @@ import { EXIT_CODES, type ErrorCode, PbxsimError, UsageError } from "../core/err
 import { prepareOutput } from "../delivery/dead-letter.js";
 import { loadCa } from "../delivery/engine.js";
 import { reachReceiver } from "../delivery/reach.js";
-import { getVendor, VENDORS } from "../vendors/registry.js";
+import { getVendor, resolveProfile, VENDORS } from "../vendors/registry.js";
 import { asTyped, parseOptions, parseSeed, parseUrlFlag } from "./options.js";
 import { dim, err, green, out, red } from "./print.js";
 
@@ -228,7 +228,37 @@ export async function checkCommand(a: {
       );
     out(summaryLine(results));
   }
+  const hint = credentialsHint(
+    results,
+    a.vendor,
+    a.profile,
+    Boolean(a.token || a.secret || url.includes("?")),
+  );
+  if (hint) err(`hint: ${hint}`);
   return results.every((r) => r.ok) ? 0 : EXIT_CODES.UNDELIVERED;
+}
+
+/**
+ * When every event was refused with 401 or 403 and no credentials were given (no token, secret or
+ * query in the URL), the likely cause: the receiver wants the vendor's token or signature, or a
+ * query token of its own.
+ */
+export function credentialsHint(
+  results: readonly CheckResult[],
+  vendorId: string,
+  profile: string | undefined,
+  given: boolean,
+): string | undefined {
+  const events = results.filter((r) => r.id.startsWith("event:") && !r.skipped);
+  if (given || events.length === 0 || !events.every((r) => r.status === 401 || r.status === 403)) return;
+  const vendor = getVendor(vendorId);
+  const auth = vendor.transport(resolveProfile(vendor, profile ?? vendor.defaultProfile)).auth;
+  const statuses = [...new Set(events.map((r) => r.status))].join(" or ");
+  return auth.kind === "token"
+    ? `every event was answered ${statuses} and no --token was given: the receiver likely wants ${vendorId}'s ${auth.header}; pass it with --token T.`
+    : auth.kind === "hmac-sha256"
+      ? `every event was answered ${statuses} and no --secret was given: the receiver likely checks ${vendorId}'s ${auth.header}; pass the signing secret with --secret S.`
+      : `every event was answered ${statuses}: ${vendorId} sends no credentials of its own; if the receiver wants a token in the URL's query (?token=…), put it in --url.`;
 }
 
 export async function schemaCommand(a: {
