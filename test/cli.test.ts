@@ -35,6 +35,8 @@ function noStack(stderr: string) {
 const tmp = () => mkdtempSync(join(tmpdir(), "pbxsim-cli-"));
 /** Where the bad-input cases point their outputs, should one ever be written. */
 const SCRATCH = tmp();
+/** A load of one call to a port where nothing listens: the bad-input cases stop it before it starts. */
+const LOAD_ONE = ["load", "enreach/queue-answered", "--url", "http://127.0.0.1:9/", "--calls", "1"];
 
 /** A loopback port nothing listens on (it was free a moment ago). */
 const closedPort = () =>
@@ -500,37 +502,25 @@ describe("pbxsim CLI", () => {
     try {
       // the certificate it wrote is what a sender trusts with --ca: checks stay on
       expect(readFileSync(caFile, "utf8")).toMatch(/^-----BEGIN CERTIFICATE-----/);
-      const trusted = await cli([
-        "run",
-        "enreach/outbound-answered",
-        "--url",
-        `${rx.url}/enreach`,
-        "--token",
-        "s3cret",
-        "--ca",
-        caFile,
-        "--speed",
-        "max",
-        "--seed",
-        "3",
-      ]);
+      const play = (scenario: string, ...flags: string[]) =>
+        cli([
+          "run",
+          scenario,
+          "--url",
+          `${rx.url}/enreach`,
+          "--token",
+          "s3cret",
+          "--speed",
+          "max",
+          "--seed",
+          "3",
+          ...flags,
+        ]);
+      const trusted = await play("enreach/outbound-answered", "--ca", caFile);
       expect(trusted.stderr).not.toMatch(/TLS|certificate|insecure/);
       expect(trusted.code).toBe(0);
 
-      const ok = await cli([
-        "run",
-        "enreach/*",
-        "--url",
-        `${rx.url}/enreach`,
-        "--token",
-        "s3cret",
-        "--insecure",
-        "--speed",
-        "max",
-        "--seed",
-        "3",
-        "--json",
-      ]);
+      const ok = await play("enreach/*", "--insecure", "--json");
       expect(ok.code).toBe(0);
       const s = JSON.parse(ok.stdout);
       expect(s.failed).toBe(0);
@@ -903,33 +893,13 @@ describe("pbxsim CLI", () => {
       ],
       [
         "a load report and its page in one file",
-        [
-          "load",
-          "enreach/queue-answered",
-          "--url",
-          "http://127.0.0.1:9/",
-          "--calls",
-          "1",
-          "--report",
-          join(SCRATCH, "r.x"),
-          "--html",
-          `${SCRATCH}/./r.x`,
-        ],
+        [...LOAD_ONE, "--report", join(SCRATCH, "r.x"), "--html", `${SCRATCH}/./r.x`],
         2,
         /--report and --html both name \S*\/\.\/r\.x; give each output a file of its own/,
       ],
       [
         "a header name with a space",
-        [
-          "load",
-          "enreach/queue-answered",
-          "--url",
-          "http://127.0.0.1:9/",
-          "--calls",
-          "1",
-          "--header",
-          "X Test: a",
-        ],
+        [...LOAD_ONE, "--header", "X Test: a"],
         2,
         /--header "X Test: a": the name "X Test" holds a character a header name cannot have/,
       ],
