@@ -336,7 +336,8 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
       [a.record, "--record"],
     );
   distinctOutputs([
-    ...outputs,
+    [a.report, "--report"],
+    [a.html, "--html"],
     [a.statsFile, "--stats-file"],
     [a.deadLetter, "--dead-letter"],
     [a.truth, "--truth"],
