@@ -124,7 +124,7 @@ describe.concurrent("the reference receiver", () => {
       enreach.filter((r) => r.id.startsWith("event:") && !r.skipped).every((r) => r.status === 401),
     ).toBe(true);
     expect(credentialsHint(enreach, "enreach", undefined, false)).toMatch(
-      /^every event was answered 401 and no --token was given: the receiver likely wants enreach's x-benemen-token; pass it with --token T\.$/,
+      /^every event was answered 401 and no --token was given: the receiver likely wants enreach's X-Benemen-Token; pass it with --token T\.$/,
     );
     // with a token given, or events accepted, there is nothing to hint
     expect(credentialsHint(enreach, "enreach", undefined, true)).toBeUndefined();
@@ -132,6 +132,45 @@ describe.concurrent("the reference receiver", () => {
     expect(credentialsHint(ok, "enreach", undefined, false)).toBeUndefined();
     const voipbin = await runChecks({ url: `${base}/voipbin`, vendor: "voipbin", profile: "current" });
     expect(credentialsHint(voipbin, "voipbin", "current", false)).toMatch(/no --secret was given/);
+  });
+
+  it("checks a vendor without auth of its own through the secret header its admin configures (--header)", async () => {
+    // a 3CX receiver that wants its own bearer token in front of the reference receiver
+    const guarded = express();
+    guarded.use((req, res, next) =>
+      req.headers.authorization === "Bearer k3y" ? next() : res.status(401).end(),
+    );
+    guarded.use(createReferenceReceiver({}));
+    const base = await listen(guarded);
+    const without = await runChecks({ url: `${base}/3cx`, vendor: "3cx" });
+    expect(credentialsHint(without, "3cx", undefined, false)).toMatch(
+      /3cx sends no credentials of its own, so the receiver checks one its admin configures: give it with --header "Authorization: …"/,
+    );
+    const results = await runChecks({
+      url: `${base}/3cx`,
+      vendor: "3cx",
+      headers: { authorization: "Bearer k3y" },
+    });
+    expect(explain(results)).toBe("");
+    const auth = results.filter((r) => r.id.startsWith("auth:"));
+    expect(auth.map((r) => [r.id, r.ok])).toEqual([
+      ["auth:missing", true],
+      ["auth:wrong", true],
+    ]);
+    expect(auth[0]!.name).toBe("3cx/k2m-json rejects a missing authorization");
+    expect(auth[1]!.detail).toMatch(/^answered 401 to a request with a wrong authorization/);
+    // a receiver that does not check it fails both
+    const open = await listen(createReferenceReceiver({}));
+    const lax = await runChecks({
+      url: `${open}/3cx`,
+      vendor: "3cx",
+      headers: { authorization: "Bearer k3y" },
+    });
+    expect(
+      failed(lax)
+        .map((r) => r.id)
+        .sort(),
+    ).toEqual(["auth:missing", "auth:wrong"]);
   });
 });
 

@@ -1,4 +1,5 @@
 import { Agent, type Dispatcher, request } from "undici";
+import { isSecretHeader } from "../core/redact.js";
 import { Rng } from "../core/random.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import { type EncodedRequest, isSuccess, type TransportSpec, type Vendor } from "../core/vendor.js";
@@ -41,6 +42,11 @@ export interface CheckOptions {
   seed?: number;
   /** Vendor options, as with `--option key=value` (e.g. Acefone `content_type=form`). */
   options?: Record<string, string>;
+  /**
+   * Headers added to every request (`--header`), as the vendor's admin configures them: the only
+   * auth of vendors without their own (an `Authorization` or `X-API-Key` the receiver checks).
+   */
+  headers?: Record<string, string>;
 }
 
 export interface CheckResult {
@@ -71,6 +77,11 @@ const AUTH_HEADER_NAMES: Record<string, string> = {
   "x-voipbin-signature": "X-VoIPBIN-Signature",
 };
 
+/** A header's name as its vendor writes it (`X-VoIPBIN-Signature`), else as given. */
+export function authHeaderName(header: string): string {
+  return AUTH_HEADER_NAMES[header] ?? header;
+}
+
 interface Context {
   vendor: Vendor;
   profile: string;
@@ -79,6 +90,7 @@ interface Context {
   url: string;
   credential?: string;
   options?: Record<string, string>;
+  headers?: Record<string, string>;
   transport: TransportSpec;
   seed: number;
   rejectStatuses: number[];
@@ -121,6 +133,7 @@ export async function runChecks(opts: CheckOptions): Promise<CheckResult[]> {
     url: opts.url,
     credential,
     options: opts.options,
+    ...(opts.headers && Object.keys(opts.headers).length ? { headers: opts.headers } : {}),
     transport,
     seed: opts.seed ?? 1,
     rejectStatuses: opts.rejectStatuses ?? [401, 403],
@@ -178,13 +191,15 @@ async function checkAuth(ctx: Context, probe: string | undefined): Promise<Check
   const t = performance.now();
   const auth = ctx.transport.auth;
   const base = { vendor: ctx.vendor.id, event: probe };
-  if (auth.kind === "none") {
+  // a vendor without auth of its own is protected by a header its admin configures
+  const own = auth.kind === "none" ? Object.keys(ctx.headers ?? {}).find(isSecretHeader) : undefined;
+  if (auth.kind === "none" && !own) {
     return [
       {
         ...base,
         id: "auth",
         name: `${ctx.label} authenticates deliveries`,
-        rule: `${vendorName(ctx)} sends no token and no signature, so there is nothing to verify.`,
+        rule: `${vendorName(ctx)} sends no token and no signature, so there is nothing to verify unless its admin configures a secret header (give it with --header to check it).`,
         ok: true,
         skipped: true,
         detail: "vendor has no auth",
@@ -192,13 +207,17 @@ async function checkAuth(ctx: Context, probe: string | undefined): Promise<Check
       },
     ];
   }
-  const header = AUTH_HEADER_NAMES[auth.header] ?? auth.header;
-  const token = auth.kind === "token";
-  const rule = token
-    ? `${vendorName(ctx)} sends the configured secret in clear in ${header}; the receiver must compare it in constant time and reject a request without it or with another value (${ctx.rejectStatuses.join(" or ")}).`
-    : `${vendorName(ctx)} signs every body: ${header}: ${auth.prefix}<hex HMAC-SHA256 of the raw body>; the receiver must reject a request without it or with a signature that does not match (${ctx.rejectStatuses.join(" or ")}).`;
+  const authHeader = auth.kind === "none" ? own! : auth.header;
+  const header = authHeaderName(authHeader);
+  const token = auth.kind !== "hmac-sha256";
+  const rule =
+    auth.kind === "none"
+      ? `${vendorName(ctx)} has no token or signature of its own; the ${header} header given with --header stands for the receiver's own auth (a header the vendor's admin adds where the vendor allows one, as Acefone's and Webitel's do), so the receiver must reject a request without it or with another value (${ctx.rejectStatuses.join(" or ")}).`
+      : token
+        ? `${vendorName(ctx)} sends the configured secret in clear in ${header}; the receiver must compare it in constant time and reject a request without it or with another value (${ctx.rejectStatuses.join(" or ")}).`
+        : `${vendorName(ctx)} signs every body: ${header}: ${auth.kind === "hmac-sha256" ? auth.prefix : ""}<hex HMAC-SHA256 of the raw body>; the receiver must reject a request without it or with a signature that does not match (${ctx.rejectStatuses.join(" or ")}).`;
   const what = token ? "token" : "signature";
-  if (!ctx.credential || !probe) {
+  if ((auth.kind !== "none" && !ctx.credential) || !probe) {
     return [
       {
         ...base,
@@ -216,9 +235,11 @@ async function checkAuth(ctx: Context, probe: string | undefined): Promise<Check
   }
   const one = async (kind: "missing" | "wrong"): Promise<CheckResult> => {
     const t1 = performance.now();
-    const credential = kind === "missing" ? undefined : wrongOf(ctx.credential!);
+    const credential =
+      auth.kind === "none" ? undefined : kind === "missing" ? undefined : wrongOf(ctx.credential!);
     const req = trySample(ctx, probe, `auth/${kind}`, credential)!;
-    if (kind === "missing") delete req.headers[auth.header];
+    if (kind === "missing") delete req.headers[authHeader];
+    else if (auth.kind === "none") req.headers[authHeader] = wrongOf(req.headers[authHeader]!);
     const sent = kind === "missing" ? `a request without ${header}` : `a request with a wrong ${header}`;
     const ex = await send(ctx, req);
     const expected = `expected ${ctx.rejectStatuses.join(" or ")}`;
@@ -378,12 +399,13 @@ function trySample(
   } catch {
     return undefined;
   }
-  return ctx.vendor.encode(event, {
+  const req = ctx.vendor.encode(event, {
     profile: ctx.profile,
     url: ctx.url,
     secret: credential,
     options: ctx.options,
   });
+  return ctx.headers ? { ...req, headers: { ...req.headers, ...ctx.headers } } : req;
 }
 
 /**
@@ -445,6 +467,7 @@ function planOneCall(ctx: Context): { scenario: string; requests: PlannedRequest
         calls: 1,
         profile: ctx.profile,
         options: ctx.options,
+        ...(ctx.headers ? { headers: ctx.headers } : {}),
       });
       const n = plan.requests.length;
       if (score(n) < Infinity && (!best || score(n) < score(best.requests.length))) {

@@ -2,14 +2,15 @@ import { fork } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type CheckResult, runChecks } from "../check/battery.js";
+import { authHeaderName, type CheckResult, runChecks } from "../check/battery.js";
 import { summaryLine, toJUnit } from "../check/junit.js";
 import { EXIT_CODES, type ErrorCode, PbxsimError, UsageError } from "../core/errors.js";
 import { prepareOutput } from "../delivery/dead-letter.js";
 import { loadCa } from "../delivery/engine.js";
 import { reachReceiver } from "../delivery/reach.js";
 import { getVendor, resolveProfile, VENDORS } from "../vendors/registry.js";
-import { asTyped, parseOptions, parseSeed, parseUrlFlag } from "./options.js";
+import { asTyped, parseHeaders, parseOptions, parseSeed, parseUrlFlag } from "./options.js";
+import { isSecretHeader } from "../core/redact.js";
 import { dim, err, green, out, red } from "./print.js";
 
 /** `pbxsim contracts`, `verify`, `verify-messages` and `check`: contract testing for CI. */
@@ -182,11 +183,13 @@ export async function checkCommand(a: {
   ca?: string;
   seed?: string | number;
   option?: string[];
+  header?: string[];
   junit?: string;
   json?: boolean;
 }): Promise<number> {
   const url = parseUrlFlag(a.url);
   if (!url) throw new UsageError("check needs --url: the receiver under test.");
+  const headers = parseHeaders(a.header);
   if (!a.vendor) throw new UsageError(`check needs --vendor: one of the vendors (pbxsim list vendors).`);
   getVendor(a.vendor);
   for (const s of a.rejectStatus ?? [])
@@ -206,6 +209,7 @@ export async function checkCommand(a: {
     ca: a.ca ? resolve(a.ca) : undefined,
     seed: parseSeed(a.seed),
     options: parseOptions(a.option),
+    headers,
   });
   if (a.junit) writeFileSync(a.junit, toJUnit(`pbxsim check ${a.vendor}`, results));
   if (a.json)
@@ -232,16 +236,16 @@ export async function checkCommand(a: {
     results,
     a.vendor,
     a.profile,
-    Boolean(a.token || a.secret || url.includes("?")),
+    Boolean(a.token || a.secret || url.includes("?") || Object.keys(headers).some(isSecretHeader)),
   );
   if (hint) err(`hint: ${hint}`);
   return results.every((r) => r.ok) ? 0 : EXIT_CODES.UNDELIVERED;
 }
 
 /**
- * When every event was refused with 401 or 403 and no credentials were given (no token, secret or
- * query in the URL), the likely cause: the receiver wants the vendor's token or signature, or a
- * query token of its own.
+ * When every event was refused with 401 or 403 and no credentials were given (no token, secret,
+ * secret header or query in the URL), the likely cause: the receiver wants the vendor's token or
+ * signature, or a header or query token of its own.
  */
 export function credentialsHint(
   results: readonly CheckResult[],
@@ -255,10 +259,10 @@ export function credentialsHint(
   const auth = vendor.transport(resolveProfile(vendor, profile ?? vendor.defaultProfile)).auth;
   const statuses = [...new Set(events.map((r) => r.status))].join(" or ");
   return auth.kind === "token"
-    ? `every event was answered ${statuses} and no --token was given: the receiver likely wants ${vendorId}'s ${auth.header}; pass it with --token T.`
+    ? `every event was answered ${statuses} and no --token was given: the receiver likely wants ${vendorId}'s ${authHeaderName(auth.header)}; pass it with --token T.`
     : auth.kind === "hmac-sha256"
-      ? `every event was answered ${statuses} and no --secret was given: the receiver likely checks ${vendorId}'s ${auth.header}; pass the signing secret with --secret S.`
-      : `every event was answered ${statuses}: ${vendorId} sends no credentials of its own; if the receiver wants a token in the URL's query (?token=…), put it in --url.`;
+      ? `every event was answered ${statuses} and no --secret was given: the receiver likely checks ${vendorId}'s ${authHeaderName(auth.header)}; pass the signing secret with --secret S.`
+      : `every event was answered ${statuses}: ${vendorId} sends no credentials of its own, so the receiver checks one its admin configures: give it with --header "Authorization: …" (or the header it wants), or a ?token=… in --url.`;
 }
 
 export async function schemaCommand(a: {

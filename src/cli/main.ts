@@ -296,6 +296,11 @@ export function buildCli(argv: string[]) {
           .option("profile", { type: "string", describe: "vendor profile (default: the vendor's)" })
           .option("token", { type: "string", describe: "the vendor's shared token (Enreach)" })
           .option("secret", { type: "string", describe: "the vendor's signing secret (VoIPBIN current)" })
+          .option("header", {
+            type: "string",
+            array: true,
+            describe: 'a header on every request, "Name: value" (a secret one is checked as the auth)',
+          })
           .option("reject-status", {
             type: "number",
             array: true,
