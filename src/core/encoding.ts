@@ -58,6 +58,15 @@ export const HeaderMapSchema = z.record(z.string(), z.string()).superRefine((hea
   }
 });
 
+/** One name or value of a query string, decoded (`+` is a space); as it stands when it is not valid. */
+export function decodeQuery(text: string): string {
+  try {
+    return decodeURIComponent(text.replaceAll("+", " "));
+  } catch {
+    return text;
+  }
+}
+
 /** Appends an already encoded query string to a URL that may carry one of its own. */
 export function withQuery(url: string, query: string): string {
   return `${url}${url.includes("?") ? "&" : "?"}${query}`;

@@ -1,6 +1,7 @@
 import { UsageError } from "../core/errors.js";
 import { parseDuration } from "../core/duration.js";
 import { Rng } from "../core/random.js";
+import { decodeQuery } from "../core/encoding.js";
 import { isSecretHeader, isSecretParam } from "../core/redact.js";
 import { signatureHeaderValue } from "../core/signing.js";
 import type { PlannedRequest } from "./plan.js";
@@ -178,23 +179,15 @@ function spoil(r: PlannedRequest): string | undefined {
   const q = r.url.indexOf("?");
   if (q >= 0) {
     const parts = r.url.slice(q + 1).split("&");
-    const i = parts.findIndex((part) => isSecretParam(decoded(part.split("=")[0]!)));
+    const i = parts.findIndex((part) => isSecretParam(decodeQuery(part.split("=")[0]!)));
     if (i >= 0) {
       const name = parts[i]!.split("=")[0]!;
       parts[i] = `${name}=${WRONG}`;
       r.url = `${r.url.slice(0, q)}?${parts.join("&")}`;
-      return `wrong ?${decoded(name)}=`;
+      return `wrong ?${decodeQuery(name)}=`;
     }
   }
   return undefined;
-}
-
-function decoded(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
 }
 
 /** What to tell a user whose bad-token draws found nothing to spoil. */

@@ -6,6 +6,7 @@ import { isSecretHeader, REDACTED, redactHeaders, redactUrl, scrub } from "../co
 import { signatureHeaderValue } from "../core/signing.js";
 import type { Vendor } from "../core/vendor.js";
 import { findVendor, getVendor, resolveProfile } from "../vendors/registry.js";
+import { decodeQuery } from "../core/encoding.js";
 import type { Attempt, Redirect } from "./engine.js";
 import type { PlannedRequest } from "./plan.js";
 import type { ReceivedRecord } from "../receiver/app.js";
@@ -183,14 +184,6 @@ export function replayUrl(recordedUrl: string, targetUrl: string | undefined, wh
     : `${recorded.origin}${recorded.pathname}`;
   return query.length ? `${base}?${query.join("&")}` : base;
 }
-
-const decodeQuery = (s: string): string => {
-  try {
-    return decodeURIComponent(s.replaceAll("+", " "));
-  } catch {
-    return s;
-  }
-};
 
 /**
  * Reads a recording or a dead-letter file back into requests: first attempts only, bodies
