@@ -210,12 +210,13 @@ async function checkAuth(ctx: Context, probe: string | undefined): Promise<Check
   const authHeader = auth.kind === "none" ? own! : auth.header;
   const header = authHeaderName(authHeader);
   const token = auth.kind !== "hmac-sha256";
+  const rejected = ctx.rejectStatuses.join(" or ");
   const rule =
     auth.kind === "none"
-      ? `${vendorName(ctx)} has no token or signature of its own; the ${header} header given with --header stands for the receiver's own auth (a header the vendor's admin adds where the vendor allows one, as Acefone's and Webitel's do), so the receiver must reject a request without it or with another value (${ctx.rejectStatuses.join(" or ")}).`
-      : token
-        ? `${vendorName(ctx)} sends the configured secret in clear in ${header}; the receiver must compare it in constant time and reject a request without it or with another value (${ctx.rejectStatuses.join(" or ")}).`
-        : `${vendorName(ctx)} signs every body: ${header}: ${auth.kind === "hmac-sha256" ? auth.prefix : ""}<hex HMAC-SHA256 of the raw body>; the receiver must reject a request without it or with a signature that does not match (${ctx.rejectStatuses.join(" or ")}).`;
+      ? `${vendorName(ctx)} has no token or signature of its own; the ${header} header given with --header stands for the receiver's own auth (a header the vendor's admin adds where the vendor allows one, as Acefone's and Webitel's do), so the receiver must reject a request without it or with another value (${rejected}).`
+      : auth.kind === "token"
+        ? `${vendorName(ctx)} sends the configured secret in clear in ${header}; the receiver must compare it in constant time and reject a request without it or with another value (${rejected}).`
+        : `${vendorName(ctx)} signs every body: ${header}: ${auth.prefix}<hex HMAC-SHA256 of the raw body>; the receiver must reject a request without it or with a signature that does not match (${rejected}).`;
   const what = token ? "token" : "signature";
   if ((auth.kind !== "none" && !ctx.credential) || !probe) {
     return [
@@ -235,8 +236,7 @@ async function checkAuth(ctx: Context, probe: string | undefined): Promise<Check
   }
   const one = async (kind: "missing" | "wrong"): Promise<CheckResult> => {
     const t1 = performance.now();
-    const credential =
-      auth.kind === "none" ? undefined : kind === "missing" ? undefined : wrongOf(ctx.credential!);
+    const credential = kind === "missing" || auth.kind === "none" ? undefined : wrongOf(ctx.credential!);
     const req = trySample(ctx, probe, `auth/${kind}`, credential)!;
     if (kind === "missing") delete req.headers[authHeader];
     else if (auth.kind === "none") req.headers[authHeader] = wrongOf(req.headers[authHeader]!);
