@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
@@ -430,6 +430,31 @@ describe("the reference receiver's main", () => {
     } finally {
       // npm runs node under a shell: end the whole group
       process.kill(-child.pid!, "SIGTERM");
+    }
+  }, 60_000);
+
+  it("`npm run example:receiver` on a port in use, or with a PORT that is not one, says so in one line and exits 1", async () => {
+    const busy = await main({ PORT: "0" });
+    servers.push({
+      close: () => new Promise<void>((resolve) => busy.close(() => resolve())),
+    });
+    const { port } = busy.address() as AddressInfo;
+    for (const [PORT, said] of [
+      [
+        String(port),
+        `reference receiver: 127.0.0.1:${port} is already in use: stop what listens there or set PORT to a free port (PORT=0 picks one).`,
+      ],
+      [
+        "80a",
+        "reference receiver: PORT=80a is not a port: give a number from 0 to 65535 (0 picks a free one).",
+      ],
+    ]) {
+      const r = spawnSync("npm", ["run", "-s", "example:receiver"], {
+        env: { ...process.env, PORT },
+        encoding: "utf8",
+        timeout: 30_000,
+      });
+      expect({ status: r.status, stderr: r.stderr.trim() }).toEqual({ status: 1, stderr: said });
     }
   }, 60_000);
 

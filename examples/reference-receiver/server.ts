@@ -186,17 +186,37 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<Server
     voipbinSecret: env.VOIPBIN_SECRET || undefined,
   });
   const port = Number(env.PORT ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`PORT=${env.PORT} is not a port: give a number from 0 to 65535 (0 picks a free one).`);
   const host = env.HOST ?? "127.0.0.1";
   const server = createServer(app);
-  await new Promise<void>((resolve) => server.listen(port, host, resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(
+        new Error(
+          e.code === "EADDRINUSE"
+            ? `${host}:${port} is already in use: stop what listens there or set PORT to a free port (PORT=0 picks one).`
+            : e.code === "EACCES"
+              ? `${host}:${port}: not allowed to listen there; choose a port above 1023 with PORT.`
+              : e.code === "EADDRNOTAVAIL" || e.code === "ENOTFOUND"
+                ? `HOST=${host} is not an address of this machine; leave HOST unset for 127.0.0.1.`
+                : `cannot listen on ${host}:${port}: ${e.message}`,
+        ),
+      ),
+    );
+    server.listen(port, host, resolve);
+  });
   const { port: actual } = server.address() as AddressInfo;
   console.log(`reference receiver listening on http://${host}:${actual}/{${VENDOR_IDS.join(",")}}`);
   return server;
 }
 
-if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
+/** Starts the receiver from the command line: a failure is one line on stderr and exit status 1. */
+export function start(): void {
   main().catch((e: unknown) => {
-    console.error(e);
+    console.error(`reference receiver: ${(e as Error).message}`);
     process.exit(1);
   });
 }
+
+if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) start();
