@@ -356,6 +356,50 @@ describe("pbxsim CLI", () => {
     expect(good.stderr).toBe("");
   });
 
+  it("a secret a vendor does not send is told, not dropped without a word: send and run", async () => {
+    const threecx = await cli(["send", "3cx", "dialing", "--dry-run", "--token", "abc"]);
+    expect(threecx.code).toBe(0);
+    expect(threecx.stdout).not.toContain("abc");
+    expect(threecx.stderr).toBe(
+      "note: 3cx sends no token or signature of its own, so --token/--secret is not sent; protect its endpoint as its users do, with --header or a key in the URL.\n",
+    );
+    const legacy = await cli(["send", "voipbin", "call_created", "--dry-run", "--secret", "abc"]);
+    expect(legacy.stderr).toContain("note: voipbin legacy signs nothing, so its secret is not sent;");
+    const current = await cli([
+      "send",
+      "voipbin",
+      "call_created",
+      "--dry-run",
+      "--secret",
+      "abc",
+      "--profile",
+      "current",
+    ]);
+    expect(current.stderr).toBe("");
+    expect(current.stdout).toContain('"x-voipbin-signature":"sha256=');
+    // a mix: Enreach uses the token, the others are named in one line
+    const mix = await cli([
+      "run",
+      "enreach/queue-answered",
+      "3cx/outbound-answered",
+      "webitel/task-queue",
+      "--url",
+      "https://hooks.example.com/",
+      "--token",
+      "abc",
+      "--calls",
+      "1",
+      "--seed",
+      "1",
+      "--dry-run",
+    ]);
+    expect(mix.code).toBe(0);
+    expect(mix.stderr.split("\n").filter((l) => l.includes("not sent"))).toEqual([
+      "note: 3cx and webitel send no token or signature of their own, so --token/--secret is not sent to them; protect their endpoints as their users do, with --header or a key in the URL.",
+    ]);
+    expect(mix.stdout).toContain('"x-benemen-token":"abc"');
+  });
+
   it("send tells each failed attempt as it ends, with the wait before the next, and an interrupt ends the wait", async () => {
     // every attempt is refused, and Enreach retries after 5 s, 30 s, 2 m
     const closed = await closedPort();

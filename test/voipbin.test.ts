@@ -1772,8 +1772,22 @@ describe("the target notice", () => {
       /^voipbin: http:\/\/127\.0\.0\.1:9\/hook: real VoIPBIN refuses private and loopback/,
     );
     for (const profile of PROFILES)
-      expect(plan(profile, 1, { url: "https://hooks.example.com/voipbin" }).notices).toEqual([]);
+      expect(plan(profile, 1, { url: "https://hooks.example.com/voipbin", secret: null }).notices).toEqual(
+        [],
+      );
     expect(plan("current", 1, { url: "http://10.1.2.3/hook" }).notices).toHaveLength(1);
+  });
+
+  it("says the legacy generation signs nothing when it is given a secret, and current signs with it", () => {
+    const url = "https://hooks.example.com/voipbin";
+    const legacy = plan("legacy", 1, { url });
+    expect(legacy.notices).toEqual([
+      "voipbin legacy signs nothing, so its secret is not sent; --profile current signs each body with it (X-VoIPBIN-Signature).",
+    ]);
+    expect(legacy.requests.filter((r) => Object.keys(r.headers).some((h) => /signature/i.test(h)))).toEqual(
+      [],
+    );
+    expect(plan("current", 1, { url }).notices).toEqual([]);
   });
 });
 

@@ -16,7 +16,7 @@ import {
 import { appendLine, distinctOutputs, prepareOutput } from "../delivery/dead-letter.js";
 import { recordLine, replayRequests, truthFile } from "../delivery/record.js";
 import type { DeliveryResult } from "../delivery/engine.js";
-import { dryRunLine, type PlannedRequest } from "../delivery/plan.js";
+import { dryRunLine, type PlannedRequest, secretNotSentNotices } from "../delivery/plan.js";
 import { deliverPlan, planFromOptions, SEEDED_START, secretsOf } from "../delivery/run.js";
 import { formatSummary } from "../delivery/summary.js";
 import { loadTargetsFile } from "../delivery/targets.js";
@@ -214,6 +214,8 @@ export async function sendCommand(a: SendArgs): Promise<number> {
     transport,
     insecure: false,
   };
+  if (secret && transport.auth.kind === "none")
+    for (const n of secretNotSentNotices([{ vendor: vendor.id, profile }])) err(`note: ${n}`);
   if (a.dryRun) {
     out(dryRunLine(request));
     return 0;

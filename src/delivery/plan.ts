@@ -59,11 +59,43 @@ export interface PlanOptions {
 export interface Plan {
   calls: SimulatedCall[];
   requests: PlannedRequest[];
-  /** Targets a real vendor would refuse, with the reason (said once per target). */
+  /**
+   * Targets a real vendor would refuse, with the reason (said once per target), and secrets that
+   * vendors without auth of their own do not send.
+   */
   notices: string[];
 }
 
 const DEFAULT_GAP = { kind: "uniform" as const, min: 1000, max: 5000 };
+
+/**
+ * What to tell a user whose secret (--token, --secret, a targets file's webhook_secret) goes to
+ * vendors, or generations of one, that send no token or signature, given as "vendor profile"
+ * pairs: a receiver tested that way is not tested for its auth, and should not look as if it were.
+ */
+export function secretNotSentNotices(unsent: Iterable<{ vendor: string; profile: string }>): string[] {
+  const notices: string[] = [];
+  const plain = new Set<string>();
+  const told = new Set<string>();
+  for (const { vendor, profile } of unsent) {
+    if (told.has(`${vendor} ${profile}`)) continue;
+    told.add(`${vendor} ${profile}`);
+    if (vendor === "voipbin")
+      notices.push(
+        `voipbin ${profile} signs nothing, so its secret is not sent; --profile current signs each body with it (X-VoIPBIN-Signature).`,
+      );
+    else plain.add(vendor);
+  }
+  if (plain.size) {
+    const names = [...plain];
+    notices.unshift(
+      names.length === 1
+        ? `${names[0]} sends no token or signature of its own, so --token/--secret is not sent; protect its endpoint as its users do, with --header or a key in the URL.`
+        : `${names.slice(0, -1).join(", ")} and ${names.at(-1)} send no token or signature of their own, so --token/--secret is not sent to them; protect their endpoints as their users do, with --header or a key in the URL.`,
+    );
+  }
+  return notices;
+}
 
 /**
  * Simulates every call of a run on the virtual clock and turns each vendor event into the
@@ -128,6 +160,7 @@ export function planRun(opts: PlanOptions): Plan {
   events.sort((a, b) => a.event.at - b.event.at || a.order - b.order);
 
   const notices = new Set<string>();
+  const unsent = new Map<string, { vendor: string; profile: string }>();
   const requests: PlannedRequest[] = [];
   for (const { call, event, vendor, profile } of events) {
     const targets =
@@ -150,6 +183,8 @@ export function planRun(opts: PlanOptions): Plan {
         method: target.method ?? opts.method,
         options: { ...opts.options, ...target.options },
       });
+      if (target.secret && transport.auth.kind === "none")
+        unsent.set(`${vendor.id} ${profile}`, { vendor: vendor.id, profile });
       const url = enc.url;
       const refusal = transport.targetRule?.(new URL(target.url));
       if (refusal)
@@ -171,7 +206,7 @@ export function planRun(opts: PlanOptions): Plan {
       });
     }
   }
-  return { calls, requests, notices: [...notices] };
+  return { calls, requests, notices: [...notices, ...secretNotSentNotices(unsent.values())] };
 }
 
 function checkMethod(vendor: Vendor, profile: string, method: string): void {

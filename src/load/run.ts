@@ -14,7 +14,7 @@ import {
 import { applyChaos, type ChaosSpec, unspoiledNotice } from "../delivery/chaos.js";
 import { describeError, trustedCas } from "../delivery/engine.js";
 import { isRedirect, nextHop } from "../delivery/redirect.js";
-import type { PlannedRequest, VendorTargets } from "../delivery/plan.js";
+import { type PlannedRequest, secretNotSentNotices, type VendorTargets } from "../delivery/plan.js";
 import type { Scenario } from "../scenario/load.js";
 import { preflight, simulateCall } from "../scenario/simulate.js";
 import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
@@ -558,6 +558,14 @@ export async function runLoad(opts: LoadOptions): Promise<LoadReport> {
         if (isSecretHeader(k)) secrets.add(v);
     }
   const secretList = [...secrets];
+  for (const n of secretNotSentNotices(
+    prepared.flatMap((p) =>
+      p.vendor.transport(p.profile).auth.kind === "none" && p.targets.some((t) => t.secret)
+        ? [{ vendor: p.vendor.id, profile: p.profile }]
+        : [],
+    ),
+  ))
+    opts.onNotice?.(n);
   const heap = new Heap<Pending>();
   const deadlines = new Deadlines();
   const corrected = newHistogram();
