@@ -966,6 +966,67 @@ describe("the CLI", () => {
       (e: { code: number; stdout: string; stderr: string }) => e,
     );
 
+  it("the examples' targets file loads the reference receiver with all five vendors, as its comment says", async () => {
+    const file = resolve(__dirname, "..", "examples", "reference-receiver", "targets.yaml");
+    const text = readFileSync(file, "utf8");
+    const doc = parseAllDocuments(text)[0]!.toJS() as {
+      enreach: { Webhook: { Secret: string } };
+      voipbin: { webhook_secret: string };
+    };
+    const env = /PORT=8080 ENREACH_TOKEN=(\S+) VOIPBIN_SECRET=(\S+)/.exec(text)!;
+    expect([env[1], env[2]]).toEqual([doc.enreach.Webhook.Secret, doc.voipbin.webhook_secret]);
+    // the command of the comment, shortened, against the receiver on a free port
+    const command = text
+      .split("\n")
+      .filter((l) => l.startsWith("#  "))
+      .map((l) => l.slice(1).trim().replace(/\\$/, ""))
+      .join(" ");
+    const args = /pbxsim (load .*)/
+      .exec(command)![1]!
+      .split(/\s+/)
+      .filter(Boolean)
+      .map((a) => a.replace(/^'(.*)'$/, "$1"));
+    expect(args).toContain("--targets");
+    const app = createReferenceReceiver({ enreachToken: env[1], voipbinSecret: env[2] });
+    const server = createServer(app);
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const dir = mkdtempSync(join(tmpdir(), "pbxsim-example-targets-"));
+    const copy = join(dir, "targets.yaml");
+    writeFileSync(
+      copy,
+      text.replaceAll("127.0.0.1:8080", `127.0.0.1:${(server.address() as AddressInfo).port}`),
+    );
+    try {
+      const at = args.indexOf("--targets");
+      args[at + 1] = copy;
+      const r = await cli([
+        ...args.slice(0, args.indexOf("--rate")),
+        ...[
+          "--rate",
+          "40/s",
+          "--calls",
+          "60",
+          "--speed",
+          "max",
+          "--seed",
+          "2",
+          "--report",
+          join(dir, "r.json"),
+        ],
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).not.toMatch(/note:.*not sent/);
+      const report = JSON.parse(readFileSync(join(dir, "r.json"), "utf8")) as LoadReport;
+      expect(report.statuses).toEqual({ "200": report.requests.sent });
+      const stored = app.locals.events as StoredEvent[];
+      expect(stored.length + (app.locals.duplicates as number)).toBe(report.requests.sent);
+      expect(new Set(stored.map((e) => e.vendor))).toEqual(new Set(VENDORS.map((v) => v.id)));
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  }, 60_000);
+
   it("writes the three report forms and exits 99 when a threshold is breached", async () => {
     const dir = mkdtempSync(join(tmpdir(), "pbxsim-load-"));
     const r = await cli([
