@@ -1126,6 +1126,10 @@ describe("pbxsim CLI", () => {
         [["--rate", "1/s", "--calls", "1", "--shard", "3/2"], /--shard 3\/2: write INDEX\/COUNT/],
         [["--rate", "1/s", "--calls", "1", "--threshold", "p99 under 2s"], /p99 under 2s/],
         [["--rate", "1/s"], /load needs an end/],
+        [
+          ["--ramp", "5/s..40/s:6s"],
+          /^pbxsim: load needs an end: --ramp 5\/s\.\.40\/s:6s holds 40\/s after its 6s, so add --duration 6s to stop at the ramp's end or a longer one to hold 40\/s, or give --calls N or a --phases file\.$/m,
+        ],
         [["--rate", "1/s", "--duration", "0s"], /--duration 0s: give a duration above zero/],
         [["--rate", "1/s", "--calls", "1", "--timeout", "0ms"], /--timeout 0ms: give a duration above zero/],
         [["--rate", "1/s", "--calls", "1", "--seed", "abc"], /--seed abc: give a whole number from 0/],

@@ -275,8 +275,13 @@ export async function loadCommand(a: LoadArgs, argv: string[]): Promise<number> 
   const durationMs = parseDurationFlag("--duration", a.duration, true);
   const calls = parsePositiveInt("--calls", a.calls);
   if (durationMs === undefined && calls === undefined && rate.durationMs === undefined) {
+    // a ramp's rate holds after it: name the duration that stops at its end, and the rate a longer one holds
+    const given = a.ramp?.trim() ?? "";
+    const ramp = /\.\.([^:]+):(.+)$/.exec(given);
     throw new UsageError(
-      `load needs an end: --duration 10m, --calls N, or a --phases file.${a.ramp ? " After the ramp its last rate holds, so give --duration (the ramp's own length stops at its end) or use --phases." : ""}`,
+      ramp
+        ? `load needs an end: --ramp ${given} holds ${ramp[1]!.trim()} after its ${ramp[2]!.trim()}, so add --duration ${ramp[2]!.trim()} to stop at the ramp's end or a longer one to hold ${ramp[1]!.trim()}, or give --calls N or a --phases file.`
+        : "load needs an end: --duration 10m, --calls N, or a --phases file.",
     );
   }
   const arrivals = (a.arrivals ?? "poisson") as "poisson" | "constant";
