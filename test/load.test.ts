@@ -1304,6 +1304,17 @@ describe("the CLI", () => {
       { index: 0, count: 2, seed: 9 },
       { index: 1, count: 2, seed: 9 },
     ]);
+    // --report, the name load gives the same file, writes it too
+    const named = await cli([
+      "report",
+      "merge",
+      join(dir, "a.json"),
+      join(dir, "b.json"),
+      "--report",
+      join(dir, "n.json"),
+    ]);
+    expect(named.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(dir, "n.json"), "utf8")).requests).toEqual(merged.requests);
     // a glob that also catches the merged report would count every shard twice: refused
     const twice = await merge(["a.json", "b.json", "m.json"]);
     expect(twice.code).toBe(2);

@@ -443,7 +443,11 @@ export function buildCli(argv: string[]) {
           (y) =>
             y
               .positional("files", { type: "string", array: true, describe: "the shards' --report files" })
-              .option("out", { type: "string", describe: "write the merged JSON report here" })
+              .option("out", {
+                type: "string",
+                alias: "report",
+                describe: "write the merged JSON report here (--report, as load names it, is the same)",
+              })
               .option("html", { type: "string", describe: "write the merged HTML report here" })
               .option("threshold", {
                 type: "string",
