@@ -251,6 +251,41 @@ describe("the CLI", () => {
     expect(readFileSync(junit, "utf8")).toMatch(/<testsuite [^>]*tests="34"[^>]*failures="0"/);
   }, 60_000);
 
+  it("pbxsim verify --header adds the receiver's own API key to every request, as a 3CX receiver needs", async () => {
+    // 3CX sends no auth of its own: this receiver wants the key its owner configured
+    const reference = createReferenceReceiver({});
+    const base = await listen((req, res) => {
+      if (req.headers["x-api-key"] !== "k-123") {
+        res.writeHead(401).end();
+        return;
+      }
+      reference(req, res);
+    });
+    const verify = (...more: string[]) =>
+      run(process.execPath, [BIN, "verify", "--url", `${base}/3cx`, "--vendor", "3cx", "--json", ...more], {
+        env: { ...process.env, NO_COLOR: "1" },
+      }).then(
+        (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
+    const without = await verify();
+    expect(without.code).toBe(1);
+    const refused = JSON.parse(without.stdout) as { passed: number; failed: number };
+    expect(refused.passed).toBe(0);
+    // once for the vendor, whichever of its profiles was refused
+    expect(without.stderr.split("\n").filter((l) => l.startsWith("hint:"))).toEqual([
+      'hint: every event was answered 401: 3cx sends no credentials of its own, so the receiver checks one its admin configures: give it with --header "Authorization: …" (or the header it wants), or a ?token=… in --url.',
+    ]);
+    const withKey = await verify("--header", "X-Api-Key: k-123");
+    expect(withKey.code).toBe(0);
+    expect(withKey.stderr).not.toContain("hint:");
+    expect(JSON.parse(withKey.stdout)).toMatchObject({ passed: refused.failed, failed: 0 });
+    // a header that would break the request is refused before anything is sent
+    const bad = await verify("--header", "X-Api-Key k-123");
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--header "X-Api-Key k-123"/);
+  }, 90_000);
+
   it("pbxsim check runs the battery, writes JUnit and exits 1 when a check fails", async () => {
     const good = await listen(createReferenceReceiver({ enreachToken: "s3cret" }));
     const bad = await listen(wrongStatus({ enreachToken: "s3cret" }));

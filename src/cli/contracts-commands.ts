@@ -111,6 +111,7 @@ export interface VerifyArgs {
   profile?: string;
   token?: string;
   secret?: string;
+  header?: string[];
   providerStatesUrl?: string;
   insecure?: boolean;
   ca?: string;
@@ -127,6 +128,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
     throw new UsageError(
       "verify needs --url: the receiver under test, e.g. --url http://127.0.0.1:8080/enreach.",
     );
+  const headers = parseHeaders(a.header);
   for (const v of a.vendor ?? []) getVendor(v);
   if (a.publish && !a.providerVersion)
     throw new UsageError("--publish needs --provider-version (the receiver's version, e.g. a git sha).");
@@ -145,6 +147,7 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
         profile: a.profile,
         token: a.token,
         secret: a.secret,
+        headers,
         providerStatesUrl: a.providerStatesUrl,
         insecure: a.insecure,
         brokerUrl: a.brokerUrl,
@@ -154,7 +157,24 @@ export async function verifyCommand(a: VerifyArgs): Promise<number> {
     },
     ca,
   );
-  return report("pbxsim verify", asChecks(results), a);
+  const code = report("pbxsim verify", asChecks(results), a);
+  // a vendor profile whose every interaction was refused 401 or 403, with no credentials given
+  const given = Boolean(
+    a.token || a.secret || url.includes("?") || Object.keys(headers).some(isSecretHeader),
+  );
+  const hints = new Set<string>();
+  const groups = new Map<string, InteractionResult[]>();
+  for (const r of results) {
+    const key = `${r.vendor} ${r.profile}`;
+    groups.set(key, [...(groups.get(key) ?? []), r]);
+  }
+  for (const group of groups.values()) {
+    const statuses = group.map((r) => Number(/(?:status code|but was) (\d{3})\b/.exec(r.detail)?.[1]));
+    if (given || !statuses.every((s) => s === 401 || s === 403)) continue;
+    hints.add(refusedHint([...new Set(statuses)], group[0]!.vendor, group[0]!.profile));
+  }
+  for (const h of hints) err(`hint: ${h}`);
+  return code;
 }
 
 export async function verifyMessagesCommand(a: {
@@ -255,9 +275,14 @@ export function credentialsHint(
 ): string | undefined {
   const events = results.filter((r) => r.id.startsWith("event:") && !r.skipped);
   if (given || events.length === 0 || !events.every((r) => r.status === 401 || r.status === 403)) return;
+  return refusedHint([...new Set(events.map((r) => r.status!))], vendorId, profile);
+}
+
+/** The credentials a receiver that refused every event of a vendor profile with `refused` likely wants. */
+function refusedHint(refused: readonly number[], vendorId: string, profile: string | undefined): string {
   const vendor = getVendor(vendorId);
   const auth = vendor.transport(resolveProfile(vendor, profile ?? vendor.defaultProfile)).auth;
-  const statuses = [...new Set(events.map((r) => r.status))].join(" or ");
+  const statuses = refused.join(" or ");
   return auth.kind === "token"
     ? `every event was answered ${statuses} and no --token was given: the receiver likely wants ${vendorId}'s ${authHeaderName(auth.header)}; pass it with --token T.`
     : auth.kind === "hmac-sha256"

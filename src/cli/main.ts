@@ -246,6 +246,11 @@ export function buildCli(argv: string[]) {
           .option("vendor", { type: "string", array: true, describe: "only these vendors (default: all)" })
           .option("profile", { type: "string", describe: "only this profile" })
           .option("token", { type: "string", describe: "Enreach: the token the request filter adds" })
+          .option("header", {
+            type: "string",
+            array: true,
+            describe: 'a header the receiver needs on every request, "Name: value" (repeatable)',
+          })
           .option("secret", {
             type: "string",
             describe: "VoIPBIN current: the secret the request filter signs with",

@@ -329,6 +329,8 @@ export interface VerifyOptions {
   profile?: string;
   token?: string;
   secret?: string;
+  /** Headers the receiver needs on every request (an API key of its own), lower-case names. */
+  headers?: Record<string, string>;
   providerStatesUrl?: string;
   insecure?: boolean;
   brokerUrl?: string;
@@ -346,10 +348,17 @@ export interface InteractionResult {
 }
 
 /**
- * Puts in what cannot live in a contract file: the receiver's own path, the secret token, and a
- * signature computed over the exact body bytes that are sent.
+ * Puts in what cannot live in a contract file: the receiver's own path, the secret token, a
+ * signature computed over the exact body bytes that are sent, and the receiver's own headers.
  */
-export function requestFilter(vendor: Vendor, profile: string, target: URL, token?: string, secret?: string) {
+export function requestFilter(
+  vendor: Vendor,
+  profile: string,
+  target: URL,
+  token?: string,
+  secret?: string,
+  headers: Record<string, string> = {},
+) {
   const auth = vendor.transport(profile).auth;
   return (req: Request, _res: Response, next: NextFunction) => {
     const prefix = contractPath(vendor.id);
@@ -369,6 +378,7 @@ export function requestFilter(vendor: Vendor, profile: string, target: URL, toke
       req.body = raw;
     }
     if (raw) req.headers["content-length"] = String(raw.length);
+    for (const [name, value] of Object.entries(headers)) req.headers[name.toLowerCase()] = value;
     if (auth.kind === "token" && token) req.headers[auth.header] = token;
     if (auth.kind === "hmac-sha256" && secret) req.headers[auth.header] = signatureHeaderValue(auth.prefix, secret, raw ?? Buffer.alloc(0));
     next();
@@ -436,7 +446,7 @@ export async function verifyReceiver(opts: VerifyOptions): Promise<InteractionRe
         provider: PROVIDER,
         providerBaseUrl: target.origin,
         pactUrls: [file],
-        requestFilter: requestFilter(vendor, profile, target, opts.token, opts.secret),
+        requestFilter: requestFilter(vendor, profile, target, opts.token, opts.secret, opts.headers),
         ...(opts.providerStatesUrl ? { providerStatesSetupUrl: opts.providerStatesUrl } : { stateHandlers: {} }),
         logLevel: "error",
         disableSslVerification: opts.insecure ?? false,
