@@ -329,6 +329,17 @@ describe("pbxsim CLI", () => {
     expect(typo.stderr).toMatch(
       /^note: --set hangup_caus: call-hangup has no field "hangup_caus" \(did you mean hangup_cause\?\); it is added\.$/m,
     );
+    // a new object on a dotted path is added the same way, told once; a text field is no object
+    const deep = await body(["voipbin", "call_created", "--set", "data.sourc.x=1"]);
+    expect(deep.body).toMatchObject({ data: { sourc: { x: 1 } } });
+    expect(deep.stderr.split("\n").filter((l) => l.includes("has no field"))).toEqual([
+      'note: --set data.sourc.x: call_created has no field "data.sourc" (did you mean source?); it is added.',
+    ]);
+    const text = await cli(["send", "voipbin", "call_created", "--dry-run", "--set", "data.id.x=1"]);
+    expect(text.code).toBe(2);
+    expect(text.stderr).toBe(
+      `pbxsim: --set data.id.x: "data.id" in call_created holds a string, not an object; set it whole with --set data.id=… (or --set 'data.id:={…}' for JSON).\n`,
+    );
   });
 
   it("send checks the request it sends, as a receiver reads it: a sample is quiet, a --set that breaks it is told", async () => {

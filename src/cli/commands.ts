@@ -281,9 +281,10 @@ function setPath(obj: Record<string, unknown>, set: SetField, event: string): vo
   const { path } = set;
   const parts = path.split(".");
   let cur: Record<string, unknown> = obj;
+  let added = false;
   for (const [i, p] of parts.entries()) {
     if (i === parts.length - 1) {
-      if (!(p in cur))
+      if (!(p in cur) && !added)
         err(
           `note: --set ${path}: ${event} has no field "${p}"${didYouMean(closest(p, Object.keys(cur), 1), true)}; it is added.`,
         );
@@ -291,9 +292,20 @@ function setPath(obj: Record<string, unknown>, set: SetField, event: string): vo
       cur[p] = typeof cur[p] === "string" && set.text !== undefined ? set.text : set.value;
       return;
     }
+    const here = parts.slice(0, i + 1).join(".");
+    if (!(p in cur)) {
+      // a new object on the way, as a new last field is: added, with the one likely meant named
+      err(
+        `note: --set ${path}: ${event} has no field "${here}"${didYouMean(closest(p, Object.keys(cur), 1), true)}; it is added.`,
+      );
+      cur[p] = {};
+      added = true;
+    }
     const next = cur[p];
     if (!next || typeof next !== "object")
-      throw new UsageError(`--set ${path}: "${p}" is not an object in ${event}.`);
+      throw new UsageError(
+        `--set ${path}: "${here}" in ${event} holds ${next === null ? "null" : `a ${typeof next}`}, not an object; set it whole with --set ${here}=… (or --set '${here}:={…}' for JSON).`,
+      );
     cur = next as Record<string, unknown>;
   }
 }
