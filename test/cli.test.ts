@@ -2,7 +2,7 @@ import { createPrivateKey } from "node:crypto";
 import { execFile, spawn } from "node:child_process";
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
@@ -127,6 +127,30 @@ describe("pbxsim CLI", () => {
     }
     const e = await cli(["list", "events", "--vendor", "enreach", "--json"]);
     expect(JSON.parse(e.stdout)).toHaveLength(34);
+  });
+
+  it("run expands a quoted pattern of scenario files as a shell would, and names one that matches nothing", async () => {
+    const dir = tmp();
+    const builtin = resolve(__dirname, "..", "scenarios", "enreach");
+    for (const name of ["queue-answered.yaml", "queue-missed.yaml"])
+      copyFileSync(join(builtin, name), join(dir, name));
+    writeFileSync(join(dir, ".hidden.yaml"), "not: a scenario\n");
+    const r = await cli(["run", join(dir, "queue-*.yaml"), "--dry-run", "--calls", "1", "--seed", "1"]);
+    expect(r.code).toBe(0);
+    const scenarios = new Set(
+      r.stdout
+        .trim()
+        .split("\n")
+        .map((l) => (JSON.parse(l) as { scenario: string }).scenario),
+    );
+    expect([...scenarios].sort()).toEqual(["enreach/queue-answered", "enreach/queue-missed"]);
+    const everything = await cli(["run", join(dir, "*.yaml"), "--dry-run", "--calls", "1", "--seed", "1"]);
+    expect(everything.code).toBe(0);
+    const none = await cli(["run", join(dir, "callback-*.yaml"), "--dry-run"]);
+    expect(none.code).toBe(3);
+    expect(none.stderr).toBe(
+      `pbxsim: ${join(dir, "callback-*.yaml")}: no scenario file matches this pattern; check the directory and the name\n`,
+    );
   });
 
   it("run --dry-run --seed prints the same bytes twice, one NDJSON line per request", async () => {

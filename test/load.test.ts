@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
 import { createServer as createNetServer, type AddressInfo } from "node:net";
@@ -1304,6 +1304,15 @@ describe("the CLI", () => {
       { index: 0, count: 2, seed: 9 },
       { index: 1, count: 2, seed: 9 },
     ]);
+    // a pattern no shell expanded (quoted, or a Kubernetes args: list) is expanded as a shell would
+    mkdirSync(join(dir, "quoted"));
+    for (const f of ["a.json", "b.json"]) copyFileSync(join(dir, f), join(dir, "quoted", `shard-${f}`));
+    const quoted = await cli(["report", "merge", join(dir, "quoted", "shard-*.json"), "--json"]);
+    expect(quoted.code).toBe(0);
+    expect(JSON.parse(quoted.stdout).requests).toEqual(merged.requests);
+    const none = await cli(["report", "merge", join(dir, "quoted", "pod-*.json")]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(/pod-\*\.json: no report matches this pattern/);
     // --report, the name load gives the same file, writes it too
     const named = await cli([
       "report",

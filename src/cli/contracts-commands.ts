@@ -9,7 +9,7 @@ import { prepareOutput } from "../delivery/dead-letter.js";
 import { loadCa } from "../delivery/engine.js";
 import { reachReceiver } from "../delivery/reach.js";
 import { getVendor, resolveProfile, VENDORS } from "../vendors/registry.js";
-import { asTyped, parseHeaders, parseOptions, parseSeed, parseUrlFlag } from "./options.js";
+import { asTyped, expandFileArgs, parseHeaders, parseOptions, parseSeed, parseUrlFlag } from "./options.js";
 import { isSecretHeader } from "../core/redact.js";
 import { dim, err, green, out, red } from "./print.js";
 
@@ -188,7 +188,11 @@ export async function verifyMessagesCommand(a: {
       "verify-messages needs the pact files to verify (V4 message pacts your receiver wrote).",
     );
   if (a.junit) prepareOutput(a.junit, "--junit", true);
-  const results = await runChild({ kind: "messages", files: a.files, profile: a.profile });
+  const results = await runChild({
+    kind: "messages",
+    files: expandFileArgs(a.files, "pact file"),
+    profile: a.profile,
+  });
   return report("pbxsim verify-messages", asChecks(results, MESSAGE_RULE), a);
 }
 

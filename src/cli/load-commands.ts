@@ -18,6 +18,7 @@ import { resolveScenarios } from "../scenario/load.js";
 import { findVendor, profileChooser } from "../vendors/registry.js";
 import {
   parseDurationFlag,
+  expandFileArgs,
   parseHeaders,
   parseMethod,
   parseStart,
@@ -568,9 +569,10 @@ export async function reportMergeCommand(a: {
       "report merge needs the report files of the shards, e.g. pbxsim report merge reports/*.json --out merged.json.",
     );
   (a.threshold ?? []).forEach(parseThreshold);
-  const reports = a.files.map(loadReportFile);
-  const merged = mergeReports(reports, a.files);
-  for (const note of mergeNotes(reports, a.files)) err(`report merge: ${note}`);
+  const files = expandFileArgs(a.files, "report");
+  const reports = files.map(loadReportFile);
+  const merged = mergeReports(reports, files);
+  for (const note of mergeNotes(reports, files)) err(`report merge: ${note}`);
   // the shards are read first: --out may name one of them
   distinctOutputs([
     [a.out, "--out"],

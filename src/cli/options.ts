@@ -1,6 +1,7 @@
 import { PbxsimError, UsageError } from "../core/errors.js";
 import { parseDuration, parseSchedule } from "../core/duration.js";
 import { headerFault } from "../core/encoding.js";
+import { expandFilePattern } from "../core/glob.js";
 import { checkUrl } from "../delivery/targets.js";
 import { closest, didYouMean } from "../core/suggest.js";
 import { VENDORS } from "../vendors/registry.js";
@@ -206,4 +207,17 @@ export function parseSet(values: string[] | string | undefined): SetField[] {
 
 export function asPbxsim(e: unknown): PbxsimError | undefined {
   return e instanceof PbxsimError ? e : undefined;
+}
+
+/**
+ * File arguments with their quoted patterns expanded, as a shell would have (`reports/*.json` in
+ * a Kubernetes `args:` list); a pattern that matches nothing is refused, naming it.
+ */
+export function expandFileArgs(files: readonly string[], what: string): string[] {
+  return files.flatMap((f) => {
+    const found = expandFilePattern(f);
+    if (found.length === 0)
+      throw new UsageError(`${f}: no ${what} matches this pattern; check the directory and the name.`);
+    return found;
+  });
 }

@@ -3,6 +3,7 @@ import { basename, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { isMap, isSeq, LineCounter, parseDocument } from "yaml";
 import { PbxsimError, ScenarioError } from "../core/errors.js";
+import { expandFilePattern, globToRegExp } from "../core/glob.js";
 import { closest, didYouMean } from "../core/suggest.js";
 import type { FactKind } from "../core/model.js";
 import type { Vendor } from "../core/vendor.js";
@@ -196,14 +197,6 @@ export function builtinScenarioFiles(dir = BUILTIN_SCENARIO_DIR): { id: string; 
   return out;
 }
 
-function globToRegExp(glob: string): RegExp {
-  const esc = glob
-    .replace(/[.+^${}()|[\]\\]/g, "\\$&")
-    .replace(/\*/g, "[^/]*")
-    .replace(/\?/g, ".");
-  return new RegExp(`^${esc}$`);
-}
-
 /**
  * Resolves CLI arguments to scenarios: ids (`enreach/queue-answered`), globs (`enreach/*`, `*`)
  * and paths to YAML files. Unknown names get a message that lists what exists.
@@ -217,7 +210,13 @@ export function resolveScenarios(
   const out: Scenario[] = [];
   for (const arg of args) {
     if (/\.ya?ml$/.test(arg) || (existsSync(arg) && statSync(arg).isFile())) {
-      out.push(loadScenarioFile(resolve(arg), vendors));
+      // a quoted pattern, which no shell expanded
+      const files = expandFilePattern(arg);
+      if (files.length === 0)
+        throw new ScenarioError("no scenario file matches this pattern; check the directory and the name", {
+          file: arg,
+        });
+      for (const file of files) out.push(loadScenarioFile(resolve(file), vendors));
       continue;
     }
     const re = globToRegExp(arg.includes("/") || arg.includes("*") ? arg : `${arg}/*`);
