@@ -760,6 +760,23 @@ describe("20 seeds × 3 calls: the sequences W1..W8 (the vendor's documented beh
     for (const c of callsOf(plan(1, { list: [s], calls: 1 })))
       expect(c.hooks.map((h) => h.name)).toEqual(["joined", "offering", "bridged", "processing", "leaving"]);
   });
+
+  it("an inbound call that hangs up before it joins a queue fires no hook: Leaving needs an attempt", () => {
+    const early = scenario("early", "{ direction: inbound, queue: Inbound support }", [
+      "arrive: {}",
+      "wait: 2s",
+      "hangup: { by: caller }",
+    ]);
+    expect(plan(1, { list: [early], calls: 3 }).requests).toEqual([]);
+    const joined = scenario("joined", "{ direction: inbound, queue: Inbound support }", [
+      "arrive: {}",
+      "enqueue: { after: 10ms }",
+      "wait: 2s",
+      "hangup: { by: caller }",
+    ]);
+    for (const c of callsOf(plan(1, { list: [joined], calls: 3 })))
+      expect(c.hooks.map((h) => h.name)).toEqual(["joined", "leaving"]);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------

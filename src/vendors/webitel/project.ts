@@ -155,6 +155,9 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
   const bucketId = dialer ? String(rng.int(1, 9)) : undefined;
   // dialer members were imported into the queue earlier; inbound members join when they call
   const enqueued = call.facts.find((f) => f.kind === "enqueue");
+  // queue hooks belong to a queue's attempt: an inbound call that ends before it joins a queue
+  // (in the flow's IVR) has none, and fires no hook
+  if (!dialer && !enqueued) return [];
   const joinedAt = String(dialer ? start - rng.int(3_600_000, 72 * 3_600_000) : start + (enqueued?.at ?? 0));
   const customer = call.direction === "outbound" ? call.dialled : call.caller;
   const destination =
