@@ -927,7 +927,7 @@ describe("a mix of all five vendors, end to end", () => {
 });
 
 describe("ids receivers dedupe on, at load-test scale", () => {
-  it("Webitel attempt_id and Acefone call_id never repeat, even over thousands of calls started at once", () => {
+  it("Webitel attempt_id, Acefone call_id and uuid never repeat, even over thousands of calls started at once", () => {
     const cases = [
       ["webitel/inbound-queue-answered", "attempt_id"],
       ["acefone/inbound-ivr-answered", "call_id"],
@@ -950,6 +950,18 @@ describe("ids receivers dedupe on, at load-test scale", () => {
       }
       expect(idOf.size).toBe(calls);
       expect(new Set(idOf.values()).size).toBe(calls);
+      // Acefone's uuid (PHP uniqid) names one leg: a leg's triggers share it, other calls never do
+      if (field !== "call_id") continue;
+      const callOf = new Map<string, string>();
+      const shared = new Set<string>();
+      for (const r of plan.requests) {
+        const uuid = (JSON.parse(r.body) as { uuid?: string }).uuid!;
+        expect(uuid).toMatch(/^[0-9a-f]{13}$/);
+        if ((callOf.get(uuid) ?? r.call) !== r.call) shared.add(uuid);
+        callOf.set(uuid, r.call);
+      }
+      expect(callOf.size).toBeGreaterThan(calls);
+      expect([...shared]).toEqual([]);
     }
   });
 });

@@ -1,6 +1,5 @@
 import type { DirectoryAgent, Fact, SimulatedCall } from "../../core/model.js";
 import { literalMaker } from "../../core/literal.js";
-import type { Rng } from "../../core/random.js";
 import type { ProjectionContext, VendorEvent } from "../../core/vendor.js";
 import { type AcefoneTrigger, acefoneTrigger } from "./schemas.js";
 import { CIRCLES, DID_NUMBER, IVR } from "./world.js";
@@ -25,10 +24,15 @@ export interface DatePart {
 
 type Values = Record<string, unknown>;
 
-/** PHP uniqid(): 8 hex digits of unix seconds and 5 of microseconds. */
-function uniqid(epochMs: number, rng: Rng): string {
+/**
+ * PHP uniqid(): 8 hex digits of unix seconds and 5 of microseconds. One PHP process never gives
+ * the same one twice (it waits for the clock to move on); here the microseconds are the call's
+ * number and the id's place in the call, so no two calls of a run share one, not even thousands
+ * started in one second.
+ */
+function uniqid(epochMs: number, call: number, seq: number): string {
   const sec = Math.floor(epochMs / 1000);
-  const usec = (epochMs % 1000) * 1000 + rng.int(0, 999);
+  const usec = (call * 64 + (seq % 64)) % 1_000_000;
   return `${sec.toString(16).padStart(8, "0")}${usec.toString(16).padStart(5, "0")}`;
 }
 
@@ -77,7 +81,9 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
   // `<unix seconds>.<sequence>`: receivers dedupe on it, so no two calls of a run share one; the
   // call's number (unique in a run, across shards too) picks a block of ten, the random stream one
   const callId = `${Math.floor(start / 1000)}.${100_000 + Number(call.key) * 10 + rng.int(0, 9)}`;
-  const callerUuid = dialer ? rng.hex(13) : uniqid(start, rng);
+  let uuids = 0;
+  const nextUniqid = (epochMs: number) => uniqid(epochMs, Number(call.key), uuids++);
+  const callerUuid = dialer ? rng.hex(13) : nextUniqid(start);
   const circle = rng.pick(CIRCLES);
   const customer = outbound ? call.dialled : call.caller;
   const queue = dir.queues.find((q) => q.key === call.queue) ?? dir.queues[0]!;
@@ -297,7 +303,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         break;
       case "offer": {
         const a = agentOf(f.agent);
-        const leg: Leg = { agent: f.agent, uuid: uniqid(start + at, rng), dialedAt: at };
+        const leg: Leg = { agent: f.agent, uuid: nextUniqid(start + at), dialedAt: at };
         legs.push(leg);
         current = leg;
         flow.push({
@@ -332,7 +338,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
       case "answer": {
         const leg = legs.filter((l) => l.agent === f.agent).pop() ?? {
           agent: f.agent,
-          uuid: uniqid(start + at, rng),
+          uuid: nextUniqid(start + at),
           dialedAt: at,
         };
         if (!legs.includes(leg)) legs.push(leg);
@@ -361,7 +367,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
         // a dialer or an agent's own outbound call: the agent's leg
         const leg: Leg = {
           agent: f.agent,
-          uuid: dialer ? rng.hex(13) : uniqid(start + at, rng),
+          uuid: dialer ? rng.hex(13) : nextUniqid(start + at),
           dialedAt: at,
         };
         legs.push(leg);
@@ -405,7 +411,7 @@ export function projectAcefone(call: SimulatedCall, ctx: ProjectionContext): Ven
       case "transfer-start":
         if (f.to.agent) {
           const a = agentOf(f.to.agent);
-          legs.push({ agent: f.to.agent, uuid: uniqid(start + at, rng), dialedAt: at, transferred: true });
+          legs.push({ agent: f.to.agent, uuid: nextUniqid(start + at), dialedAt: at, transferred: true });
           flow.push({ type: "Agent", num: a.extension, dialst: "Dialed", time: sec(at) });
         }
         break;
