@@ -927,9 +927,10 @@ describe("a mix of all five vendors, end to end", () => {
 });
 
 describe("ids receivers dedupe on, at load-test scale", () => {
-  it("Webitel attempt_id, Acefone call_id and uuid never repeat, even over thousands of calls started at once", () => {
+  it("Webitel attempt_id and member_id, Acefone call_id and uuid never repeat, even over thousands of calls started at once", () => {
     const cases = [
       ["webitel/inbound-queue-answered", "attempt_id"],
+      ["webitel/inbound-queue-answered", "member_id"],
       ["acefone/inbound-ivr-answered", "call_id"],
     ] as const;
     for (const [scenario, field] of cases) {

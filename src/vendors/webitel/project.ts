@@ -151,7 +151,8 @@ export function projectWebitel(call: SimulatedCall, ctx: ProjectionContext): Ven
   // attempt ids are bigint keys in Webitel's database, never repeated: the call's number (unique in
   // a run, across shards too) picks a block of ten, the random stream one id in it
   const attemptId = String(1_000_000 + Number(call.key) * 10 + rng.int(0, 9));
-  const memberId = String(rng.int(100_000, 999_999));
+  // a member is a row of the queue's members (a bigint key too): each call's own, never another's
+  const memberId = String(100_000 + Number(call.key) * 10 + rng.int(0, 9));
   const bucketId = dialer ? String(rng.int(1, 9)) : undefined;
   // dialer members were imported into the queue earlier; inbound members join when they call
   const enqueued = call.facts.find((f) => f.kind === "enqueue");
