@@ -713,6 +713,9 @@ describe("pbxsim CLI", () => {
         "10/s",
         "--speed",
         "max",
+        // a seed whose six calls hold both vendors (a random one draws a single vendor 1 time in 32)
+        "--seed",
+        "1",
         "--report",
         join(dir, "rep.json"),
       ]);
