@@ -1160,6 +1160,10 @@ describe("pbxsim CLI", () => {
       const base = ["load", "enreach/queue-answered", "--url", "http://127.0.0.1:9/"];
       const cases: [string[], RegExp][] = [
         [["--rate", "fast", "--calls", "1"], /--rate fast: write calls per time unit/],
+        [
+          ["--rate", "0/s", "--calls", "1"],
+          /--rate 0\/s: a rate of zero brings no call; give one above zero/,
+        ],
         [["--rate", "1/s", "--duration", "soon"], /--duration soon: not a duration/],
         [["--rate", "1/s", "--calls", "1", "--shard", "3/2"], /--shard 3\/2: write INDEX\/COUNT/],
         [["--rate", "1/s", "--calls", "1", "--threshold", "p99 under 2s"], /p99 under 2s/],

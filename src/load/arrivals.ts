@@ -52,7 +52,11 @@ const PER: Record<string, number> = { s: 1, sec: 1, m: 60, min: 60, h: 3600 };
 /** `80/s`, `300/m`, `1000/h`, or a bare number of calls per second. */
 export function parseRate(text: string, flag = "--rate", allowZero = false): number {
   const m = /^\s*(\d+(?:\.\d+)?)\s*(?:\/\s*(s|sec|m|min|h))?\s*$/.exec(text);
-  if (!m || Number(m[1]) < 0 || (!allowZero && Number(m[1]) === 0)) {
+  if (m && !allowZero && Number(m[1]) === 0)
+    throw new UsageError(
+      `${flag} ${text}: a rate of zero brings no call; give one above zero (a pause is a phase at rate: 0/s in a --phases file).`,
+    );
+  if (!m || Number(m[1]) < 0) {
     throw new UsageError(`${flag} ${text}: write calls per time unit, e.g. 80/s, 300/m or 1000/h.`);
   }
   return Number(m[1]) / (PER[m[2] ?? "s"] ?? 1);
