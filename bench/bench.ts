@@ -554,8 +554,10 @@ try {
   );
 
   // (a), (b) throughput and CPU per request, in rounds: each round runs every sender once, back
-  // to back, so a pair's ratio compares runs a few seconds apart. The host's speed drifts over
-  // minutes; the median of the rounds' ratios is the figure that drift moves least.
+  // to back, and autocannon twice, before and after pbxsim's runs, so a pair's ratio compares
+  // runs seconds apart and against the reference on both sides of them: a change of the host's
+  // speed within a round moves both. The median of the rounds' ratios is the figure that the
+  // drift over minutes moves least.
   const rounds: Map<string, Measured>[] = [];
   const order: string[] = [];
   const keep = (round: Map<string, Measured>, m: Measured) => {
@@ -569,7 +571,6 @@ try {
     const round = new Map<string, Measured>();
     rounds.push(round);
     const ac = await benchAutocannon(receiver, sample.body, headers);
-    keep(round, ac);
     const wrk = await benchWrk(receiver, sample.body, headers);
     if (wrk) keep(round, wrk);
     const ceiling = ac.requests / Math.max(ac.seconds, 1e-9) || 20_000;
@@ -583,10 +584,11 @@ try {
     }
     // far from the others' speed: its spread between rounds does not matter, one run is enough
     if (i === 0) keep(round, await benchEngine(lib, plan.requests, receiver));
+    // the reference again, after pbxsim's runs: the round's autocannon is both runs together
+    keep(round, total([ac, await benchAutocannon(receiver, sample.body, headers)]));
     // the same pair again with HTTP/1.1 pipelining on the same connections
     if (PIPELINING > 1) {
       const acPiped = await benchAutocannon(receiver, sample.body, headers, PIPELINING);
-      keep(round, acPiped);
       if (hasRunLoad) {
         try {
           const ceilingPiped = acPiped.requests / Math.max(acPiped.seconds, 1e-9) || 20_000;
@@ -595,13 +597,26 @@ try {
           console.log(`runLoad with pipelining failed: ${(e as Error).message}`);
         }
       }
+      keep(round, total([acPiped, await benchAutocannon(receiver, sample.body, headers, PIPELINING)]));
     }
   }
 
   console.log(
     `Throughput (as fast as the receiver answers; ${ROUNDS} round${ROUNDS > 1 ? "s" : ""}, totals)`,
   );
-  const totals = order.map((name) => total(rounds.flatMap((r) => r.get(name) ?? [])));
+  // each reference above the senders compared with it (autocannon is kept last in a round)
+  const rank = (name: string) =>
+    name === "autocannon"
+      ? 0
+      : name === "wrk"
+        ? 0.25
+        : name.startsWith("autocannon -p")
+          ? 1
+          : name.includes("--pipelining")
+            ? 2
+            : 0.5;
+  const rows = [...order].sort((a, b) => rank(a) - rank(b));
+  const totals = rows.map((name) => total(rounds.flatMap((r) => r.get(name) ?? [])));
   console.log(
     table(
       ["sender", "requests", "req/s", "CPU µs/req", "client CPU", "receiver CPU", "p50 ms", "p99 ms", "note"],
