@@ -585,7 +585,11 @@ try {
     // far from the others' speed: its spread between rounds does not matter, one run is enough
     if (i === 0) keep(round, await benchEngine(lib, plan.requests, receiver));
     // the reference again, after pbxsim's runs: the round's autocannon is both runs together
-    keep(round, total([ac, await benchAutocannon(receiver, sample.body, headers)]));
+    const acAfter = await benchAutocannon(receiver, sample.body, headers);
+    keep(round, total([ac, acAfter]));
+    // how far the host moved within the round
+    const rate = (m: Measured) => fmt(m.requests / Math.max(m.seconds, 1e-9));
+    console.log(`round ${i + 1}: autocannon ${rate(ac)} req/s before pbxsim's runs, ${rate(acAfter)} after`);
     // the same pair again with HTTP/1.1 pipelining on the same connections
     if (PIPELINING > 1) {
       const acPiped = await benchAutocannon(receiver, sample.body, headers, PIPELINING);
