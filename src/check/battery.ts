@@ -2,7 +2,13 @@ import { Agent, type Dispatcher, request } from "undici";
 import { isSecretHeader } from "../core/redact.js";
 import { Rng } from "../core/random.js";
 import { signatureHeaderValue } from "../core/signing.js";
-import { type EncodedRequest, isSuccess, type TransportSpec, type Vendor } from "../core/vendor.js";
+import {
+  authHeaderName,
+  type EncodedRequest,
+  isSuccess,
+  type TransportSpec,
+  type Vendor,
+} from "../core/vendor.js";
 import { describeError, trustedCas } from "../delivery/engine.js";
 import { reachReceiver } from "../delivery/reach.js";
 import { isRedirect } from "../delivery/redirect.js";
@@ -71,16 +77,6 @@ const EVENT_CONCURRENCY = 8;
 
 /** The "garbage field" a form or query malformed check sends: no vendor key, broken escapes. */
 const GARBAGE_FIELD = "pbxsim-garbage=%ZZ%00%";
-
-const AUTH_HEADER_NAMES: Record<string, string> = {
-  "x-benemen-token": "X-Benemen-Token",
-  "x-voipbin-signature": "X-VoIPBIN-Signature",
-};
-
-/** A header's name as its vendor writes it (`X-VoIPBIN-Signature`), else as given. */
-export function authHeaderName(header: string): string {
-  return AUTH_HEADER_NAMES[header] ?? header;
-}
 
 interface Context {
   vendor: Vendor;

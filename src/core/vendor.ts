@@ -64,6 +64,16 @@ export type AuthSpec =
   | { kind: "token"; header: string }
   | { kind: "hmac-sha256"; header: string; prefix: string };
 
+const AUTH_HEADER_NAMES: Record<string, string> = {
+  "x-benemen-token": "X-Benemen-Token",
+  "x-voipbin-signature": "X-VoIPBIN-Signature",
+};
+
+/** A header's name as its vendor writes it (`X-VoIPBIN-Signature`), else as given. */
+export function authHeaderName(header: string): string {
+  return AUTH_HEADER_NAMES[header] ?? header;
+}
+
 /** How a vendor sends: data, not code paths. */
 export interface TransportSpec {
   method: string;

@@ -2,7 +2,14 @@ import { sample } from "../core/distribution.js";
 import { PbxsimError } from "../core/errors.js";
 import type { SimulatedCall } from "../core/model.js";
 import { Rng } from "../core/random.js";
-import type { TargetSettings, TransportSpec, Vendor, VendorEvent } from "../core/vendor.js";
+import {
+  type AuthSpec,
+  authHeaderName,
+  type TargetSettings,
+  type TransportSpec,
+  type Vendor,
+  type VendorEvent,
+} from "../core/vendor.js";
 import type { Scenario } from "../scenario/load.js";
 import { preflight, simulateCall } from "../scenario/simulate.js";
 import { getVendor, profileChooser, resolveProfile } from "../vendors/registry.js";
@@ -80,11 +87,18 @@ export function secretNotSentNotices(unsent: Iterable<{ vendor: string; profile:
   for (const { vendor, profile } of unsent) {
     if (told.has(`${vendor} ${profile}`)) continue;
     told.add(`${vendor} ${profile}`);
-    if (vendor === "voipbin")
+    // a vendor with a generation that does use one: name it
+    const v = getVendor(vendor);
+    const other = v.profiles
+      .map((p) => ({ p, auth: v.transport(p).auth }))
+      .find((x): x is { p: string; auth: Exclude<AuthSpec, { kind: "none" }> } => x.auth.kind !== "none");
+    if (!other) plain.add(vendor);
+    else
       notices.push(
-        `voipbin ${profile} signs nothing, so its secret is not sent; --profile current signs each body with it (X-VoIPBIN-Signature).`,
+        other.auth.kind === "hmac-sha256"
+          ? `${vendor} ${profile} signs nothing, so its secret is not sent; --profile ${other.p} signs each body with it (${authHeaderName(other.auth.header)}).`
+          : `${vendor} ${profile} sends no token, so its secret is not sent; --profile ${other.p} sends it (${authHeaderName(other.auth.header)}).`,
       );
-    else plain.add(vendor);
   }
   if (plain.size) {
     const names = [...plain];
